@@ -1,0 +1,2 @@
+//! Placeholder until the gomap benchmark lands.
+fn main() {}

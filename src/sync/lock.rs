@@ -1,0 +1,248 @@
+//! Scheduler-aware locks.
+//!
+//! Both are a `std::sync` lock plus two rules:
+//! 1. every acquire is a yield point ([`Site::LockAcquire`]), so the
+//!    scheduler can switch right before a thread takes a lock;
+//! 2. an acquire first *tries*; when the lock is held it asks the installed
+//!    hook ([`blocked_on`]) what to do. Under the deterministic scheduler the
+//!    answer is "run somebody else, then retry" — the one OS thread that runs
+//!    every logical thread never blocks. With no scheduler the answer is
+//!    "block on the OS lock", which is the plain fast lock of stress mode.
+//!
+//! Poisoning is ignored: a panic inside a backend is a finding the engine
+//! records, and the lock's data is whatever the panicking thread left.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::{self as std_sync, TryLockError};
+
+use super::{blocked_on, released, yield_point, Blocking, Cover, ResourceId, Site};
+
+/// A mutual-exclusion lock that the deterministic scheduler can explore.
+#[derive(Debug, Default)]
+pub struct Mutex<T> {
+    inner: std_sync::Mutex<T>,
+}
+
+/// Holds a [`Mutex`] until dropped.
+#[derive(Debug)]
+pub struct MutexGuard<'a, T> {
+    // `Option` so `Drop` can release the OS guard before telling the scheduler.
+    guard: Option<std_sync::MutexGuard<'a, T>>,
+    id: ResourceId,
+}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex.
+    pub const fn new(value: T) -> Self {
+        Self {
+            inner: std_sync::Mutex::new(value),
+        }
+    }
+
+    fn id(&self) -> ResourceId {
+        self as *const Self as usize
+    }
+
+    /// Acquires the lock, yielding to the scheduler while it is contended.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        let _ = yield_point(Site::LockAcquire);
+        loop {
+            match self.inner.try_lock() {
+                Ok(g) => return self.guard(g),
+                Err(TryLockError::Poisoned(p)) => return self.guard(p.into_inner()),
+                Err(TryLockError::WouldBlock) => {
+                    super::cover(Cover::LockContended);
+                    if blocked_on(self.id()) == Blocking::Wait {
+                        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+                        return self.guard(g);
+                    }
+                }
+            }
+        }
+    }
+
+    fn guard<'a>(&'a self, g: std_sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        MutexGuard {
+            guard: Some(g),
+            id: self.id(),
+        }
+    }
+
+    /// Mutable access without locking: `&mut self` proves nobody else holds it.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.guard.as_ref().expect("guard present until drop")
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.guard.as_mut().expect("guard present until drop")
+    }
+}
+
+impl<T> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        released(self.id);
+    }
+}
+
+/// A reader-writer lock that the deterministic scheduler can explore.
+#[derive(Debug, Default)]
+pub struct RwLock<T> {
+    inner: std_sync::RwLock<T>,
+}
+
+/// Shared access to an [`RwLock`] until dropped.
+#[derive(Debug)]
+pub struct RwLockReadGuard<'a, T> {
+    guard: Option<std_sync::RwLockReadGuard<'a, T>>,
+    id: ResourceId,
+}
+
+/// Exclusive access to an [`RwLock`] until dropped.
+#[derive(Debug)]
+pub struct RwLockWriteGuard<'a, T> {
+    guard: Option<std_sync::RwLockWriteGuard<'a, T>>,
+    id: ResourceId,
+}
+
+impl<T> RwLock<T> {
+    /// A new unlocked reader-writer lock.
+    pub const fn new(value: T) -> Self {
+        Self {
+            inner: std_sync::RwLock::new(value),
+        }
+    }
+
+    fn id(&self) -> ResourceId {
+        self as *const Self as usize
+    }
+
+    /// Acquires shared access (Go's `RLock`).
+    pub fn read(&self) -> RwLockReadGuard<'_, T> {
+        let _ = yield_point(Site::LockAcquire);
+        let id = self.id();
+        loop {
+            let g = match self.inner.try_read() {
+                Ok(g) => g,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => {
+                    super::cover(Cover::LockContended);
+                    if blocked_on(id) == Blocking::Retry {
+                        continue;
+                    }
+                    self.inner.read().unwrap_or_else(|p| p.into_inner())
+                }
+            };
+            return RwLockReadGuard { guard: Some(g), id };
+        }
+    }
+
+    /// Acquires exclusive access (Go's `Lock`).
+    pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+        let _ = yield_point(Site::LockAcquire);
+        let id = self.id();
+        loop {
+            let g = match self.inner.try_write() {
+                Ok(g) => g,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => {
+                    super::cover(Cover::LockContended);
+                    if blocked_on(id) == Blocking::Retry {
+                        continue;
+                    }
+                    self.inner.write().unwrap_or_else(|p| p.into_inner())
+                }
+            };
+            return RwLockWriteGuard { guard: Some(g), id };
+        }
+    }
+
+    /// Mutable access without locking: `&mut self` proves nobody else holds it.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl<T> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.guard.as_ref().expect("guard present until drop")
+    }
+}
+
+impl<T> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        released(self.id);
+    }
+}
+
+impl<T> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.guard.as_ref().expect("guard present until drop")
+    }
+}
+
+impl<T> DerefMut for RwLockWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.guard.as_mut().expect("guard present until drop")
+    }
+}
+
+impl<T> Drop for RwLockWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        released(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn plain_locks_exclude_across_real_threads() {
+        let m = Arc::new(Mutex::new(0u64));
+        let rw = Arc::new(RwLock::new(0u64));
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                let (m, rw) = (m.clone(), rw.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..10_000 {
+                        *m.lock() += 1;
+                        *rw.write() += 1;
+                        let _r = rw.read();
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        assert_eq!(*m.lock(), 40_000);
+        assert_eq!(*rw.read(), 40_000);
+    }
+
+    #[test]
+    fn poisoned_lock_still_usable() {
+        let m = Arc::new(Mutex::new(1));
+        let m2 = m.clone();
+        let _ = std::thread::spawn(move || {
+            let _g = m2.lock();
+            panic!("backend bug");
+        })
+        .join();
+        assert_eq!(*m.lock(), 1);
+    }
+}

@@ -1,0 +1,56 @@
+//! The one switch point between the two worlds a backend runs in.
+//!
+//! Backends never talk to the engine directly. They call three things from
+//! here, and this module decides what those calls mean:
+//!
+//! - [`yield_point`] at a race window. With no engine installed it is a single
+//!   relaxed load and a predicted branch. Under the deterministic scheduler it
+//!   is where the current logical thread may be switched out; under the stress
+//!   runner it may spin or yield to widen the window; the fault injector may
+//!   answer with a [`Fault`] to apply right there.
+//! - the locks [`Mutex`] and [`RwLock`]. In stress mode (or with no engine)
+//!   they are plain OS locks. Under the scheduler a contended acquire hands
+//!   control back to the scheduler instead of blocking the one OS thread that
+//!   runs every logical thread, and a release tells the scheduler who may run
+//!   again. A wrapper that uses `std::sync` locks still works in stress mode,
+//!   but the scheduler cannot explore it (and a contended `std` lock hangs it).
+//! - [`cover`] to record that a rare path ran (coverage marks), so tests can
+//!   prove that forced resizes reached the states they are for.
+//!
+//! The engine installs a [`Hook`] on the OS thread that runs a workload
+//! thread (stress) or the logical threads (sched) with [`install`].
+
+mod cover;
+mod hook;
+mod lock;
+mod site;
+
+pub use cover::Cover;
+pub(crate) use hook::{blocked_on, released};
+pub use hook::{install, yield_now, Blocking, Fault, Hook, HookGuard, ResourceId};
+pub use lock::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use site::Site;
+
+/// Marks a race window: the engine may switch threads, perturb timing or
+/// inject a fault here. Returns the fault to apply, if any.
+///
+/// A backend applies a fault only where it keeps the backend's own contract
+/// (for `gomap`, inside its own write window — see
+/// [`Site::in_gomap_write_window`]) and ignores it elsewhere.
+#[inline(always)]
+pub fn yield_point(site: Site) -> Option<Fault> {
+    if hook::any_installed() {
+        hook::yield_point_slow(site)
+    } else {
+        None
+    }
+}
+
+/// Records that a rare path ran, for coverage counters. A no-op unless an
+/// engine installed a hook on this thread.
+#[inline(always)]
+pub fn cover(mark: Cover) {
+    if hook::any_installed() {
+        hook::cover_slow(mark)
+    }
+}
