@@ -3,5 +3,7 @@
 
 pub mod history;
 pub mod maps;
+pub mod scenario;
+pub mod seed;
 pub mod sync;
 pub mod workload;

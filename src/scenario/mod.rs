@@ -1,0 +1,457 @@
+//! Scenarios: everything that defines a run except the seed.
+//!
+//! A scenario comes from a TOML file (see `chaos/*.toml`), from command-line
+//! flags, or both — flags override the file. Both are first read into
+//! [`RawScenario`], a mirror whose every field is optional, then merged over
+//! the defaults and validated into a [`Scenario`], whose fields are all
+//! present and in range. Errors name the field and say what is wrong.
+
+mod mix;
+
+pub use mix::Mix;
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// How keys are drawn from the key space `0..keys`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Distribution {
+    /// Every key equally likely.
+    Uniform,
+    /// Hot spot: one key in eight takes seven ops in eight.
+    Hotspot,
+    /// Zipf with exponent 1: key `k` drawn with weight `1/(k+1)`.
+    Zipf,
+    /// Each thread walks the key space in order from a seeded start.
+    Sequential,
+}
+
+/// How the threads of a run are executed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Real OS threads released together; finds what hardware finds.
+    Stress,
+    /// The deterministic scheduler; the seed replays the run exactly.
+    Sched,
+}
+
+/// The deterministic scheduler's strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Random walk: any runnable thread at every yield point.
+    Random,
+    /// Probabilistic concurrency testing with `depth` (the scenario's `depth`).
+    Pct,
+}
+
+/// What the scenario expects of the backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// No finding at all.
+    Clean,
+    /// A Go-style throw (e.g. `concurrent map writes` from a raw `gomap`).
+    Throw,
+}
+
+/// Stress-mode perturbation at yield points, to widen race windows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Perturb {
+    /// None: run at full speed.
+    None,
+    /// Spin a short seeded number of iterations at some yield points.
+    Spin,
+    /// `std::thread::yield_now` at some yield points.
+    Yield,
+}
+
+/// A validated scenario. Field docs give the TOML key and the default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// `backend` (default `gomap`): a registered backend name.
+    pub backend: String,
+    /// `threads` (default 2): workload threads, 1 to [`MAX_THREADS`].
+    pub threads: u32,
+    /// `ops` (default 100): operations per thread, 1 to [`MAX_OPS`].
+    pub ops: u32,
+    /// `keys` (default 16): size of the key space, 1 to 2^40.
+    pub keys: u64,
+    /// `distribution` (default `uniform`).
+    pub distribution: Distribution,
+    /// `mix` (default `load=70,store=30`): operation weights by name.
+    pub mix: Mix,
+    /// `prefill` (default 0): keys `0..prefill` stored before the threads start.
+    pub prefill: u64,
+    /// `mode` (default `sched`).
+    pub mode: Mode,
+    /// `strategy` (default `random`).
+    pub strategy: Strategy,
+    /// `depth` (default 3): PCT bug depth, 1 to 64.
+    pub depth: u32,
+    /// `resize_rate` (default 0): per-visit probability of forcing a grow
+    /// (doubling or same-size) in the middle of a write or between ops.
+    pub resize_rate: f64,
+    /// `evacuate_rate` (default 0): probability of running or withholding
+    /// evacuation steps at a write.
+    pub evacuate_rate: f64,
+    /// `promote_rate` (default 0): probability of forcing a `sync.Map`
+    /// promotion or dirty rebuild where it holds its lock.
+    pub promote_rate: f64,
+    /// `perturb` (default `none`): stress-mode perturbation.
+    pub perturb: Perturb,
+    /// `expect` (default `clean`).
+    pub expect: Expect,
+    /// `max_steps` (default 1,000,000): sched-mode step limit (a livelock finding).
+    pub max_steps: u64,
+    /// `timeout_ms` (default 10,000): stress-mode watchdog (a hang finding).
+    pub timeout_ms: u64,
+}
+
+/// Most workload threads a scenario may ask for.
+pub const MAX_THREADS: u32 = 1024;
+/// Most operations per thread.
+pub const MAX_OPS: u32 = 100_000_000;
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            backend: "gomap".into(),
+            threads: 2,
+            ops: 100,
+            keys: 16,
+            distribution: Distribution::Uniform,
+            mix: Mix::default(),
+            prefill: 0,
+            mode: Mode::Sched,
+            strategy: Strategy::Random,
+            depth: 3,
+            resize_rate: 0.0,
+            evacuate_rate: 0.0,
+            promote_rate: 0.0,
+            perturb: Perturb::None,
+            expect: Expect::Clean,
+            max_steps: 1_000_000,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+/// The TOML / flags mirror of [`Scenario`]: every field optional, unknown
+/// keys rejected. `mix` is a table of weights (`mix = { load = 70, store = 30 }`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[expect(
+    missing_docs,
+    reason = "each field mirrors the Scenario field of the same name"
+)]
+pub struct RawScenario {
+    pub backend: Option<String>,
+    pub threads: Option<u32>,
+    pub ops: Option<u32>,
+    pub keys: Option<u64>,
+    pub distribution: Option<Distribution>,
+    pub mix: Option<std::collections::BTreeMap<String, u32>>,
+    pub prefill: Option<u64>,
+    pub mode: Option<Mode>,
+    pub strategy: Option<Strategy>,
+    pub depth: Option<u32>,
+    pub resize_rate: Option<f64>,
+    pub evacuate_rate: Option<f64>,
+    pub promote_rate: Option<f64>,
+    pub perturb: Option<Perturb>,
+    pub expect: Option<Expect>,
+    pub max_steps: Option<u64>,
+    pub timeout_ms: Option<u64>,
+}
+
+/// Why a scenario was rejected. One line, naming the field or the file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScenarioError {
+    /// A field's value is out of range or inconsistent.
+    #[error("scenario field `{field}`: {reason}")]
+    Field {
+        /// The TOML key / flag name.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file could not be read.
+    #[error("cannot read scenario file {path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS's reason.
+        reason: String,
+    },
+    /// The file is not valid TOML or has unknown keys / wrong types.
+    #[error("{path}:{line}:{column}: {reason}")]
+    Toml {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's reason, on one line.
+        reason: String,
+    },
+}
+
+fn field(field: &'static str, reason: impl fmt::Display) -> ScenarioError {
+    ScenarioError::Field {
+        field,
+        reason: reason.to_string(),
+    }
+}
+
+impl RawScenario {
+    /// Parses TOML text; `path` is only used in error messages.
+    pub fn from_toml(text: &str, path: &str) -> Result<Self, ScenarioError> {
+        toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            ScenarioError::Toml {
+                path: path.to_string(),
+                line,
+                column,
+                reason: e.message().replace('\n', " ").trim().to_string(),
+            }
+        })
+    }
+
+    /// Reads and parses a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ScenarioError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        Self::from_toml(&text, &shown)
+    }
+
+    /// `self` with every field that `over` sets replaced by `over`'s value
+    /// (flags over a file).
+    pub fn overlay(mut self, over: RawScenario) -> RawScenario {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if over.$f.is_some() { self.$f = over.$f; } )* };
+        }
+        take!(
+            backend,
+            threads,
+            ops,
+            keys,
+            distribution,
+            mix,
+            prefill,
+            mode,
+            strategy,
+            depth,
+            resize_rate,
+            evacuate_rate,
+            promote_rate,
+            perturb,
+            expect,
+            max_steps,
+            timeout_ms
+        );
+        self
+    }
+
+    /// Merges over the defaults and validates.
+    pub fn validate(self) -> Result<Scenario, ScenarioError> {
+        let d = Scenario::default();
+        let s = Scenario {
+            backend: self.backend.unwrap_or(d.backend),
+            threads: self.threads.unwrap_or(d.threads),
+            ops: self.ops.unwrap_or(d.ops),
+            keys: self.keys.unwrap_or(d.keys),
+            distribution: self.distribution.unwrap_or(d.distribution),
+            mix: match self.mix {
+                Some(m) => Mix::from_weights(&m).map_err(|r| field("mix", r))?,
+                None => d.mix,
+            },
+            prefill: self.prefill.unwrap_or(d.prefill),
+            mode: self.mode.unwrap_or(d.mode),
+            strategy: self.strategy.unwrap_or(d.strategy),
+            depth: self.depth.unwrap_or(d.depth),
+            resize_rate: self.resize_rate.unwrap_or(d.resize_rate),
+            evacuate_rate: self.evacuate_rate.unwrap_or(d.evacuate_rate),
+            promote_rate: self.promote_rate.unwrap_or(d.promote_rate),
+            perturb: self.perturb.unwrap_or(d.perturb),
+            expect: self.expect.unwrap_or(d.expect),
+            max_steps: self.max_steps.unwrap_or(d.max_steps),
+            timeout_ms: self.timeout_ms.unwrap_or(d.timeout_ms),
+        };
+        s.check()?;
+        Ok(s)
+    }
+}
+
+impl Scenario {
+    /// Checks every field's range; the error names the first bad field.
+    pub fn check(&self) -> Result<(), ScenarioError> {
+        if self.backend.trim().is_empty() {
+            return Err(field(
+                "backend",
+                "must name a backend (see `chaos backends`)",
+            ));
+        }
+        if self.threads == 0 || self.threads > MAX_THREADS {
+            return Err(field(
+                "threads",
+                format!("must be between 1 and {MAX_THREADS}, got {}", self.threads),
+            ));
+        }
+        if self.ops == 0 || self.ops > MAX_OPS {
+            return Err(field(
+                "ops",
+                format!("must be between 1 and {MAX_OPS}, got {}", self.ops),
+            ));
+        }
+        if self.keys == 0 || self.keys > 1 << 40 {
+            return Err(field(
+                "keys",
+                format!("must be between 1 and 2^40, got {}", self.keys),
+            ));
+        }
+        if self.prefill > 1 << 24 {
+            return Err(field(
+                "prefill",
+                format!("must be at most 2^24, got {}", self.prefill),
+            ));
+        }
+        if self.depth == 0 || self.depth > 64 {
+            return Err(field(
+                "depth",
+                format!("must be between 1 and 64, got {}", self.depth),
+            ));
+        }
+        for (name, rate) in [
+            ("resize_rate", self.resize_rate),
+            ("evacuate_rate", self.evacuate_rate),
+            ("promote_rate", self.promote_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                let name: &'static str = name;
+                return Err(field(
+                    name,
+                    format!("must be a probability between 0 and 1, got {rate}"),
+                ));
+            }
+        }
+        if self.max_steps == 0 {
+            return Err(field("max_steps", "must be at least 1"));
+        }
+        if self.timeout_ms == 0 {
+            return Err(field("timeout_ms", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The scenario as TOML, in the format `--scenario` reads.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(&self.to_raw()).expect("a validated scenario always serialises")
+    }
+
+    /// The raw mirror with every field set.
+    pub fn to_raw(&self) -> RawScenario {
+        RawScenario {
+            backend: Some(self.backend.clone()),
+            threads: Some(self.threads),
+            ops: Some(self.ops),
+            keys: Some(self.keys),
+            distribution: Some(self.distribution),
+            mix: Some(self.mix.to_weights()),
+            prefill: Some(self.prefill),
+            mode: Some(self.mode),
+            strategy: Some(self.strategy),
+            depth: Some(self.depth),
+            resize_rate: Some(self.resize_rate),
+            evacuate_rate: Some(self.evacuate_rate),
+            promote_rate: Some(self.promote_rate),
+            perturb: Some(self.perturb),
+            expect: Some(self.expect),
+            max_steps: Some(self.max_steps),
+            timeout_ms: Some(self.timeout_ms),
+        }
+    }
+}
+
+/// 1-based (line, column) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_round_trip_through_toml() {
+        let s = RawScenario::default().validate().unwrap();
+        assert_eq!(s, Scenario::default());
+        let back = RawScenario::from_toml(&s.to_toml(), "x")
+            .unwrap()
+            .validate()
+            .unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn flags_override_file() {
+        let file = RawScenario::from_toml("threads = 4\nops = 9\n", "f.toml").unwrap();
+        let flags = RawScenario {
+            threads: Some(8),
+            ..Default::default()
+        };
+        let s = file.overlay(flags).validate().unwrap();
+        assert_eq!((s.threads, s.ops), (8, 9));
+    }
+
+    #[test]
+    fn malformed_toml_names_line_and_column() {
+        let e = RawScenario::from_toml("threads = 2\nops = = 3\n", "bad.toml").unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("bad.toml:2:"), "{msg}");
+        assert!(!msg.contains('\n'));
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_its_name() {
+        let e = RawScenario::from_toml("thread = 2\n", "s.toml").unwrap_err();
+        assert!(e.to_string().contains("thread"), "{e}");
+        assert!(e.to_string().starts_with("s.toml:1:1"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_fields_are_rejected() {
+        let bad = [
+            ("threads = 0", "threads"),
+            ("ops = 0", "ops"),
+            ("keys = 0", "keys"),
+            ("depth = 0", "depth"),
+            ("resize_rate = 1.5", "resize_rate"),
+            ("mix = { load = 0, store = 0 }", "mix"),
+            ("mix = { lod = 1 }", "mix"),
+            ("backend = \"\"", "backend"),
+        ];
+        for (text, name) in bad {
+            let e = RawScenario::from_toml(text, "s")
+                .unwrap()
+                .validate()
+                .unwrap_err();
+            assert!(
+                matches!(&e, ScenarioError::Field { field, .. } if *field == name),
+                "{text}: {e}"
+            );
+        }
+    }
+}
