@@ -1,8 +1,11 @@
 //! `chaos` hunts concurrency bugs in hash maps and map wrappers.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod check;
+pub mod engine;
 pub mod history;
 pub mod maps;
+pub mod report;
 pub mod scenario;
 pub mod seed;
 pub mod sync;

@@ -1,5 +1,8 @@
-//! The `chaos` command line.
+//! The `chaos` binary: parse, dispatch, exit code. Everything else lives in
+//! the library; `cli/` keeps clap out of it.
 
-fn main() {
-    std::process::exit(0);
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

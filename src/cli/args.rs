@@ -1,0 +1,178 @@
+//! Command-line arguments (clap derive). Each subcommand's `--help` ends with examples.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use chaos::scenario::{Distribution, Expect, Mix, Mode, Perturb, RawScenario, Strategy};
+use chaos::seed::Seed;
+
+/// Hunts concurrency bugs in hash maps and map wrappers.
+///
+/// Reproduces Go's `fatal error: concurrent map writes` class of bug on
+/// demand, from a seed, and proves map wrappers free of it as far as
+/// randomised and controlled interleavings can.
+#[derive(Debug, Parser)]
+#[command(name = "chaos", version, propagate_version = true)]
+pub struct Cli {
+    /// The subcommand; `chaos` alone runs the built-in default scenario.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one scenario under one seed.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
+    /// List the registered backends and mutants.
+    #[command(after_help = "Example:\n  chaos backends\n  chaos backends --json")]
+    Backends(BackendsArgs),
+}
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  chaos run                                        # the built-in default: a gomap race, found and explained
+  chaos run --backend gomap --threads 2 --ops 1 --mix store=1 --seed 0x5eed
+  chaos run --backend rwmutex --threads 8 --mode stress --resize-rate 0.05 --json
+  chaos run --scenario chaos/syncmap.toml --seed 42";
+
+/// `chaos run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario and its overrides.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// The seed: decimal or 0x-hex. Default: 0.
+    #[arg(long, value_parser = parse_seed)]
+    pub seed: Option<Seed>,
+    /// Print one JSON object instead of the human report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `chaos backends`.
+#[derive(Debug, Args)]
+pub struct BackendsArgs {
+    /// Print a JSON array instead of one line per backend.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags for every scenario field; they override `--scenario FILE`.
+#[derive(Debug, Args, Default)]
+pub struct ScenarioArgs {
+    /// Load a scenario TOML file (flags override its fields).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Backend name (see `chaos backends`).
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Workload threads (1 to 1024).
+    #[arg(long)]
+    pub threads: Option<u32>,
+    /// Operations per thread.
+    #[arg(long)]
+    pub ops: Option<u32>,
+    /// Size of the key space.
+    #[arg(long)]
+    pub keys: Option<u64>,
+    /// Key distribution.
+    #[arg(long, value_enum)]
+    pub distribution: Option<DistributionArg>,
+    /// Operation weights, e.g. load=70,store=30 (any operation of the trait).
+    #[arg(long, value_parser = parse_mix)]
+    pub mix: Option<Mix>,
+    /// Keys 0..N stored before the threads start.
+    #[arg(long)]
+    pub prefill: Option<u64>,
+    /// stress (real threads) or sched (deterministic scheduler).
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+    /// Scheduler strategy (sched mode).
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+    /// PCT depth.
+    #[arg(long)]
+    pub depth: Option<u32>,
+    /// Probability of forcing a grow mid-write or between ops.
+    #[arg(long)]
+    pub resize_rate: Option<f64>,
+    /// Probability of running or withholding evacuation steps at a write.
+    #[arg(long)]
+    pub evacuate_rate: Option<f64>,
+    /// Probability of forcing a sync.Map promotion or dirty rebuild.
+    #[arg(long)]
+    pub promote_rate: Option<f64>,
+    /// Stress-mode perturbation at yield points.
+    #[arg(long, value_enum)]
+    pub perturb: Option<PerturbArg>,
+    /// What the scenario expects: clean or throw.
+    #[arg(long, value_enum)]
+    pub expect: Option<ExpectArg>,
+    /// Sched-mode step limit.
+    #[arg(long)]
+    pub max_steps: Option<u64>,
+    /// Stress-mode watchdog timeout in milliseconds.
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+}
+
+impl ScenarioArgs {
+    /// The flags as a raw scenario (only the fields given).
+    pub fn to_raw(&self) -> RawScenario {
+        RawScenario {
+            backend: self.backend.clone(),
+            threads: self.threads,
+            ops: self.ops,
+            keys: self.keys,
+            distribution: self.distribution.map(Into::into),
+            mix: self.mix.as_ref().map(Mix::to_weights),
+            prefill: self.prefill,
+            mode: self.mode.map(Into::into),
+            strategy: self.strategy.map(Into::into),
+            depth: self.depth,
+            resize_rate: self.resize_rate,
+            evacuate_rate: self.evacuate_rate,
+            promote_rate: self.promote_rate,
+            perturb: self.perturb.map(Into::into),
+            expect: self.expect.map(Into::into),
+            max_steps: self.max_steps,
+            timeout_ms: self.timeout_ms,
+        }
+    }
+
+    /// Whether no scenario field or file was given at all.
+    pub fn is_empty(&self) -> bool {
+        self.scenario.is_none() && self.to_raw() == RawScenario::default()
+    }
+}
+
+fn parse_seed(s: &str) -> Result<Seed, String> {
+    s.parse()
+        .map_err(|e: chaos::seed::ParseSeedError| e.to_string())
+}
+
+fn parse_mix(s: &str) -> Result<Mix, String> {
+    s.parse()
+}
+
+macro_rules! value_enum {
+    ($arg:ident => $target:ty { $($v:ident),* }) => {
+        #[doc = concat!("Flag form of [`", stringify!($target), "`].")]
+        #[derive(Debug, Clone, Copy, clap::ValueEnum)]
+        pub enum $arg { $($v),* }
+        impl From<$arg> for $target {
+            fn from(a: $arg) -> Self {
+                match a { $($arg::$v => <$target>::$v),* }
+            }
+        }
+    };
+}
+
+value_enum!(DistributionArg => Distribution { Uniform, Hotspot, Zipf, Sequential });
+value_enum!(ModeArg => Mode { Stress, Sched });
+value_enum!(StrategyArg => Strategy { Random, Pct });
+value_enum!(ExpectArg => Expect { Clean, Throw });
+value_enum!(PerturbArg => Perturb { None, Spin, Yield });

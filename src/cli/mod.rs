@@ -1,0 +1,71 @@
+//! The `chaos` command line: one module per subcommand; exit codes in one place.
+
+pub mod args;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// The documented exit codes (DESIGN.md, "Contracts that users see").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The run met its expectation.
+    Met = 0,
+    /// A finding, or an expected throw that never came.
+    Finding = 1,
+    /// Bad usage or bad input, with a one-line reason on stderr.
+    BadInput = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Bad input: printed as one line, exit code 2.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl<E: std::fmt::Display> From<E> for BadInput {
+    fn from(e: E) -> Self {
+        BadInput(e.to_string())
+    }
+}
+
+/// Parses the arguments, dispatches, and maps the result to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+                || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            {
+                let _ = e.print();
+                return Exit::Met.into();
+            }
+            // clap's error is several lines (usage, tip); keep its first.
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("bad usage").trim();
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("chaos: {first} (see `chaos --help`)");
+            return Exit::BadInput.into();
+        }
+    };
+    let result = match cli.command {
+        None => run::default_scenario(),
+        Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Backends(args)) => run::backends(&args),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(BadInput(reason)) => {
+            eprintln!("chaos: {reason}");
+            Exit::BadInput.into()
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `chaos run` and `chaos backends`.
+
+use std::io::Write;
+
+use chaos::engine;
+use chaos::maps::ChaosMap;
+use chaos::report;
+use chaos::scenario::{Expect, Mix, Mode, RawScenario, Scenario};
+use chaos::seed::Seed;
+
+use super::args::{BackendsArgs, RunArgs};
+use super::{BadInput, Exit};
+
+/// Resolves a backend name to a constructor, or a one-line error listing the names.
+fn factory(name: &str) -> Result<Box<dyn Fn(u64) -> Box<dyn ChaosMap>>, BadInput> {
+    let _ = name;
+    Err(BadInput("no backends are registered yet".into()))
+}
+
+/// The scenario from `--scenario FILE` and the flags over it.
+fn scenario_of(args: &RunArgs) -> Result<Scenario, BadInput> {
+    let file = match &args.scenario.scenario {
+        Some(path) => RawScenario::from_file(path)?,
+        None => RawScenario::default(),
+    };
+    Ok(file.overlay(args.scenario.to_raw()).validate()?)
+}
+
+/// `chaos run`.
+pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
+    if args.scenario.is_empty() && args.seed.is_none() {
+        return default_scenario();
+    }
+    let scenario = scenario_of(args)?;
+    let make = factory(&scenario.backend)?;
+    let exec = engine::execute(&scenario, args.seed.unwrap_or(Seed(0)), &*make);
+    let mut out = std::io::stdout().lock();
+    let text = if args.json {
+        format!("{}\n", report::run_json(&exec))
+    } else {
+        report::run_human(&exec)
+    };
+    // A closed pipe (`chaos run | head -1`) is not an error.
+    let _ = out.write_all(text.as_bytes());
+    Ok(if exec.expectation_met() {
+        Exit::Met
+    } else {
+        Exit::Finding
+    })
+}
+
+/// The built-in default scenario: two goroutines writing one plain Go map.
+pub fn default_scenario() -> Result<Exit, BadInput> {
+    let scenario = Scenario {
+        backend: "gomap".into(),
+        threads: 2,
+        ops: 50,
+        keys: 16,
+        mix: "load=50,store=50".parse::<Mix>().expect("literal mix"),
+        mode: Mode::Sched,
+        expect: Expect::Throw,
+        ..Scenario::default()
+    };
+    let make = factory(&scenario.backend)?;
+    let exec = engine::execute(&scenario, Seed(0), &*make);
+    print!("{}", report::run_human(&exec));
+    Ok(if exec.expectation_met() {
+        Exit::Met
+    } else {
+        Exit::Finding
+    })
+}
+
+/// `chaos backends`.
+pub fn backends(args: &BackendsArgs) -> Result<Exit, BadInput> {
+    let _ = args;
+    Ok(Exit::Met)
+}

@@ -1,0 +1,360 @@
+//! The stress runner: real OS threads hammering one backend.
+//!
+//! Threads are released together by a barrier so their first operations
+//! overlap. Each thread records its own events into a private buffer (no
+//! shared cache line on the hot path) stamped with monotonic nanoseconds since
+//! the release; buffers are merged by time at the end. The first throw or
+//! panic stops the execution the way Go's fatal error stops a process: the
+//! other threads finish the operation they are in and start no other.
+//! A watchdog turns a run that outlives its timeout into a hang.
+//!
+//! Memory bound: at most [`HISTORY_LIMIT`] operations are recorded per
+//! execution (about 100 bytes each, so ~100 MiB at worst); past that the run
+//! goes on unrecorded and the result says the history was truncated.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Barrier, Mutex as StdMutex};
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::history::{Event, History};
+use crate::maps::{ChaosMap, Throw};
+use crate::scenario::Perturb;
+use crate::seed::{Seed, Stream};
+use crate::sync::{Cover, Fault, Hook, Site};
+use crate::workload::{Ret, Workload};
+
+/// Most operations recorded in one execution's history.
+pub const HISTORY_LIMIT: usize = 1 << 20;
+
+/// How a stress execution is run.
+#[derive(Clone, Debug)]
+pub struct StressOptions {
+    /// The run's seed (perturbation streams derive from it).
+    pub seed: Seed,
+    /// Perturbation at yield points.
+    pub perturb: Perturb,
+    /// The watchdog's timeout.
+    pub timeout: Duration,
+    /// Record a history (off only to measure recording's cost).
+    pub record: bool,
+}
+
+/// Where a thread was when a stress execution ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StressPosition {
+    /// Workload thread.
+    pub thread: u32,
+    /// Index of the op it was running or about to run.
+    pub op: u32,
+    /// Whether it had finished its stream.
+    pub finished: bool,
+}
+
+/// How a stress execution ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StressEnd {
+    /// Every thread ran its whole stream.
+    Completed,
+    /// Thread `thread`'s op `op` threw; the others stopped after their current op.
+    Throw {
+        /// Thread.
+        thread: u32,
+        /// Op index.
+        op: u32,
+        /// The throw.
+        throw: Throw,
+    },
+    /// Thread `thread`'s op `op` panicked.
+    Panic {
+        /// Thread.
+        thread: u32,
+        /// Op index.
+        op: u32,
+        /// The panic message.
+        message: String,
+    },
+    /// The watchdog fired; where each thread was.
+    Hang {
+        /// Every thread's position.
+        positions: Vec<StressPosition>,
+    },
+}
+
+/// What a stress execution produced.
+#[derive(Clone, Debug)]
+pub struct StressRun {
+    /// The recorded history (merged by time).
+    pub history: History,
+    /// Whether recording stopped at [`HISTORY_LIMIT`].
+    pub truncated: bool,
+    /// How it ended.
+    pub end: StressEnd,
+    /// Wall time from release to the last thread's end.
+    pub elapsed: Duration,
+    /// Operations that returned.
+    pub ops_completed: u64,
+    /// Coverage marks counted by the threads' hooks.
+    pub coverage: std::collections::BTreeMap<Cover, u64>,
+}
+
+/// One thread's private record of an op.
+struct Record {
+    index: u32,
+    invoke: u64,
+    ret: Option<(u64, Ret)>,
+}
+
+/// Runs `workload` on `map` with one OS thread per workload thread.
+pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions) -> StressRun {
+    let n = workload.threads.len();
+    let barrier = Arc::new(Barrier::new(n + 1));
+    let stop = Arc::new(AtomicBool::new(false));
+    let positions: Arc<Vec<AtomicU32>> = Arc::new((0..n).map(|_| AtomicU32::new(0)).collect());
+    let finished: Arc<Vec<AtomicBool>> = Arc::new((0..n).map(|_| AtomicBool::new(false)).collect());
+    let first_failure: Arc<StdMutex<Option<StressEnd>>> = Arc::new(StdMutex::new(None));
+    let budget = HISTORY_LIMIT / n.max(1);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let start = Arc::new(std::sync::OnceLock::<Instant>::new());
+
+    for t in 0..n {
+        let (map, workload, barrier, stop) =
+            (map.clone(), workload.clone(), barrier.clone(), stop.clone());
+        let (positions, finished, first_failure) =
+            (positions.clone(), finished.clone(), first_failure.clone());
+        let (done_tx, start, opts) = (done_tx.clone(), start.clone(), opts.clone());
+        std::thread::Builder::new()
+            .name(format!("chaos-stress-{t}"))
+            .spawn(move || {
+                let hook = PerturbHook::new(&opts, t as u32);
+                let coverage = hook.coverage.clone();
+                let _guard = crate::sync::install(hook);
+                let ops = &workload.threads[t];
+                let mut records: Vec<Record> = Vec::with_capacity(ops.len().min(budget));
+                let mut truncated = false;
+                barrier.wait();
+                let start = *start.get_or_init(Instant::now);
+                for (i, op) in ops.iter().enumerate() {
+                    // Relaxed: the flag only needs to be seen eventually; a
+                    // thread that misses it runs one more op, as a goroutine
+                    // may before the fatal error's exit reaches it.
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    positions[t].store(i as u32, Ordering::Relaxed);
+                    let invoke = start.elapsed().as_nanos() as u64;
+                    let ret = match catch_unwind(AssertUnwindSafe(|| op.apply(&*map))) {
+                        Ok(r) => r,
+                        Err(payload) => Ret::Panic(panic_message(&*payload)),
+                    };
+                    let returned = start.elapsed().as_nanos() as u64;
+                    let failure = match &ret {
+                        Ret::Throw(throw) => Some(StressEnd::Throw {
+                            thread: t as u32,
+                            op: i as u32,
+                            throw: *throw,
+                        }),
+                        Ret::Panic(message) => Some(StressEnd::Panic {
+                            thread: t as u32,
+                            op: i as u32,
+                            message: message.clone(),
+                        }),
+                        _ => None,
+                    };
+                    if opts.record {
+                        if records.len() < budget {
+                            records.push(Record {
+                                index: i as u32,
+                                invoke,
+                                ret: Some((returned, ret)),
+                            });
+                        } else {
+                            truncated = true;
+                        }
+                    }
+                    if let Some(f) = failure {
+                        stop.store(true, Ordering::Relaxed);
+                        let mut first = first_failure.lock().unwrap_or_else(|p| p.into_inner());
+                        first.get_or_insert(f);
+                        break;
+                    }
+                }
+                finished[t].store(true, Ordering::Release);
+                let cov = coverage.take();
+                let _ = done_tx.send((t, records, truncated, cov));
+            })
+            .expect("spawning a stress thread");
+    }
+    drop(done_tx);
+    barrier.wait();
+    let released = Instant::now();
+    let deadline = released + opts.timeout;
+
+    let mut per_thread: Vec<Vec<Record>> = (0..n).map(|_| Vec::new()).collect();
+    let mut truncated = false;
+    let mut coverage = std::collections::BTreeMap::new();
+    let mut received = 0;
+    let mut hung = false;
+    while received < n {
+        let now = Instant::now();
+        let left = deadline.saturating_duration_since(now);
+        match done_rx.recv_timeout(left) {
+            Ok((t, records, tr, cov)) => {
+                per_thread[t] = records;
+                truncated |= tr;
+                for (k, v) in cov {
+                    *coverage.entry(k).or_insert(0) += v;
+                }
+                received += 1;
+            }
+            Err(_) => {
+                hung = true;
+                // Ask the stragglers to stop; they are detached (a Go process
+                // would be killed; a hung Rust thread cannot be).
+                stop.store(true, Ordering::Relaxed);
+                break;
+            }
+        }
+    }
+    let elapsed = released.elapsed();
+    let end = if hung {
+        StressEnd::Hang {
+            positions: (0..n)
+                .map(|t| StressPosition {
+                    thread: t as u32,
+                    op: positions[t].load(Ordering::Relaxed),
+                    finished: finished[t].load(Ordering::Acquire),
+                })
+                .collect(),
+        }
+    } else {
+        first_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or(StressEnd::Completed)
+    };
+    let ops_completed = per_thread.iter().map(|r| r.len() as u64).sum();
+    StressRun {
+        history: merge(&workload, per_thread),
+        truncated,
+        end,
+        elapsed,
+        ops_completed,
+        coverage,
+    }
+}
+
+/// Merges per-thread records into one history ordered by time (ties: invokes
+/// before returns, then by thread), which is what the checker's interval
+/// order needs.
+fn merge(workload: &Workload, per_thread: Vec<Vec<Record>>) -> History {
+    let mut events: Vec<(u64, u8, u32, Event)> = Vec::new();
+    for (t, records) in per_thread.into_iter().enumerate() {
+        for r in records {
+            let op = workload.threads[t][r.index as usize];
+            events.push((
+                r.invoke,
+                0,
+                t as u32,
+                Event::Invoke {
+                    thread: t as u32,
+                    index: r.index,
+                    op,
+                    time: r.invoke,
+                },
+            ));
+            if let Some((time, ret)) = r.ret {
+                events.push((
+                    time,
+                    1,
+                    t as u32,
+                    Event::Return {
+                        thread: t as u32,
+                        index: r.index,
+                        ret,
+                        time,
+                    },
+                ));
+            }
+        }
+    }
+    events.sort_by_key(|(time, order, thread, _)| (*time, *order, *thread));
+    History {
+        events: events.into_iter().map(|(.., e)| e).collect(),
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+/// The hook a stress thread installs: perturbation and coverage counting.
+struct PerturbHook {
+    perturb: Perturb,
+    rng: Cell<u64>,
+    coverage: Rc<Cell<std::collections::BTreeMap<Cover, u64>>>,
+}
+
+impl PerturbHook {
+    fn new(opts: &StressOptions, thread: u32) -> Rc<Self> {
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.derive(Stream::Perturb(thread)));
+        Rc::new(PerturbHook {
+            perturb: opts.perturb,
+            rng: Cell::new(rng.random::<u64>() | 1),
+            coverage: Rc::new(Cell::new(Default::default())),
+        })
+    }
+
+    /// xorshift64: the perturbation only needs cheap, seeded noise.
+    fn next(&self) -> u64 {
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.set(x);
+        x
+    }
+}
+
+impl Hook for PerturbHook {
+    fn yield_point(&self, _site: Site) -> Option<Fault> {
+        match self.perturb {
+            Perturb::None => {}
+            Perturb::Spin => {
+                let r = self.next();
+                // One yield point in four spins for up to ~500 iterations.
+                if r & 3 == 0 {
+                    for _ in 0..(r >> 55) {
+                        std::hint::spin_loop();
+                    }
+                }
+            }
+            Perturb::Yield => {
+                if self.next() & 7 == 0 {
+                    std::thread::yield_now();
+                }
+            }
+        }
+        None
+    }
+
+    fn cover(&self, mark: Cover) {
+        let mut m = self.coverage.take();
+        *m.entry(mark).or_insert(0) += 1;
+        self.coverage.set(m);
+    }
+}
