@@ -25,7 +25,7 @@ pub struct Cli {
 pub enum Command {
     /// Run one scenario under one seed.
     #[command(after_help = RUN_EXAMPLES)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the registered backends and mutants.
     #[command(after_help = "Example:\n  chaos backends\n  chaos backends --json")]
     Backends(BackendsArgs),

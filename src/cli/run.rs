@@ -11,8 +11,11 @@ use chaos::seed::Seed;
 use super::args::{BackendsArgs, RunArgs};
 use super::{BadInput, Exit};
 
+/// A backend constructor, as the engine takes it.
+type MakeMap = Box<dyn Fn(u64) -> Box<dyn ChaosMap>>;
+
 /// Resolves a backend name to a constructor, or a one-line error listing the names.
-fn factory(name: &str) -> Result<Box<dyn Fn(u64) -> Box<dyn ChaosMap>>, BadInput> {
+fn factory(name: &str) -> Result<MakeMap, BadInput> {
     let _ = name;
     Err(BadInput("no backends are registered yet".into()))
 }
