@@ -128,6 +128,72 @@ pub fn check(
     Ok(())
 }
 
+/// Lost writes: checks that the state `final_state`, read at quiescence
+/// after every operation of `ops` returned, is one that some linearization
+/// of the history ends in, for every key in the history, in `final_state`
+/// and in `extra_keys` (e.g. the prefilled ones).
+///
+/// Call it on a history that [`check`] accepted: a key that fails here then
+/// lost an acknowledged write (or resurrected a deleted one).
+pub fn check_final(
+    ops: &[Operation],
+    initial: &dyn Fn(Key) -> Option<Value>,
+    final_state: &BTreeMap<Key, Value>,
+    extra_keys: &[Key],
+) -> Result<(), Counterexample> {
+    let mut per_key = project(ops);
+    for &k in final_state.keys().chain(extra_keys) {
+        per_key.entry(k).or_default();
+    }
+    let end = ops
+        .iter()
+        .flat_map(|o| [Some(o.invoke), o.ret.as_ref().map(|r| r.0)])
+        .flatten()
+        .filter(|&t| t != u64::MAX)
+        .max()
+        .unwrap_or(0);
+    for (&key, kops) in per_key.iter_mut() {
+        let found = final_state.get(&key).copied();
+        kops.push(KeyOp {
+            call: Call::Read,
+            res: Res::Value(found),
+            invoke: end.saturating_add(1),
+            ret: end.saturating_add(2),
+            origin: usize::MAX,
+        });
+        if let Err(mut e) = check_key(key, kops, initial(key)) {
+            let could_be_last: Vec<String> = kops
+                .iter()
+                .filter(|o| o.origin != usize::MAX && o.ret != u64::MAX && certainly_changes(o))
+                .filter(|w| {
+                    !kops
+                        .iter()
+                        .any(|o| o.origin != usize::MAX && certainly_changes(o) && o.invoke > w.ret)
+                })
+                .map(|w| match written_value(w) {
+                    Some(v) => format!("{v:#x}"),
+                    None => "absent".into(),
+                })
+                .collect();
+            e.ops.retain(|&i| i != usize::MAX);
+            e.summary = format!(
+                "key {key}: at quiescence {}, but the history's last completed write(s) left {}",
+                match found {
+                    Some(v) => format!("holds {v:#x}"),
+                    None => "is absent".into(),
+                },
+                if could_be_last.is_empty() {
+                    "it unchanged".to_string()
+                } else {
+                    could_be_last.join(" or ")
+                }
+            );
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 /// Splits the history into per-key sub-histories (projecting whole-map ops).
 fn project(ops: &[Operation]) -> BTreeMap<Key, Vec<KeyOp>> {
     let universe: BTreeSet<Key> = ops
@@ -770,5 +836,41 @@ mod tests {
         let mut bad = h.to_vec();
         bad.push(op(3, 32, 33, Op::Load { key: A }, Ret::Value(Some(3))));
         assert!(lin(&bad).is_err());
+    }
+
+    #[test]
+    fn a_write_missing_at_quiescence_is_a_lost_write() {
+        let h = [
+            op(0, 0, 1, Op::Store { key: A, value: 1 }, Ret::Unit),
+            op(1, 0, 2, Op::Store { key: B, value: 2 }, Ret::Unit),
+        ];
+        let good: BTreeMap<Key, Value> = [(A, 1), (B, 2)].into();
+        assert_eq!(check_final(&h, &none, &good, &[]), Ok(()));
+        let lost: BTreeMap<Key, Value> = [(A, 1)].into();
+        let e = check_final(&h, &none, &lost, &[]).unwrap_err();
+        assert_eq!(e.key, Some(B));
+        assert!(
+            e.summary.contains("is absent") && e.summary.contains("0x2"),
+            "{}",
+            e.summary
+        );
+        // A prefilled key that nobody touched must still be there.
+        let init = |k: Key| (k == 9).then_some(90);
+        assert!(check_final(&h, &init, &good, &[9]).is_err());
+        let mut kept = good.clone();
+        kept.insert(9, 90);
+        assert_eq!(check_final(&h, &init, &kept, &[9]), Ok(()));
+    }
+
+    #[test]
+    fn overlapping_final_writes_may_end_either_way() {
+        let h = [
+            op(0, 0, 5, Op::Store { key: A, value: 1 }, Ret::Unit),
+            op(1, 1, 6, Op::Store { key: A, value: 2 }, Ret::Unit),
+        ];
+        for v in [1, 2] {
+            let f: BTreeMap<Key, Value> = [(A, v)].into();
+            assert_eq!(check_final(&h, &none, &f, &[]), Ok(()));
+        }
     }
 }
