@@ -1,6 +1,195 @@
-//! The checker: turns an execution into findings.
+//! The checker: turns an execution's history into findings.
+//!
+//! The engine reports what it meets on the way (throws, panics, hangs,
+//! deadlocks) and stops there, as a Go process would. When an execution
+//! completes, [`check_completed`] looks for what did not crash:
+//!
+//! 1. the backend's structural invariants at quiescence;
+//! 2. for a single-thread run, exact agreement with the sequential [`Model`];
+//! 3. otherwise linearizability of the history, per key;
+//! 4. if linearizable, lost writes: the quiescent contents must be a state
+//!    some linearization ends in.
+//!
+//! The first failing check gives the finding; later checks would only
+//! restate it.
 
 mod finding;
 pub mod linearizability;
+mod model;
 
 pub use finding::{Finding, FindingKind, Signature};
+pub use model::Model;
+
+use std::collections::BTreeMap;
+
+use crate::history::{History, Operation};
+use crate::maps::{Key, RangeSemantics, Value, Violation};
+use crate::workload::Ret;
+
+/// What the engine read off the backend once every thread had finished.
+#[derive(Clone, Debug, Default)]
+pub struct Quiescent {
+    /// The contents, read with `range` (None if reading them failed).
+    pub contents: Option<BTreeMap<Key, Value>>,
+    /// Structural invariant violations.
+    pub violations: Vec<Violation>,
+}
+
+/// What the checker needs to know besides the history.
+pub struct Context<'a> {
+    /// The backend's name (part of every signature).
+    pub backend: &'a str,
+    /// What the backend promises about `range`.
+    pub semantics: RangeSemantics,
+    /// Each key's value before the threads started (the prefill).
+    pub initial: &'a dyn Fn(Key) -> Option<Value>,
+    /// Keys that hold a value before the threads start.
+    pub prefilled: &'a [Key],
+    /// Number of workload threads.
+    pub threads: u32,
+}
+
+/// The findings of a completed execution (see the module docs for the order).
+pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_>) -> Vec<Finding> {
+    let finding = |kind, message: String, op: Option<&Operation>, detail: String| Finding {
+        kind,
+        message,
+        backend: cx.backend.to_string(),
+        thread: op.map(|o| o.thread),
+        op: op.map(|o| o.index),
+        step: op.map(|o| o.invoke),
+        detail,
+    };
+    if let Some(v) = quiescent.violations.first() {
+        let more = quiescent.violations.len() - 1;
+        return vec![finding(
+            FindingKind::Invariant,
+            v.invariant.to_string(),
+            None,
+            format!(
+                "{}{}",
+                v.detail,
+                if more > 0 {
+                    format!(" (+{more} more violations)")
+                } else {
+                    String::new()
+                }
+            ),
+        )];
+    }
+    let ops = history.operations();
+    if cx.threads == 1 {
+        let mut model = Model::new(
+            cx.prefilled
+                .iter()
+                .filter_map(|&k| (cx.initial)(k).map(|v| (k, v)))
+                .collect(),
+        );
+        for o in &ops {
+            let Some((_, got)) = &o.ret else { break };
+            if matches!(got, Ret::Throw(_) | Ret::Panic(_)) {
+                break;
+            }
+            if !model.agrees(&o.op, got) {
+                let want = model.clone().apply(&o.op);
+                return vec![finding(
+                    FindingKind::ModelMismatch,
+                    format!("{} disagrees with the sequential model", o.op.name()),
+                    Some(o),
+                    format!(
+                        "{:?} returned {:?}; a sequential map returns {:?}",
+                        o.op, got, want
+                    ),
+                )];
+            }
+            model.apply(&o.op);
+        }
+        if let Some(contents) = &quiescent.contents {
+            if *contents != model.map {
+                return vec![finding(
+                    FindingKind::LostWrite,
+                    "contents at quiescence differ from the sequential model".into(),
+                    None,
+                    describe_difference(&model.map, contents),
+                )];
+            }
+        }
+        return Vec::new();
+    }
+    if let Err(ce) = linearizability::check(&ops, cx.semantics, cx.initial) {
+        let at = ce.ops.last().map(|&i| &ops[i]);
+        return vec![finding(
+            FindingKind::Linearizability,
+            "no linearization of the history".into(),
+            at,
+            format!(
+                "{}; ops involved: {}",
+                ce.summary,
+                describe_ops(&ops, &ce.ops)
+            ),
+        )];
+    }
+    if let Some(contents) = &quiescent.contents {
+        if let Err(ce) = linearizability::check_final(&ops, cx.initial, contents, cx.prefilled) {
+            return vec![finding(
+                FindingKind::LostWrite,
+                "an acknowledged write is missing at quiescence".into(),
+                ce.ops.last().map(|&i| &ops[i]),
+                ce.summary,
+            )];
+        }
+    }
+    Vec::new()
+}
+
+/// `t1#4 store(3, 0x…) → ()`, for the ops a counterexample names.
+fn describe_ops(ops: &[Operation], which: &[usize]) -> String {
+    which
+        .iter()
+        .take(8)
+        .map(|&i| {
+            let o = &ops[i];
+            let ret = match &o.ret {
+                Some((_, r)) => format!("{r:?}"),
+                None => "pending".into(),
+            };
+            format!(
+                "t{}#{} {:?} → {} [{}..{}]",
+                o.thread,
+                o.index,
+                o.op,
+                ret,
+                o.invoke,
+                o.ret.as_ref().map_or(u64::MAX, |r| r.0)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn describe_difference(want: &BTreeMap<Key, Value>, got: &BTreeMap<Key, Value>) -> String {
+    let mut diffs = Vec::new();
+    for (k, v) in want {
+        match got.get(k) {
+            None => diffs.push(format!("key {k}: {v:#x} missing")),
+            Some(g) if g != v => diffs.push(format!("key {k}: {g:#x} instead of {v:#x}")),
+            _ => {}
+        }
+    }
+    for (k, g) in got {
+        if !want.contains_key(k) {
+            diffs.push(format!("key {k}: {g:#x} should be absent"));
+        }
+    }
+    let n = diffs.len();
+    diffs.truncate(4);
+    format!(
+        "{}{}",
+        diffs.join("; "),
+        if n > 4 {
+            format!(" (+{} more)", n - 4)
+        } else {
+            String::new()
+        }
+    )
+}
