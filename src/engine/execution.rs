@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::stress::{self, StressEnd, StressOptions};
-use crate::check::{Finding, FindingKind};
+use crate::check::{self, Context, Finding, FindingKind, Quiescent};
 use crate::history::History;
 use crate::maps::ChaosMap;
 use crate::scenario::{Expect, Mode, Scenario};
@@ -71,8 +71,11 @@ pub fn execute(scenario: &Scenario, seed: Seed, factory: Factory<'_>) -> Executi
                 timeout: Duration::from_millis(scenario.timeout_ms),
                 record: true,
             };
-            let run = stress::run(map, workload, &opts);
-            let findings = stress_findings(&run.end, &scenario.backend);
+            let run = stress::run(map.clone(), workload, &opts);
+            let mut findings = stress_findings(&run.end, &scenario.backend);
+            if run.end == StressEnd::Completed && !run.truncated {
+                findings = check_quiescent(scenario, &run.history, &*map);
+            }
             Execution {
                 scenario: scenario.clone(),
                 seed,
@@ -85,6 +88,30 @@ pub fn execute(scenario: &Scenario, seed: Seed, factory: Factory<'_>) -> Executi
             }
         }
     }
+}
+
+/// Reads the quiescent state off `map` and runs the checker.
+fn check_quiescent(scenario: &Scenario, history: &History, map: &dyn ChaosMap) -> Vec<Finding> {
+    let mut contents = BTreeMap::new();
+    let read = map.range(&mut |k, v| {
+        contents.insert(k, v);
+        true
+    });
+    let quiescent = Quiescent {
+        contents: read.is_ok().then_some(contents),
+        violations: map.check_invariants(),
+    };
+    let prefilled: Vec<u64> = (0..scenario.prefill).collect();
+    let prefill = scenario.prefill;
+    let initial = move |k: u64| (k < prefill).then(|| prefill_value(k));
+    let cx = Context {
+        backend: &scenario.backend,
+        semantics: map.range_semantics(),
+        initial: &initial,
+        prefilled: &prefilled,
+        threads: scenario.threads,
+    };
+    check::check_completed(history, &quiescent, &cx)
 }
 
 fn stress_findings(end: &StressEnd, backend: &str) -> Vec<Finding> {
