@@ -8,5 +8,6 @@ pub mod maps;
 pub mod report;
 pub mod scenario;
 pub mod seed;
+pub mod shrink;
 pub mod sync;
 pub mod workload;

@@ -1,0 +1,254 @@
+//! The shrinker: from a failing run to a minimal one that fails the same way.
+//!
+//! "The same way" means a finding with the same [`Signature`] (kind, message,
+//! backend). A step of shrinking is kept only when the smaller candidate,
+//! under some seed, produces a finding with that signature; otherwise it is
+//! undone. So shrinking can never return something that does not fail with
+//! the original signature: every accepted state was observed failing.
+//!
+//! Scenario passes, in this order, repeated until a round changes nothing:
+//!
+//! 1. `mode`: a stress failure is moved to `sched` if it reproduces there
+//!    (deterministic from then on); otherwise it stays in stress, where a
+//!    candidate must fail in at least [`STRESS_K`] of [`STRESS_N`] tries.
+//! 2. `ops` per thread: the minimum first, then bisection.
+//! 3. `threads`: likewise.
+//! 4. `keys`, then `prefill`: likewise.
+//! 5. the mix: each operation dropped in turn.
+//! 6. fault rates: each set to zero in turn; the distribution to uniform.
+//!
+//! At each candidate the current seed is tried first, then up to
+//! `seeds_per_step - 1` seeds derived from it ([`Seed::derive`]-style), so a
+//! candidate's verdict is a pure function of (candidate, seed), and so is the
+//! whole shrink in sched mode.
+
+use crate::check::{Finding, Signature};
+use crate::engine::{execute, Factory};
+use crate::scenario::{Distribution, Mode, Scenario};
+use crate::seed::{splitmix, Seed};
+
+/// A stress candidate must fail in at least this many of [`STRESS_N`] tries.
+pub const STRESS_K: u32 = 2;
+/// Tries per stress candidate.
+pub const STRESS_N: u32 = 10;
+
+/// Limits of one shrink.
+#[derive(Clone, Debug)]
+pub struct ShrinkOptions {
+    /// Seeds tried at each candidate (sched mode).
+    pub seeds_per_step: u32,
+    /// Total executions allowed.
+    pub max_executions: u64,
+}
+
+impl Default for ShrinkOptions {
+    fn default() -> Self {
+        ShrinkOptions {
+            seeds_per_step: 48,
+            max_executions: 20_000,
+        }
+    }
+}
+
+/// A minimal failing scenario and the seed that shows it.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    /// The smallest scenario found.
+    pub scenario: Scenario,
+    /// A seed under which it fails with the signature.
+    pub seed: Seed,
+    /// The finding it produced.
+    pub finding: Finding,
+    /// Executions spent.
+    pub executions: u64,
+}
+
+struct Shrinker<'a> {
+    factory: Factory<'a>,
+    signature: Signature,
+    opts: ShrinkOptions,
+    executions: u64,
+}
+
+impl Shrinker<'_> {
+    fn budget_left(&self) -> bool {
+        self.executions < self.opts.max_executions
+    }
+
+    /// The first seed (current first) under which `s` fails the same way.
+    fn fails(&mut self, s: &Scenario, seed: Seed) -> Option<(Seed, Finding)> {
+        if s.check().is_err() {
+            return None;
+        }
+        match s.mode {
+            Mode::Sched => {
+                for i in 0..self.opts.seeds_per_step {
+                    if !self.budget_left() {
+                        return None;
+                    }
+                    let candidate = if i == 0 {
+                        seed
+                    } else {
+                        Seed(splitmix(seed.0 ^ u64::from(i)))
+                    };
+                    if let Some(f) = self.run(s, candidate) {
+                        return Some((candidate, f));
+                    }
+                }
+                None
+            }
+            Mode::Stress => {
+                let mut hits = 0;
+                let mut first = None;
+                for i in 0..STRESS_N {
+                    if !self.budget_left() {
+                        return None;
+                    }
+                    let candidate = if i == 0 {
+                        seed
+                    } else {
+                        Seed(splitmix(seed.0 ^ u64::from(i)))
+                    };
+                    if let Some(f) = self.run(s, candidate) {
+                        hits += 1;
+                        first.get_or_insert((candidate, f));
+                    }
+                    if hits >= STRESS_K {
+                        return first;
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    fn run(&mut self, s: &Scenario, seed: Seed) -> Option<Finding> {
+        self.executions += 1;
+        execute(s, seed, self.factory)
+            .findings
+            .into_iter()
+            .find(|f| f.signature() == self.signature)
+    }
+
+    /// Smallest value in `min..=current` that still fails: `min` first, then
+    /// bisection (failure is not monotone in general, so this is a
+    /// heuristic; every accepted value was seen failing).
+    fn shrink_int(
+        &mut self,
+        best: &mut (Scenario, Seed, Finding),
+        current: u64,
+        min: u64,
+        set: impl Fn(&mut Scenario, u64),
+    ) -> bool {
+        if current <= min {
+            return false;
+        }
+        let try_value = |me: &mut Self, best: &mut (Scenario, Seed, Finding), v: u64| {
+            let mut s = best.0.clone();
+            set(&mut s, v);
+            match me.fails(&s, best.1) {
+                Some((seed, f)) => {
+                    *best = (s, seed, f);
+                    true
+                }
+                None => false,
+            }
+        };
+        if try_value(self, best, min) {
+            return true;
+        }
+        let (mut lo, mut hi) = (min, current);
+        let mut changed = false;
+        while hi - lo > 1 && self.budget_left() {
+            let mid = lo + (hi - lo) / 2;
+            if try_value(self, best, mid) {
+                hi = mid;
+                changed = true;
+            } else {
+                lo = mid;
+            }
+        }
+        changed
+    }
+
+    fn try_candidate(&mut self, best: &mut (Scenario, Seed, Finding), s: Scenario) -> bool {
+        if s == best.0 {
+            return false;
+        }
+        match self.fails(&s, best.1) {
+            Some((seed, f)) => {
+                *best = (s, seed, f);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Shrinks a failing `scenario` under `seed` whose finding has `signature`.
+/// Returns `None` if the original run does not fail that way (in stress mode:
+/// not in at least [`STRESS_K`] of [`STRESS_N`] tries).
+pub fn shrink(
+    scenario: &Scenario,
+    seed: Seed,
+    signature: &Signature,
+    factory: Factory<'_>,
+    opts: ShrinkOptions,
+) -> Option<Shrunk> {
+    let mut me = Shrinker {
+        factory,
+        signature: signature.clone(),
+        opts,
+        executions: 0,
+    };
+    let (seed0, finding0) = me.fails(scenario, seed)?;
+    let mut best = (scenario.clone(), seed0, finding0);
+
+    // Pass 1: move a stress failure into the deterministic scheduler.
+    if best.0.mode == Mode::Stress {
+        let sched = Scenario {
+            mode: Mode::Sched,
+            ..best.0.clone()
+        };
+        me.try_candidate(&mut best, sched);
+    }
+    for _round in 0..4 {
+        let mut changed = false;
+        let (ops, threads, keys, prefill) =
+            (best.0.ops, best.0.threads, best.0.keys, best.0.prefill);
+        changed |= me.shrink_int(&mut best, u64::from(ops), 1, |s, v| s.ops = v as u32);
+        changed |= me.shrink_int(&mut best, u64::from(threads), 1, |s, v| {
+            s.threads = v as u32
+        });
+        changed |= me.shrink_int(&mut best, keys, 1, |s, v| s.keys = v);
+        changed |= me.shrink_int(&mut best, prefill, 0, |s, v| s.prefill = v);
+        for i in 0..crate::workload::OP_NAMES.len() {
+            if let Some(mix) = best.0.mix.without(i) {
+                let s = Scenario {
+                    mix,
+                    ..best.0.clone()
+                };
+                changed |= me.try_candidate(&mut best, s);
+            }
+        }
+        for zero in [
+            |s: &mut Scenario| s.resize_rate = 0.0,
+            |s: &mut Scenario| s.evacuate_rate = 0.0,
+            |s: &mut Scenario| s.promote_rate = 0.0,
+            |s: &mut Scenario| s.distribution = Distribution::Uniform,
+        ] {
+            let mut s = best.0.clone();
+            zero(&mut s);
+            changed |= me.try_candidate(&mut best, s);
+        }
+        if !changed || !me.budget_left() {
+            break;
+        }
+    }
+    Some(Shrunk {
+        scenario: best.0,
+        seed: best.1,
+        finding: best.2,
+        executions: me.executions,
+    })
+}
