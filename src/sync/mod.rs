@@ -20,11 +20,13 @@
 //! The engine installs a [`Hook`] on the OS thread that runs a workload
 //! thread (stress) or the logical threads (sched) with [`install`].
 
+mod access;
 mod cover;
 mod hook;
 mod lock;
 mod site;
 
+pub use access::{access, observe, Access, AccessGuard, AccessObserver, ObserverGuard};
 pub use cover::Cover;
 pub(crate) use hook::{blocked_on, released};
 pub use hook::{install, yield_now, Blocking, Fault, Hook, HookGuard, ResourceId};
