@@ -11,7 +11,7 @@ use crate::maps::ChaosMap;
 use crate::scenario::{Expect, Mode, Scenario};
 use crate::seed::{Seed, Stream};
 use crate::sync::Cover;
-use crate::workload::{generate, prefill_value};
+use crate::workload::{generate, prefill_value, Workload};
 
 /// Builds a fresh backend from the seed it must use for its own randomness.
 pub type Factory<'a> = &'a dyn Fn(u64) -> Box<dyn ChaosMap>;
@@ -55,6 +55,17 @@ impl Execution {
 
 /// Runs `scenario` under `seed` against a backend built by `factory`.
 pub fn execute(scenario: &Scenario, seed: Seed, factory: Factory<'_>) -> Execution {
+    execute_workload(scenario, seed, Arc::new(generate(scenario, seed)), factory)
+}
+
+/// Runs an explicit `workload` (a repro's script) instead of the one the
+/// seed generates; the seed still drives the backend, scheduler and faults.
+pub fn execute_workload(
+    scenario: &Scenario,
+    seed: Seed,
+    workload: Arc<Workload>,
+    factory: Factory<'_>,
+) -> Execution {
     let map: Arc<dyn ChaosMap> = Arc::from(factory(seed.derive(Stream::Backend)));
     for k in 0..scenario.prefill {
         // The prefill runs before any thread starts: single-threaded, it
@@ -62,7 +73,6 @@ pub fn execute(scenario: &Scenario, seed: Seed, factory: Factory<'_>) -> Executi
         // by the run itself.
         let _ = map.store(k, prefill_value(k));
     }
-    let workload = Arc::new(generate(scenario, seed));
     match scenario.mode {
         Mode::Stress | Mode::Sched => {
             let opts = StressOptions {

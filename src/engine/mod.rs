@@ -3,4 +3,4 @@
 mod execution;
 pub mod stress;
 
-pub use execution::{execute, Execution, Factory};
+pub use execution::{execute, execute_workload, Execution, Factory};
