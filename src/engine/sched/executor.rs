@@ -15,9 +15,9 @@
 //!
 //! - `State` is borrowed only briefly and never across a suspend: every
 //!   coroutine reaches the same `RefCell`.
-//! - `State::current` is the thread the driver last resumed, `None` while the
-//!   driver itself runs; combined with [`Slot::is_here`] the hook knows
-//!   whether it was called from a body that may be switched out.
+//! - `State::current` is the thread the driver resumes (or last resumed);
+//!   combined with [`Slot::is_here`] the hook knows whether it was called
+//!   from that thread's body, which alone may be switched out.
 //! - At the end of an execution every unfinished coroutine is force-unwound
 //!   (corosensei's unwinding of a suspended coroutine), so lock guards on its
 //!   stack are dropped and the locks are free for the next execution.
@@ -32,6 +32,7 @@ use corosensei::CoroutineResult;
 
 use super::strategy::{PctStrategy, RandomStrategy, ReplayStrategy, Strategy};
 use super::switch::{Coroutine, CoroutineRef, Slot};
+use super::threadset::ThreadSet;
 use super::{End, SchedConfig, SchedReport, StrategyKind, ThreadPosition, Trace};
 use crate::engine::faults::FaultInjector;
 use crate::sync::{Blocking, Cover, Fault, Hook, ResourceId, Site};
@@ -143,7 +144,12 @@ impl Executor {
                 current: None,
                 next: None,
                 threads: vec![ThreadState::default(); n],
-                runnable: Vec::with_capacity(n),
+                runnable: ThreadSet::full(n),
+                runnable_list: Vec::with_capacity(n),
+                runnable_list_stale: true,
+                blocked_on: vec![None; n],
+                blocked: ThreadSet::empty(n),
+                unfinished: n,
                 strategy,
                 injector,
                 choices: Vec::with_capacity(self.choices_hint),
@@ -214,10 +220,11 @@ enum Phase {
     TearingDown,
 }
 
+/// What a report says about a thread (the scheduling-relevant state lives in
+/// `State::runnable` and `State::blocked_on`).
 #[derive(Clone, Debug, Default)]
 struct ThreadState {
     last_site: Option<Site>,
-    blocked_on: Option<ResourceId>,
     finished: bool,
     yields: u64,
 }
@@ -228,15 +235,27 @@ struct State {
     /// passed after `stop_execution`.
     step: u64,
     max_steps: u64,
-    /// The thread the driver resumed last; `None` while the driver runs.
+    /// The thread the driver resumes (or resumed last); `None` before the
+    /// first decision and after the last.
     current: Option<usize>,
     /// Set by the hook before it suspends: who the driver resumes next
     /// (`None`: the execution ends).
     next: Option<usize>,
     threads: Vec<ThreadState>,
-    /// Scratch buffer for each decision's runnable set (no allocation per
-    /// decision).
-    runnable: Vec<usize>,
+    /// Invariant: exactly the threads that are neither finished nor blocked.
+    /// Maintained as threads block, wake and finish.
+    runnable: ThreadSet,
+    /// `runnable` as a sorted list, for the strategy; rebuilt at a decision
+    /// only if `runnable` changed since (a plain yield changes nothing).
+    runnable_list: Vec<usize>,
+    runnable_list_stale: bool,
+    /// `blocked_on[t]`: the lock thread `t` waits for.
+    blocked_on: Vec<Option<ResourceId>>,
+    /// Invariant: exactly the threads `t` with `blocked_on[t].is_some()`, so
+    /// a release visits only the waiting threads (usually none).
+    blocked: ThreadSet,
+    /// Threads whose body has not returned.
+    unfinished: usize,
     strategy: Box<dyn Strategy>,
     injector: Option<FaultInjector>,
     choices: Vec<u32>,
@@ -251,18 +270,12 @@ impl State {
     /// Makes one scheduling decision: the thread to run next, or `None` when
     /// the execution ends here (`self.end` then says why).
     fn decide(&mut self, running: Option<usize>) -> Option<usize> {
-        self.runnable.clear();
-        let mut unfinished = false;
-        for (t, th) in self.threads.iter().enumerate() {
-            if !th.finished {
-                unfinished = true;
-                if th.blocked_on.is_none() {
-                    self.runnable.push(t);
-                }
-            }
+        if self.runnable_list_stale {
+            self.runnable.collect_into(&mut self.runnable_list);
+            self.runnable_list_stale = false;
         }
-        if self.runnable.is_empty() {
-            self.end = Some(if unfinished {
+        if self.runnable_list.is_empty() {
+            self.end = Some(if self.unfinished > 0 {
                 End::Deadlock
             } else {
                 End::Completed
@@ -274,8 +287,8 @@ impl State {
             return None;
         }
         let index = self.choices.len() as u64;
-        match self.strategy.next_thread(&self.runnable, running) {
-            Ok(t) if self.runnable.contains(&t) => {
+        match self.strategy.next_thread(&self.runnable_list, running) {
+            Ok(t) if self.runnable.contains(t) => {
                 self.step += 1;
                 self.choices.push(t as u32);
                 Some(t)
@@ -285,7 +298,7 @@ impl State {
                     step: index,
                     detail: format!(
                         "the strategy chose thread {t}, which is not runnable (runnable {:?})",
-                        self.runnable
+                        self.runnable_list
                     ),
                 });
                 None
@@ -298,6 +311,44 @@ impl State {
                 None
             }
         }
+    }
+}
+
+impl State {
+    /// Thread `t` (running) waits for `resource`.
+    fn block(&mut self, t: usize, resource: ResourceId) {
+        debug_assert!(self.blocked_on[t].is_none());
+        self.blocked_on[t] = Some(resource);
+        self.blocked.insert(t);
+        self.runnable.remove(t);
+        self.runnable_list_stale = true;
+    }
+
+    /// Threads waiting for `resource` may run again (they retry the lock).
+    fn wake(&mut self, resource: ResourceId) {
+        if self.blocked.is_empty() {
+            return;
+        }
+        let (blocked_on, runnable) = (&mut self.blocked_on, &mut self.runnable);
+        let woken = self.blocked.remove_where(|t| {
+            let wake = blocked_on[t] == Some(resource);
+            if wake {
+                blocked_on[t] = None;
+                runnable.insert(t);
+            }
+            wake
+        });
+        if woken > 0 {
+            self.runnable_list_stale = true;
+        }
+    }
+
+    /// Thread `t`'s body returned.
+    fn finish(&mut self, t: usize) {
+        self.threads[t].finished = true;
+        self.unfinished -= 1;
+        self.runnable.remove(t);
+        self.runnable_list_stale = true;
     }
 }
 
@@ -324,16 +375,17 @@ impl Exec {
 
     /// The driver loop: resumes the chosen thread until the execution ends.
     fn drive(&self, threads: &mut [CoroutineRef<'_, '_, ThreadExit>]) {
-        let mut next = self.state.borrow_mut().decide(None);
+        let mut st = self.state.borrow_mut();
+        let mut next = st.decide(None);
+        st.current = next;
+        drop(st);
         while let Some(t) = next {
-            self.state.borrow_mut().current = Some(t);
             let result = threads[t].resume(());
             let mut st = self.state.borrow_mut();
-            st.current = None;
             next = match result {
                 CoroutineResult::Yield(()) => st.next.take(),
                 CoroutineResult::Return(exit) => {
-                    st.threads[t].finished = true;
+                    st.finish(t);
                     if let ThreadExit::Panicked(message) = exit {
                         st.panics.push((t, message));
                     }
@@ -344,6 +396,8 @@ impl Exec {
                     }
                 }
             };
+            // Set before resuming: the hook of the resumed body reads it.
+            st.current = next;
         }
     }
 
@@ -386,7 +440,7 @@ impl Exec {
             .map(|(thread, th)| ThreadPosition {
                 thread,
                 last_site: th.last_site,
-                blocked_on: th.blocked_on,
+                blocked_on: st.blocked_on[thread],
                 finished: th.finished,
                 yields: th.yields,
             })
@@ -531,7 +585,7 @@ impl Hook for Exec {
             self.park(t);
             return Blocking::Retry;
         }
-        st.threads[t].blocked_on = Some(resource);
+        st.block(t, resource);
         st.next = if st.stopped_by.is_some() {
             // The stopping thread cannot go on and nobody else may run.
             None
@@ -544,12 +598,7 @@ impl Hook for Exec {
     }
 
     fn released(&self, resource: ResourceId) {
-        let mut st = self.state.borrow_mut();
-        for th in &mut st.threads {
-            if th.blocked_on == Some(resource) {
-                th.blocked_on = None;
-            }
-        }
+        self.state.borrow_mut().wake(resource);
     }
 
     fn cover(&self, mark: Cover) {

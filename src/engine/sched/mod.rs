@@ -41,6 +41,7 @@
 mod executor;
 mod strategy;
 mod switch;
+mod threadset;
 mod trace;
 
 use std::collections::BTreeMap;
