@@ -44,8 +44,8 @@ const DEFAULT_STACK_SIZE: usize = 1 << 20;
 
 /// Runs executions, one after another, reusing its coroutine stacks.
 ///
-/// One executor per OS thread that runs executions; it is neither `Send` nor
-/// re-entrant (a body may not start another execution).
+/// It runs one execution at a time, on the calling OS thread; a body may not
+/// start another execution.
 pub struct Executor {
     /// Pooled stacks: thread `t` of every execution runs on `stacks[t]`.
     stacks: Vec<DefaultStack>,
@@ -526,6 +526,8 @@ impl Hook for Exec {
         if st.stopped_by.is_some() {
             // Only the stopping thread runs now; it still advances the clock.
             if st.step >= st.max_steps {
+                // A stopped thread that hangs: end here (still `Stopped`).
+                st.next = None;
                 drop(st);
                 self.park(t);
             } else {

@@ -116,7 +116,8 @@ pub enum End {
     /// [`SchedReport::panics`]).
     Completed,
     /// Thread `by` called [`stop_execution`] (a Go-style throw): it ran on
-    /// until its body returned (or it blocked) and no other thread ran again.
+    /// until its body returned, blocked, or reached
+    /// [`SchedConfig::max_steps`], and no other thread ran again.
     Stopped {
         /// The stopping thread.
         by: usize,
