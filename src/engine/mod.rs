@@ -1,6 +1,16 @@
-//! The engine: runs a workload against a backend, in stress or sched mode.
+//! The engine: runs a workload's threads against a backend.
+//!
+//! - [`execute`]: one execution of a scenario under a seed, in either mode.
+//! - [`stress`]: real OS threads (DESIGN.md step 3, `stress` mode).
+//! - [`sched`]: the deterministic scheduler (`sched` mode). Logical threads
+//!   run one at a time on one OS thread as coroutines; a seeded strategy
+//!   chooses who runs at every yield point, so a seed replays an execution
+//!   exactly, and a recorded [`sched::Trace`] replays it even without the seed.
+//! - [`faults`]: the seeded fault injector (step 4), shared by both modes.
 
 mod execution;
+pub mod faults;
+pub mod sched;
 pub mod stress;
 
 pub use execution::{execute, execute_workload, Execution, Factory};

@@ -1,0 +1,554 @@
+//! The fault injector: seeded decisions, at yield points, to move a backend's
+//! own internal work (a grow, evacuation, `sync.Map` promotion) to an unlucky
+//! moment (DESIGN.md step 4).
+//!
+//! # Two-phase activation
+//!
+//! An *injection site* is a `(Site, Fault)` pair where the fault keeps the
+//! backend's contract:
+//!
+//! | sites | faults | rate |
+//! |---|---|---|
+//! | [`Site::in_gomap_write_window`] | [`Fault::Grow`], [`Fault::SameSizeGrow`] | `resize_rate` |
+//! | [`Site::in_gomap_write_window`] | [`Fault::Evacuate`], [`Fault::WithholdEvacuation`] | `evacuate_rate` |
+//! | [`Site::in_syncmap_locked`] | [`Fault::Promote`], [`Fault::RebuildDirty`] | `promote_rate` |
+//!
+//! 1. Once per execution each injection site is switched on or off, with
+//!    probability 1/2, by the seed and the pair alone (not by the order in
+//!    which sites are first visited), so that one seed concentrates its faults
+//!    on a few sites and another seed on others — "swarm" style, which finds
+//!    more than spreading every fault thinly everywhere.
+//! 2. At every visit of a site, each *active* pair fires with its rate; if
+//!    several fire, one of them is chosen uniformly.
+//!
+//! A zero rate disables its pairs entirely: no random draws at all, so a run
+//! with every rate zero schedules exactly like a run without an injector.
+//! Every draw comes from ChaCha8 keyed by the seed, on streams of its own,
+//! so fault decisions never consume the scheduler's randomness.
+//!
+//! [`FaultInjector::scripted`] instead fires exactly a recorded list of
+//! faults, at the recorded visit indices: replay, and minimising a fault
+//! script, use it.
+
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::sync::{Fault, Site};
+
+/// ChaCha stream of the per-visit firing draws (the scheduler uses stream 0).
+const FIRING_STREAM: u64 = 0xFA17_0001;
+/// Activation uses one ChaCha stream per injection site: this tag, mixed with
+/// a stable hash of the pair, names it.
+const ACTIVATION_STREAM_TAG: u64 = 0xAC71_0000_0000_0000;
+
+/// Fault rates, each a per-visit probability in `[0, 1]`. The default (all
+/// zero) disables the injector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultConfig {
+    /// Forced doubling or same-size grow inside a `gomap` write window.
+    pub resize_rate: f64,
+    /// Forced extra evacuation, or a withheld progress evacuation, inside a
+    /// `gomap` write window.
+    pub evacuate_rate: f64,
+    /// Forced `sync.Map` promotion or dirty rebuild while its mutex is held.
+    pub promote_rate: f64,
+}
+
+impl FaultConfig {
+    /// True when every rate is zero: the injector never fires and never draws.
+    pub fn is_disabled(&self) -> bool {
+        !(self.resize_rate > 0.0 || self.evacuate_rate > 0.0 || self.promote_rate > 0.0)
+    }
+
+    /// The rate that governs `fault`.
+    fn rate_of(&self, fault: Fault) -> f64 {
+        match fault {
+            Fault::Grow | Fault::SameSizeGrow => self.resize_rate,
+            Fault::Evacuate | Fault::WithholdEvacuation => self.evacuate_rate,
+            Fault::Promote | Fault::RebuildDirty => self.promote_rate,
+        }
+    }
+}
+
+/// One fault that fired: what a repro file stores to replay it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FiredFault {
+    /// The injector's visit index: how many times [`FaultInjector::decide`]
+    /// had been called before this visit. Under the deterministic scheduler
+    /// that is the number of yield points the execution had passed.
+    pub at: u64,
+    /// The logical (or workload) thread that received the fault.
+    pub thread: usize,
+    /// Where it fired.
+    #[serde(with = "site_text")]
+    pub site: Site,
+    /// What fired.
+    pub fault: Fault,
+}
+
+/// Faults that may fire at `site`, in the fixed order in which they are drawn.
+fn candidates(site: Site) -> &'static [Fault] {
+    if site.in_gomap_write_window() {
+        &[
+            Fault::Grow,
+            Fault::SameSizeGrow,
+            Fault::Evacuate,
+            Fault::WithholdEvacuation,
+        ]
+    } else if site.in_syncmap_locked() {
+        &[Fault::Promote, Fault::RebuildDirty]
+    } else {
+        &[]
+    }
+}
+
+/// A stable 64-bit name of an injection site: FNV-1a over the `Debug` text of
+/// the pair, which depends only on the variant names (never on addresses, on
+/// the platform or on enum layout).
+fn pair_code(site: Site, fault: Fault) -> u64 {
+    let text = format!("{site:?}/{fault:?}");
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Whether the injection site `(site, fault)` is switched on for `seed`: one
+/// ChaCha8 bit on a stream of the pair's own, so the answer is the same
+/// whenever and in whatever order the pair is first visited.
+fn activated(seed: u64, site: Site, fault: Fault) -> bool {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(ACTIVATION_STREAM_TAG ^ pair_code(site, fault));
+    rng.next_u32() & 1 == 1
+}
+
+/// A uniform draw in `[0, 1)` compared with `rate`: always true at 1.0,
+/// never at 0.0 (zero rates are skipped before drawing anyway).
+fn fires(rng: &mut ChaCha8Rng, rate: f64) -> bool {
+    // 53 random bits make an exactly representable f64 in [0, 1).
+    let unit = (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+    unit < rate
+}
+
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one injector per execution, never moved in a loop; boxing the generator would cost an allocation per execution"
+)]
+enum Mode {
+    /// Every rate zero: never draws, never fires.
+    Off,
+    Seeded {
+        seed: u64,
+        cfg: FaultConfig,
+        rng: ChaCha8Rng,
+        /// Activation of each pair seen so far (at most a dozen pairs exist,
+        /// so a linear search beats hashing).
+        activation: Vec<(Site, Fault, bool)>,
+    },
+    Scripted {
+        /// Sorted by `at`.
+        script: Vec<FiredFault>,
+        /// Index of the next scripted fault to fire.
+        next: usize,
+    },
+}
+
+/// Decides, at each yield point, whether a fault fires there.
+///
+/// One injector serves one execution (under the scheduler, all its logical
+/// threads; under the stress runner, one per OS thread).
+#[derive(Debug)]
+pub struct FaultInjector {
+    mode: Mode,
+    /// Number of `decide` calls so far.
+    visits: u64,
+    /// Thread recorded by [`FaultInjector::decide`].
+    thread: usize,
+    fired: Vec<FiredFault>,
+    /// First scripted fault whose visit came with another site or thread.
+    mismatch: Option<String>,
+}
+
+impl FaultInjector {
+    /// A seeded injector. With every rate zero it never fires and never draws.
+    pub fn new(seed: u64, cfg: FaultConfig) -> Self {
+        let mode = if cfg.is_disabled() {
+            Mode::Off
+        } else {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(FIRING_STREAM);
+            Mode::Seeded {
+                seed,
+                cfg,
+                rng,
+                activation: Vec::new(),
+            }
+        };
+        Self::with_mode(mode)
+    }
+
+    /// An injector that fires exactly `faults`, each at its recorded visit
+    /// index, and nothing else. A scripted fault whose visit arrives at a
+    /// different site or thread does not fire; see [`FaultInjector::mismatch`].
+    pub fn scripted(mut faults: Vec<FiredFault>) -> Self {
+        faults.sort_by_key(|f| f.at);
+        Self::with_mode(Mode::Scripted {
+            script: faults,
+            next: 0,
+        })
+    }
+
+    fn with_mode(mode: Mode) -> Self {
+        Self {
+            mode,
+            visits: 0,
+            thread: 0,
+            fired: Vec::new(),
+            mismatch: None,
+        }
+    }
+
+    /// Sets the thread that [`FaultInjector::decide`] records (a stress
+    /// runner's per-thread injector).
+    #[must_use]
+    pub fn for_thread(mut self, thread: usize) -> Self {
+        self.thread = thread;
+        self
+    }
+
+    /// A visit of `site` by this injector's thread: the fault to apply there, if any.
+    pub fn decide(&mut self, site: Site) -> Option<Fault> {
+        self.decide_by(self.thread, site)
+    }
+
+    /// A visit of `site` by `thread` (the scheduler serves every logical thread
+    /// with one injector).
+    pub fn decide_by(&mut self, thread: usize, site: Site) -> Option<Fault> {
+        let at = self.visits;
+        self.visits += 1;
+        let fault = match &mut self.mode {
+            Mode::Off => None,
+            Mode::Seeded {
+                seed,
+                cfg,
+                rng,
+                activation,
+            } => {
+                let faults = candidates(site);
+                if faults.is_empty() {
+                    return None;
+                }
+                // At most four candidates: a fixed array, no allocation.
+                let mut hits = [Fault::Grow; 4];
+                let mut n = 0;
+                for &fault in faults {
+                    let rate = cfg.rate_of(fault);
+                    if rate <= 0.0 {
+                        continue;
+                    }
+                    let active = match activation
+                        .iter()
+                        .find(|(s, f, _)| *s == site && *f == fault)
+                    {
+                        Some(&(_, _, on)) => on,
+                        None => {
+                            let on = activated(*seed, site, fault);
+                            activation.push((site, fault, on));
+                            on
+                        }
+                    };
+                    if active && fires(rng, rate) {
+                        hits[n] = fault;
+                        n += 1;
+                    }
+                }
+                match n {
+                    0 => None,
+                    1 => Some(hits[0]),
+                    _ => Some(hits[rng.random_range(0..n as u32) as usize]),
+                }
+            }
+            Mode::Scripted { script, next } => match script.get(*next) {
+                Some(f) if f.at == at => {
+                    *next += 1;
+                    if f.site == site && f.thread == thread {
+                        Some(f.fault)
+                    } else {
+                        if self.mismatch.is_none() {
+                            self.mismatch = Some(format!(
+                                "recorded fault {:?} at visit {at} for thread {} at {:?}, \
+                                 but visit {at} was thread {thread} at {site:?}",
+                                f.fault, f.thread, f.site
+                            ));
+                        }
+                        None
+                    }
+                }
+                _ => None,
+            },
+        };
+        if let Some(fault) = fault {
+            self.fired.push(FiredFault {
+                at,
+                thread,
+                site,
+                fault,
+            });
+        }
+        fault
+    }
+
+    /// The faults fired so far, in order.
+    pub fn fired(&self) -> &[FiredFault] {
+        &self.fired
+    }
+
+    /// Consumes the injector, returning the faults it fired.
+    pub fn into_fired(self) -> Vec<FiredFault> {
+        self.fired
+    }
+
+    /// Number of visits so far.
+    pub fn visits(&self) -> u64 {
+        self.visits
+    }
+
+    /// Scripted mode: the first recorded fault whose visit arrived with a
+    /// different site or thread (the replay diverged), described.
+    pub fn mismatch(&self) -> Option<&str> {
+        self.mismatch.as_deref()
+    }
+
+    /// Scripted mode: recorded faults whose visit has not arrived yet.
+    pub fn pending(&self) -> &[FiredFault] {
+        match &self.mode {
+            Mode::Scripted { script, next } => &script[*next..],
+            _ => &[],
+        }
+    }
+}
+
+/// [`Site`] as text in a repro file (`"GrowWork"`, `"User(name)"`).
+///
+/// `Site`'s own `Deserialize` needs `'static` input because of
+/// `Site::User(&'static str)`, so a file read at run time cannot use it. The
+/// built-in sites are parsed back through `Site`'s own `Deserialize` (one
+/// source of truth for their names); a user site's name is interned, leaked
+/// once per distinct name for the life of the process.
+mod site_text {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+
+    use serde::de::value::{Error as ValueError, StrDeserializer};
+    use serde::de::IntoDeserializer;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::sync::Site;
+
+    pub(super) fn serialize<S: Serializer>(site: &Site, s: S) -> Result<S::Ok, S::Error> {
+        match site {
+            Site::User(name) => s.collect_str(&format_args!("User({name})")),
+            other => s.collect_str(&format_args!("{other:?}")),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Site, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text).map_err(serde::de::Error::custom)
+    }
+
+    pub(super) fn parse(text: &str) -> Result<Site, String> {
+        if let Some(name) = text
+            .strip_prefix("User(")
+            .and_then(|rest| rest.strip_suffix(')'))
+        {
+            return Ok(Site::User(intern(name)));
+        }
+        let de: StrDeserializer<'_, ValueError> = text.into_deserializer();
+        Site::deserialize(de).map_err(|e| format!("unknown site {text:?}: {e}"))
+    }
+
+    fn intern(name: &str) -> &'static str {
+        static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+        let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&known) = names.get(name) {
+            return known;
+        }
+        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.insert(leaked);
+        leaked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: FaultConfig = FaultConfig {
+        resize_rate: 1.0,
+        evacuate_rate: 1.0,
+        promote_rate: 1.0,
+    };
+
+    /// The sites where some fault may apply, and some where none may.
+    const SITES: [Site; 6] = [
+        Site::AssignFlagSet,
+        Site::GrowWork,
+        Site::DeleteFlagSet,
+        Site::SyncMapLocked,
+        Site::AccessChecked,
+        Site::LockAcquire,
+    ];
+
+    fn active_pairs(seed: u64) -> Vec<(Site, Fault)> {
+        SITES
+            .iter()
+            .flat_map(|&s| candidates(s).iter().map(move |&f| (s, f)))
+            .filter(|&(s, f)| activated(seed, s, f))
+            .collect()
+    }
+
+    #[test]
+    fn zero_rates_never_fire_nor_draw() {
+        let mut inj = FaultInjector::new(7, FaultConfig::default());
+        for i in 0..1000 {
+            assert_eq!(inj.decide(SITES[i % SITES.len()]), None);
+        }
+        assert!(matches!(inj.mode, Mode::Off));
+        assert!(inj.fired().is_empty());
+        // A zero rate among non-zero ones: its faults never fire.
+        let mut inj = FaultInjector::new(
+            7,
+            FaultConfig {
+                promote_rate: 1.0,
+                ..FaultConfig::default()
+            },
+        );
+        for i in 0..1000 {
+            if let Some(f) = inj.decide(SITES[i % SITES.len()]) {
+                assert!(matches!(f, Fault::Promote | Fault::RebuildDirty), "{f:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn rate_one_fires_at_every_visit_of_every_live_site() {
+        for seed in 0..64 {
+            let live: Vec<Site> = active_pairs(seed).iter().map(|p| p.0).collect();
+            let mut inj = FaultInjector::new(seed, ALL);
+            for round in 0..10 {
+                for &site in &SITES {
+                    let got = inj.decide_by(round, site);
+                    assert_eq!(got.is_some(), live.contains(&site), "seed {seed} {site:?}");
+                    if let Some(f) = got {
+                        assert!(activated(seed, site, f), "fired an inactive pair");
+                        assert!(candidates(site).contains(&f));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn activation_depends_on_seed_not_on_visit_order() {
+        // 64 seeds × 14 pairs, each on with probability 1/2: that two seeds
+        // agree everywhere has odds 2^-14 per pair of seeds; demanding at
+        // least 32 distinct activation sets out of 64 fails only if the
+        // generator is broken.
+        let sets: std::collections::HashSet<Vec<(Site, Fault)>> =
+            (0..64).map(active_pairs).collect();
+        assert!(
+            sets.len() >= 32,
+            "only {} distinct activation sets",
+            sets.len()
+        );
+
+        // Visiting sites in opposite orders fires the same (site, fault) set.
+        let seed = 11;
+        let mut fwd = FaultInjector::new(seed, ALL);
+        let mut rev = FaultInjector::new(seed, ALL);
+        let a: Vec<_> = SITES.iter().map(|&s| fwd.decide(s).is_some()).collect();
+        let mut b: Vec<_> = SITES
+            .iter()
+            .rev()
+            .map(|&s| rev.decide(s).is_some())
+            .collect();
+        b.reverse();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn same_seed_same_faults() {
+        let cfg = FaultConfig {
+            resize_rate: 0.3,
+            evacuate_rate: 0.2,
+            promote_rate: 0.5,
+        };
+        let run = |seed| {
+            let mut inj = FaultInjector::new(seed, cfg);
+            for i in 0..500 {
+                inj.decide_by(i % 3, SITES[i % SITES.len()]);
+            }
+            inj.into_fired()
+        };
+        assert_eq!(run(3), run(3));
+        assert_ne!(run(3), run(4));
+    }
+
+    #[test]
+    fn scripted_fires_exactly_the_recorded_faults() {
+        let cfg = FaultConfig {
+            resize_rate: 0.4,
+            evacuate_rate: 0.4,
+            promote_rate: 0.4,
+        };
+        let visits: Vec<(usize, Site)> = (0..300).map(|i| (i % 4, SITES[(i * 7) % 6])).collect();
+        let mut seeded = FaultInjector::new(99, cfg);
+        let answers: Vec<_> = visits
+            .iter()
+            .map(|&(t, s)| seeded.decide_by(t, s))
+            .collect();
+        let recorded = seeded.into_fired();
+        assert!(!recorded.is_empty());
+
+        let mut script = FaultInjector::scripted(recorded.clone());
+        let replayed: Vec<_> = visits
+            .iter()
+            .map(|&(t, s)| script.decide_by(t, s))
+            .collect();
+        assert_eq!(answers, replayed);
+        assert_eq!(script.fired(), &recorded[..]);
+        assert!(script.pending().is_empty());
+        assert_eq!(script.mismatch(), None);
+
+        // A visit that arrives at another site does not fire, and says so.
+        let mut script = FaultInjector::scripted(recorded.clone());
+        let first = recorded[0];
+        for i in 0..first.at {
+            let (t, s) = visits[i as usize];
+            assert_eq!(script.decide_by(t, s), None);
+        }
+        assert_eq!(script.decide_by(first.thread, Site::OpBoundary), None);
+        assert!(script.mismatch().unwrap().contains("OpBoundary"));
+    }
+
+    #[test]
+    fn fired_fault_round_trips_through_text() {
+        for site in [Site::GrowWork, Site::User("my window"), Site::SyncMapLocked] {
+            let f = FiredFault {
+                at: 3,
+                thread: 1,
+                site,
+                fault: Fault::Promote,
+            };
+            let text = match site {
+                Site::User(n) => format!("User({n})"),
+                s => format!("{s:?}"),
+            };
+            assert_eq!(site_text::parse(&text), Ok(f.site));
+        }
+        assert!(site_text::parse("NoSuchSite").is_err());
+    }
+}
