@@ -1,97 +1,14 @@
 //! The stress runner and the checker end to end, on small backends defined
 //! here through the public API only (as a library author would).
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
 
 use chaos::check::FindingKind;
 use chaos::engine::execute;
 use chaos::maps::{ChaosMap, Key, OpResult, Value};
 use chaos::scenario::{Mode, Scenario};
 use chaos::seed::Seed;
-use chaos::sync::Mutex;
-
-/// A correct map: every operation under one lock.
-#[derive(Default)]
-struct Locked {
-    m: Mutex<BTreeMap<Key, Value>>,
-    /// Drop every n-th store (0 = never): a lost-write bug.
-    lose_every: u64,
-    stores: AtomicU64,
-    /// Panic on the n-th load (0 = never).
-    panic_at: u64,
-    loads: AtomicU64,
-}
-
-impl ChaosMap for Locked {
-    fn load(&self, key: Key) -> OpResult<Option<Value>> {
-        let n = self.loads.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.panic_at != 0 && n == self.panic_at {
-            panic!("user backend bug: index out of bounds");
-        }
-        Ok(self.m.lock().get(&key).copied())
-    }
-    fn store(&self, key: Key, value: Value) -> OpResult<()> {
-        let n = self.stores.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.lose_every != 0 && n % self.lose_every == 0 {
-            return Ok(());
-        }
-        self.m.lock().insert(key, value);
-        Ok(())
-    }
-    fn delete(&self, key: Key) -> OpResult<()> {
-        self.m.lock().remove(&key);
-        Ok(())
-    }
-    fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
-        let mut m = self.m.lock();
-        Ok(match m.get(&key) {
-            Some(&v) => (v, true),
-            None => {
-                m.insert(key, value);
-                (value, false)
-            }
-        })
-    }
-    fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
-        Ok(self.m.lock().remove(&key))
-    }
-    fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
-        Ok(self.m.lock().insert(key, value))
-    }
-    fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
-        let mut m = self.m.lock();
-        let hit = m.get(&key) == Some(&old);
-        if hit {
-            m.insert(key, new);
-        }
-        Ok(hit)
-    }
-    fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
-        let mut m = self.m.lock();
-        let hit = m.get(&key) == Some(&old);
-        if hit {
-            m.remove(&key);
-        }
-        Ok(hit)
-    }
-    fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-        let snapshot: Vec<_> = self.m.lock().iter().map(|(k, v)| (*k, *v)).collect();
-        for (k, v) in snapshot {
-            if !f(k, v) {
-                break;
-            }
-        }
-        Ok(())
-    }
-    fn clear(&self) -> OpResult<()> {
-        self.m.lock().clear();
-        Ok(())
-    }
-    fn len(&self) -> Option<OpResult<usize>> {
-        Some(Ok(self.m.lock().len()))
-    }
-}
+use common::Locked;
 
 fn all_ops() -> chaos::scenario::Mix {
     "load=30,store=20,delete=5,load_or_store=10,load_and_delete=5,swap=10,compare_and_swap=10,compare_and_delete=5,range=3,clear=1,len=1"

@@ -2,13 +2,17 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::stress::{self, StressEnd, StressOptions};
+use super::boundary::{Failure, FailureKind};
+use super::faults::FaultConfig;
+use super::run_sched::{self, SchedRun};
+use super::sched::{self, SchedConfig, StrategyKind, Trace};
+use super::stress::{self, StressEnd, StressOptions, StressPosition};
 use crate::check::{self, Context, Finding, FindingKind, Quiescent};
 use crate::history::History;
 use crate::maps::ChaosMap;
-use crate::scenario::{Expect, Mode, Scenario};
+use crate::scenario::{Expect, Mode, Scenario, Strategy};
 use crate::seed::{Seed, Stream};
 use crate::sync::Cover;
 use crate::workload::{generate, prefill_value, Workload};
@@ -27,8 +31,8 @@ pub struct Execution {
     pub history: History,
     /// Whether the history stopped recording at the memory bound.
     pub truncated: bool,
-    /// What the engine found directly (throws, panics, hangs, deadlocks);
-    /// the checker adds its own.
+    /// Findings: what the engine met (throws, panics, hangs, deadlocks) or,
+    /// for a completed execution, what the checker found.
     pub findings: Vec<Finding>,
     /// Coverage marks.
     pub coverage: BTreeMap<Cover, u64>,
@@ -36,10 +40,13 @@ pub struct Execution {
     pub elapsed: Duration,
     /// Scheduler steps (sched mode).
     pub steps: Option<u64>,
+    /// The schedule and the faults fired (sched mode): replays the run
+    /// without the seed.
+    pub trace: Option<Trace>,
 }
 
 impl Execution {
-    /// The history's hash (meaningful for replay in sched mode).
+    /// The history's hash (equal on every replay in sched mode).
     pub fn history_hash(&self) -> u64 {
         self.history.hash()
     }
@@ -60,32 +67,121 @@ pub fn execute(scenario: &Scenario, seed: Seed, factory: Factory<'_>) -> Executi
 
 /// Runs an explicit `workload` (a repro's script) instead of the one the
 /// seed generates; the seed still drives the backend, scheduler and faults.
+///
+/// In sched mode an execution with findings is run a second time and the
+/// two histories compared before the findings are reported: a mismatch
+/// (hidden randomness, time, or real locks in the backend) is itself a
+/// finding, first in the list, naming the first event where they part.
 pub fn execute_workload(
     scenario: &Scenario,
     seed: Seed,
     workload: Arc<Workload>,
     factory: Factory<'_>,
 ) -> Execution {
+    let mut exec = run_once(scenario, seed, workload.clone(), factory, None);
+    if scenario.mode == Mode::Sched && !exec.findings.is_empty() {
+        let again = run_once(scenario, seed, workload, factory, None);
+        if let Some(i) = exec.history.first_difference(&again.history) {
+            exec.findings.insert(
+                0,
+                Finding {
+                    kind: FindingKind::Nondeterminism,
+                    message: "the same scenario and seed gave a different history".into(),
+                    backend: scenario.backend.clone(),
+                    thread: None,
+                    op: None,
+                    step: None,
+                    detail: format!(
+                        "histories part at event {i}: {:?} then {:?}; the backend has randomness, time or real locks the scheduler does not control",
+                        exec.history.events.get(i),
+                        again.history.events.get(i)
+                    ),
+                },
+            );
+        }
+    }
+    exec
+}
+
+/// Replays a recorded schedule (`trace`) of `workload` exactly, in sched
+/// mode: every scheduling choice and fault comes from the trace, not the seed.
+pub fn replay_trace(
+    scenario: &Scenario,
+    seed: Seed,
+    workload: Arc<Workload>,
+    trace: Trace,
+    factory: Factory<'_>,
+) -> Execution {
+    let scenario = Scenario {
+        mode: Mode::Sched,
+        ..scenario.clone()
+    };
+    run_once(&scenario, seed, workload, factory, Some(trace))
+}
+
+/// The scheduler configuration a scenario asks for.
+fn sched_config(
+    scenario: &Scenario,
+    seed: Seed,
+    faults: FaultConfig,
+    replay: Option<Trace>,
+) -> SchedConfig {
+    let strategy = match scenario.strategy {
+        Strategy::Random => StrategyKind::Random,
+        Strategy::Pct => StrategyKind::Pct {
+            depth: scenario.depth,
+            // PCT spreads its change points over the expected length of the
+            // execution; about eight scheduling points per op is typical of
+            // the built-in backends.
+            horizon: (u64::from(scenario.threads) * u64::from(scenario.ops) * 8).max(1),
+        },
+    };
+    SchedConfig {
+        seed: seed.derive(Stream::Scheduler),
+        strategy,
+        max_steps: scenario.max_steps,
+        faults,
+        replay,
+    }
+}
+
+fn run_once(
+    scenario: &Scenario,
+    seed: Seed,
+    workload: Arc<Workload>,
+    factory: Factory<'_>,
+    replay: Option<Trace>,
+) -> Execution {
     let map: Arc<dyn ChaosMap> = Arc::from(factory(seed.derive(Stream::Backend)));
     for k in 0..scenario.prefill {
         // The prefill runs before any thread starts: single-threaded, it
-        // cannot throw on a correct backend; a backend that does is reported
-        // by the run itself.
+        // cannot throw on a correct backend.
         let _ = map.store(k, prefill_value(k));
     }
+    let faults = FaultConfig {
+        resize_rate: scenario.resize_rate,
+        evacuate_rate: scenario.evacuate_rate,
+        promote_rate: scenario.promote_rate,
+    };
+    let backend = scenario.backend.as_str();
     match scenario.mode {
-        Mode::Stress | Mode::Sched => {
+        Mode::Stress => {
             let opts = StressOptions {
                 seed,
                 perturb: scenario.perturb,
                 timeout: Duration::from_millis(scenario.timeout_ms),
                 record: true,
+                faults,
             };
             let run = stress::run(map.clone(), workload, &opts);
-            let mut findings = stress_findings(&run.end, &scenario.backend);
-            if run.end == StressEnd::Completed && !run.truncated {
-                findings = check_quiescent(scenario, &run.history, &*map);
-            }
+            let findings = match &run.end {
+                StressEnd::Completed if !run.truncated => {
+                    check_quiescent(scenario, &run.history, &*map)
+                }
+                StressEnd::Completed => Vec::new(),
+                StressEnd::Failed(f) => vec![failure_finding(f, backend, None)],
+                StressEnd::Hang { positions } => vec![hang_finding(positions, backend)],
+            };
             Execution {
                 scenario: scenario.clone(),
                 seed,
@@ -95,9 +191,111 @@ pub fn execute_workload(
                 coverage: run.coverage,
                 elapsed: run.elapsed,
                 steps: None,
+                trace: None,
+            }
+        }
+        Mode::Sched => {
+            let started = Instant::now();
+            let cfg = sched_config(scenario, seed, faults, replay);
+            let run = run_sched::run(map.clone(), &workload, &cfg);
+            let findings = sched_findings(scenario, &run, &*map);
+            Execution {
+                scenario: scenario.clone(),
+                seed,
+                history: run.history,
+                truncated: false,
+                findings,
+                coverage: run.report.coverage,
+                elapsed: started.elapsed(),
+                steps: Some(run.report.steps),
+                trace: Some(run.report.trace),
             }
         }
     }
+}
+
+/// Findings of a sched execution, from how the scheduler says it ended.
+fn sched_findings(scenario: &Scenario, run: &SchedRun, map: &dyn ChaosMap) -> Vec<Finding> {
+    let backend = scenario.backend.as_str();
+    let step = Some(run.report.steps);
+    let positions = || {
+        run.report
+            .positions
+            .iter()
+            .map(|p| {
+                let at = match (p.finished, p.last_site) {
+                    (true, _) => "finished".to_string(),
+                    (false, Some(site)) => format!("at {site:?}"),
+                    (false, None) => "not started".to_string(),
+                };
+                let blocked = if p.blocked_on.is_some() {
+                    ", blocked on a lock"
+                } else {
+                    ""
+                };
+                format!("thread {} {at}{blocked}", p.thread)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let unfinished = run
+        .report
+        .positions
+        .iter()
+        .find(|p| !p.finished)
+        .map(|p| p.thread as u32);
+    let mut findings = Vec::new();
+    if let Some((thread, message)) = run.report.panics.first() {
+        // A panic that escaped a body (the op loop catches backend panics).
+        findings.push(Finding {
+            kind: FindingKind::Panic,
+            message: message.clone(),
+            backend: backend.into(),
+            thread: Some(*thread as u32),
+            op: None,
+            step,
+            detail: String::new(),
+        });
+    }
+    match &run.report.end {
+        sched::End::Completed if findings.is_empty() => {
+            findings = check_quiescent(scenario, &run.history, map);
+        }
+        sched::End::Completed => {}
+        sched::End::Stopped { .. } => {
+            if let Some(f) = &run.failure {
+                findings.insert(0, failure_finding(f, backend, step));
+            }
+        }
+        sched::End::Deadlock => findings.push(Finding {
+            kind: FindingKind::Deadlock,
+            message: "every unfinished thread is blocked".into(),
+            backend: backend.into(),
+            thread: unfinished,
+            op: None,
+            step,
+            detail: positions(),
+        }),
+        sched::End::StepLimit => findings.push(Finding {
+            kind: FindingKind::StepLimit,
+            message: "the step limit ran out: a livelock or a thread that never finishes".into(),
+            backend: backend.into(),
+            thread: unfinished,
+            op: None,
+            step,
+            detail: positions(),
+        }),
+        sched::End::Diverged { step, detail } => findings.push(Finding {
+            kind: FindingKind::Nondeterminism,
+            message: "the execution diverged from its recorded schedule".into(),
+            backend: backend.into(),
+            thread: None,
+            op: None,
+            step: Some(*step),
+            detail: detail.clone(),
+        }),
+    }
+    findings
 }
 
 /// Reads the quiescent state off `map` and runs the checker.
@@ -124,49 +322,40 @@ fn check_quiescent(scenario: &Scenario, history: &History, map: &dyn ChaosMap) -
     check::check_completed(history, &quiescent, &cx)
 }
 
-fn stress_findings(end: &StressEnd, backend: &str) -> Vec<Finding> {
-    let finding = |kind, message: String, thread, op, detail: String| Finding {
+fn failure_finding(f: &Failure, backend: &str, step: Option<u64>) -> Finding {
+    let (kind, message, detail) = match &f.what {
+        FailureKind::Throw(t) => (
+            FindingKind::Throw,
+            t.message().to_string(),
+            format!("fatal error: {}", t.message()),
+        ),
+        FailureKind::Panic(m) => (FindingKind::Panic, m.clone(), String::new()),
+    };
+    Finding {
         kind,
         message,
         backend: backend.to_string(),
-        thread,
-        op,
-        step: None,
+        thread: Some(f.thread),
+        op: Some(f.op),
+        step,
         detail,
-    };
-    match end {
-        StressEnd::Completed => vec![],
-        StressEnd::Throw { thread, op, throw } => vec![finding(
-            FindingKind::Throw,
-            throw.message().to_string(),
-            Some(*thread),
-            Some(*op),
-            format!("fatal error: {}", throw.message()),
-        )],
-        StressEnd::Panic {
-            thread,
-            op,
-            message,
-        } => vec![finding(
-            FindingKind::Panic,
-            message.clone(),
-            Some(*thread),
-            Some(*op),
-            String::new(),
-        )],
-        StressEnd::Hang { positions } => {
-            let at: Vec<String> = positions
-                .iter()
-                .filter(|p| !p.finished)
-                .map(|p| format!("thread {} in op {}", p.thread, p.op))
-                .collect();
-            vec![finding(
-                FindingKind::Hang,
-                "threads still running when the watchdog fired".into(),
-                positions.iter().find(|p| !p.finished).map(|p| p.thread),
-                positions.iter().find(|p| !p.finished).map(|p| p.op),
-                at.join("; "),
-            )]
-        }
+    }
+}
+
+fn hang_finding(positions: &[StressPosition], backend: &str) -> Finding {
+    let first = positions.iter().find(|p| !p.finished);
+    let at: Vec<String> = positions
+        .iter()
+        .filter(|p| !p.finished)
+        .map(|p| format!("thread {} in op {}", p.thread, p.op))
+        .collect();
+    Finding {
+        kind: FindingKind::Hang,
+        message: "threads still running when the watchdog fired".into(),
+        backend: backend.to_string(),
+        thread: first.map(|p| p.thread),
+        op: first.map(|p| p.op),
+        step: None,
+        detail: at.join("; "),
     }
 }

@@ -12,6 +12,7 @@
 //! | [`Site::in_gomap_write_window`] | [`Fault::Grow`], [`Fault::SameSizeGrow`] | `resize_rate` |
 //! | [`Site::in_gomap_write_window`] | [`Fault::Evacuate`], [`Fault::WithholdEvacuation`] | `evacuate_rate` |
 //! | [`Site::in_syncmap_locked`] | [`Fault::Promote`], [`Fault::RebuildDirty`] | `promote_rate` |
+//! | [`Site::OpBoundary`] (the engine calls the backend's resize hook) | all but `WithholdEvacuation`, at a quarter of their rates | as above |
 //!
 //! 1. Once per execution each injection site is switched on or off, with
 //!    probability 1/2, by the seed and the pair alone (not by the order in
@@ -99,6 +100,17 @@ fn candidates(site: Site) -> &'static [Fault] {
         ]
     } else if site.in_syncmap_locked() {
         &[Fault::Promote, Fault::RebuildDirty]
+    } else if site == Site::OpBoundary {
+        // Between two ops of a thread, the engine asks the backend's own
+        // resize hook (which takes whatever lock it needs) to do this, while
+        // the other threads are wherever they are: mid-operation.
+        &[
+            Fault::Grow,
+            Fault::SameSizeGrow,
+            Fault::Evacuate,
+            Fault::Promote,
+            Fault::RebuildDirty,
+        ]
     } else {
         &[]
     }
@@ -240,11 +252,14 @@ impl FaultInjector {
                 if faults.is_empty() {
                     return None;
                 }
-                // At most four candidates: a fixed array, no allocation.
-                let mut hits = [Fault::Grow; 4];
+                // At most five candidates: a fixed array, no allocation.
+                let mut hits = [Fault::Grow; 5];
                 let mut n = 0;
                 for &fault in faults {
-                    let rate = cfg.rate_of(fault);
+                    let mut rate = cfg.rate_of(fault);
+                    if site == Site::OpBoundary {
+                        rate /= 4.0;
+                    }
                     if rate <= 0.0 {
                         continue;
                     }

@@ -1,6 +1,7 @@
 //! The engine: runs a workload's threads against a backend.
 //!
-//! - [`execute`]: one execution of a scenario under a seed, in either mode.
+//! - [`execute`]: one execution of a scenario under a seed, in either mode,
+//!   with the checker run on what it produced.
 //! - [`stress`]: real OS threads (DESIGN.md step 3, `stress` mode).
 //! - [`sched`]: the deterministic scheduler (`sched` mode). Logical threads
 //!   run one at a time on one OS thread as coroutines; a seeded strategy
@@ -8,9 +9,12 @@
 //!   exactly, and a recorded [`sched::Trace`] replays it even without the seed.
 //! - [`faults`]: the seeded fault injector (step 4), shared by both modes.
 
+mod boundary;
 mod execution;
 pub mod faults;
+mod run_sched;
 pub mod sched;
 pub mod stress;
 
-pub use execution::{execute, execute_workload, Execution, Factory};
+pub use boundary::{Failure, FailureKind};
+pub use execution::{execute, execute_workload, replay_trace, Execution, Factory};

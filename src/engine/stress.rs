@@ -13,7 +13,7 @@
 //! goes on unrecorded and the result says the history was truncated.
 
 use std::any::Any;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -23,8 +23,10 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::boundary::{apply_boundary_fault, Failure};
+use super::faults::{FaultConfig, FaultInjector};
 use crate::history::{Event, History};
-use crate::maps::{ChaosMap, Throw};
+use crate::maps::ChaosMap;
 use crate::scenario::Perturb;
 use crate::seed::{Seed, Stream};
 use crate::sync::{Cover, Fault, Hook, Site};
@@ -44,6 +46,8 @@ pub struct StressOptions {
     pub timeout: Duration,
     /// Record a history (off only to measure recording's cost).
     pub record: bool,
+    /// Fault rates (each thread draws from its own seeded injector).
+    pub faults: FaultConfig,
 }
 
 /// Where a thread was when a stress execution ended.
@@ -62,24 +66,8 @@ pub struct StressPosition {
 pub enum StressEnd {
     /// Every thread ran its whole stream.
     Completed,
-    /// Thread `thread`'s op `op` threw; the others stopped after their current op.
-    Throw {
-        /// Thread.
-        thread: u32,
-        /// Op index.
-        op: u32,
-        /// The throw.
-        throw: Throw,
-    },
-    /// Thread `thread`'s op `op` panicked.
-    Panic {
-        /// Thread.
-        thread: u32,
-        /// Op index.
-        op: u32,
-        /// The panic message.
-        message: String,
-    },
+    /// The first throw or panic; the other threads stopped after their current op.
+    Failed(Failure),
     /// The watchdog fired; where each thread was.
     Hang {
         /// Every thread's position.
@@ -118,7 +106,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
     let stop = Arc::new(AtomicBool::new(false));
     let positions: Arc<Vec<AtomicU32>> = Arc::new((0..n).map(|_| AtomicU32::new(0)).collect());
     let finished: Arc<Vec<AtomicBool>> = Arc::new((0..n).map(|_| AtomicBool::new(false)).collect());
-    let first_failure: Arc<StdMutex<Option<StressEnd>>> = Arc::new(StdMutex::new(None));
+    let first_failure: Arc<StdMutex<Option<Failure>>> = Arc::new(StdMutex::new(None));
     let budget = HISTORY_LIMIT / n.max(1);
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let start = Arc::new(std::sync::OnceLock::<Instant>::new());
@@ -133,6 +121,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
             .name(format!("chaos-stress-{t}"))
             .spawn(move || {
                 let hook = PerturbHook::new(&opts, t as u32);
+                let t32 = t as u32;
                 let coverage = hook.coverage.clone();
                 let _guard = crate::sync::install(hook);
                 let ops = &workload.threads[t];
@@ -148,25 +137,23 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                         break;
                     }
                     positions[t].store(i as u32, Ordering::Relaxed);
+                    if let Some(fault) = crate::sync::yield_point(Site::OpBoundary) {
+                        if let Err(f) = apply_boundary_fault(&*map, fault, t32, i as u32) {
+                            stop.store(true, Ordering::Relaxed);
+                            first_failure
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .get_or_insert(f);
+                            break;
+                        }
+                    }
                     let invoke = start.elapsed().as_nanos() as u64;
                     let ret = match catch_unwind(AssertUnwindSafe(|| op.apply(&*map))) {
                         Ok(r) => r,
                         Err(payload) => Ret::Panic(panic_message(&*payload)),
                     };
                     let returned = start.elapsed().as_nanos() as u64;
-                    let failure = match &ret {
-                        Ret::Throw(throw) => Some(StressEnd::Throw {
-                            thread: t as u32,
-                            op: i as u32,
-                            throw: *throw,
-                        }),
-                        Ret::Panic(message) => Some(StressEnd::Panic {
-                            thread: t as u32,
-                            op: i as u32,
-                            message: message.clone(),
-                        }),
-                        _ => None,
-                    };
+                    let failure = Failure::of(&ret, t32, i as u32);
                     if opts.record {
                         if records.len() < budget {
                             records.push(Record {
@@ -234,11 +221,14 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                 .collect(),
         }
     } else {
-        first_failure
+        match first_failure
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
-            .unwrap_or(StressEnd::Completed)
+        {
+            Some(f) => StressEnd::Failed(f),
+            None => StressEnd::Completed,
+        }
     };
     let ops_completed = per_thread.iter().map(|r| r.len() as u64).sum();
     StressRun {
@@ -302,10 +292,12 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// The hook a stress thread installs: perturbation and coverage counting.
+/// The hook a stress thread installs: perturbation, fault injection and
+/// coverage counting.
 struct PerturbHook {
     perturb: Perturb,
     rng: Cell<u64>,
+    injector: Option<RefCell<FaultInjector>>,
     coverage: Rc<Cell<std::collections::BTreeMap<Cover, u64>>>,
 }
 
@@ -315,6 +307,12 @@ impl PerturbHook {
         Rc::new(PerturbHook {
             perturb: opts.perturb,
             rng: Cell::new(rng.random::<u64>() | 1),
+            injector: (!opts.faults.is_disabled()).then(|| {
+                RefCell::new(FaultInjector::new(
+                    opts.seed.derive(Stream::Faults(thread)),
+                    opts.faults,
+                ))
+            }),
             coverage: Rc::new(Cell::new(Default::default())),
         })
     }
@@ -331,7 +329,11 @@ impl PerturbHook {
 }
 
 impl Hook for PerturbHook {
-    fn yield_point(&self, _site: Site) -> Option<Fault> {
+    fn yield_point(&self, site: Site) -> Option<Fault> {
+        let fault = self
+            .injector
+            .as_ref()
+            .and_then(|i| i.borrow_mut().decide(site));
         match self.perturb {
             Perturb::None => {}
             Perturb::Spin => {
@@ -349,7 +351,7 @@ impl Hook for PerturbHook {
                 }
             }
         }
-        None
+        fault
     }
 
     fn cover(&self, mark: Cover) {

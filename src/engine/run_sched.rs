@@ -1,0 +1,95 @@
+//! A workload under the deterministic scheduler.
+//!
+//! Each workload thread becomes one logical thread. History timestamps are
+//! the scheduler's step counter, so the history — and its hash — is a pure
+//! function of (scenario, seed, backend). A throw or panic records the
+//! failure and calls [`sched::stop_execution`]: no other logical thread runs
+//! again, as no goroutine runs after Go's fatal error.
+
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use super::boundary::{apply_boundary_fault, Failure};
+use super::sched::{self, Executor, SchedConfig, SchedReport};
+use crate::history::{Event, History};
+use crate::maps::ChaosMap;
+use crate::sync::{yield_point, Site};
+use crate::workload::{Ret, Workload};
+
+/// What a sched execution produced.
+pub struct SchedRun {
+    /// The history, in step order.
+    pub history: History,
+    /// The first throw or panic, if any.
+    pub failure: Option<Failure>,
+    /// The scheduler's report (end, steps, trace, coverage, positions).
+    pub report: SchedReport,
+}
+
+thread_local! {
+    /// One executor per OS thread, so coroutine stacks are reused across
+    /// executions (allocating them is most of a small execution's cost).
+    static EXECUTOR: RefCell<Option<Executor>> = const { RefCell::new(None) };
+}
+
+/// Runs `workload` on `map` under the deterministic scheduler.
+pub fn run(map: Arc<dyn ChaosMap>, workload: &Workload, cfg: &SchedConfig) -> SchedRun {
+    let events: RefCell<Vec<Event>> = RefCell::new(Vec::new());
+    let failure: RefCell<Option<Failure>> = RefCell::new(None);
+    let bodies: Vec<Box<dyn FnOnce() + '_>> = workload
+        .threads
+        .iter()
+        .enumerate()
+        .map(|(t, ops)| {
+            let (map, events, failure) = (map.clone(), &events, &failure);
+            Box::new(move || {
+                let t = t as u32;
+                let now = || sched::logical_time().unwrap_or(0);
+                for (i, op) in ops.iter().enumerate() {
+                    let i = i as u32;
+                    if let Some(fault) = yield_point(Site::OpBoundary) {
+                        if let Err(f) = apply_boundary_fault(&*map, fault, t, i) {
+                            failure.borrow_mut().get_or_insert(f);
+                            sched::stop_execution();
+                            return;
+                        }
+                    }
+                    events.borrow_mut().push(Event::Invoke {
+                        thread: t,
+                        index: i,
+                        op: *op,
+                        time: now(),
+                    });
+                    // No borrow is held here: `apply` yields to other threads.
+                    let ret = catch_unwind(AssertUnwindSafe(|| op.apply(&*map)))
+                        .unwrap_or_else(|p| Ret::Panic(super::stress::panic_message(&*p)));
+                    let failed = Failure::of(&ret, t, i);
+                    events.borrow_mut().push(Event::Return {
+                        thread: t,
+                        index: i,
+                        ret,
+                        time: now(),
+                    });
+                    if let Some(f) = failed {
+                        failure.borrow_mut().get_or_insert(f);
+                        sched::stop_execution();
+                        return;
+                    }
+                }
+            }) as Box<dyn FnOnce() + '_>
+        })
+        .collect();
+    let report = EXECUTOR.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => slot.get_or_insert_with(Executor::new).run(cfg, bodies),
+        // A nested execution (a backend that runs the engine) gets its own.
+        Err(_) => Executor::new().run(cfg, bodies),
+    });
+    SchedRun {
+        history: History {
+            events: events.into_inner(),
+        },
+        failure: failure.into_inner(),
+        report,
+    }
+}
