@@ -13,6 +13,7 @@
 //! records, and the lock's data is whatever the panicking thread left.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{self as std_sync, TryLockError};
 
 use super::{blocked_on, released, yield_point, Blocking, Cover, ResourceId, Site};
@@ -98,6 +99,11 @@ impl<T> Drop for MutexGuard<'_, T> {
 #[derive(Debug, Default)]
 pub struct RwLock<T> {
     inner: std_sync::RwLock<T>,
+    /// Readers holding the lock. Only the last reader's release can let a
+    /// blocked writer in, so only it tells the scheduler: waking writers at
+    /// every read release would make them retry and fail. Relaxed: it is a
+    /// wake-up hint; the OS lock itself provides the exclusion.
+    readers: AtomicUsize,
 }
 
 /// Shared access to an [`RwLock`] until dropped.
@@ -105,6 +111,7 @@ pub struct RwLock<T> {
 pub struct RwLockReadGuard<'a, T> {
     guard: Option<std_sync::RwLockReadGuard<'a, T>>,
     id: ResourceId,
+    readers: &'a AtomicUsize,
 }
 
 /// Exclusive access to an [`RwLock`] until dropped.
@@ -119,6 +126,7 @@ impl<T> RwLock<T> {
     pub const fn new(value: T) -> Self {
         Self {
             inner: std_sync::RwLock::new(value),
+            readers: AtomicUsize::new(0),
         }
     }
 
@@ -142,7 +150,12 @@ impl<T> RwLock<T> {
                     self.inner.read().unwrap_or_else(|p| p.into_inner())
                 }
             };
-            return RwLockReadGuard { guard: Some(g), id };
+            self.readers.fetch_add(1, Ordering::Relaxed);
+            return RwLockReadGuard {
+                guard: Some(g),
+                id,
+                readers: &self.readers,
+            };
         }
     }
 
@@ -182,7 +195,9 @@ impl<T> Deref for RwLockReadGuard<'_, T> {
 impl<T> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
         drop(self.guard.take());
-        released(self.id);
+        if self.readers.fetch_sub(1, Ordering::Relaxed) == 1 {
+            released(self.id);
+        }
     }
 }
 
