@@ -135,17 +135,14 @@ impl HuntReport {
 
 /// Runs `scenario` over the seeds of `shard` in `range`, calling `progress`
 /// with the number of seeds done so far (from any worker thread).
-pub fn hunt<F>(
+pub fn hunt(
     scenario: &Scenario,
     range: SeedRange,
     shard: Shard,
     limits: HuntLimits,
-    factory: &F,
+    factory: &(dyn Fn(u64) -> Box<dyn ChaosMap> + Sync),
     progress: &(dyn Fn(u64) + Sync),
-) -> HuntReport
-where
-    F: Fn(u64) -> Box<dyn ChaosMap> + Sync,
-{
+) -> HuntReport {
     let started = Instant::now();
     let stop = AtomicBool::new(false);
     let executed = AtomicU64::new(0);

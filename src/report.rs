@@ -186,6 +186,55 @@ pub fn run_human(exec: &Execution) -> String {
     out
 }
 
+/// One JUnit test case: its name and, if it failed, (message, description).
+pub type JunitCase = (String, Option<(String, String)>);
+
+/// A JUnit XML report with one test suite, for CI test reporting.
+pub fn junit(suite: &str, cases: &[JunitCase]) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("chaos");
+    let mut ts = TestSuite::new(suite);
+    for (name, failure) in cases {
+        let status = match failure {
+            None => TestCaseStatus::success(),
+            Some((message, description)) => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(message.as_str());
+                s.set_description(description.as_str());
+                s
+            }
+        };
+        ts.add_test_case(TestCase::new(name.as_str(), status));
+    }
+    report.add_test_suite(ts);
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- JUnit serialisation failed: {e} -->"))
+}
+
+/// The JUnit case of one execution: named for its scenario and seed; failed
+/// when the expectation was not met, with the findings and the replay line.
+pub fn junit_case(exec: &Execution) -> JunitCase {
+    let name = format!("{} seed {}", exec.scenario.backend, exec.seed);
+    if exec.expectation_met() {
+        return (name, None);
+    }
+    let message = match exec.findings.first() {
+        Some(f) => f.signature().0,
+        None => "expected a throw; the race went undetected".into(),
+    };
+    let mut description: Vec<String> = exec
+        .findings
+        .iter()
+        .map(|f| format!("{f}: {}", f.detail))
+        .collect();
+    description.push(format!(
+        "replay: {}",
+        replay_command(&exec.scenario, exec.seed)
+    ));
+    (name, Some((message, description.join("\n"))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,8 @@ pub enum Command {
     /// Run one scenario under one seed.
     #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
+    /// Run many seeds of one scenario, in parallel, optionally one shard of a range.
+    Hunt(Box<super::hunt::HuntArgs>),
     /// List the registered backends and mutants.
     #[command(after_help = "Example:\n  chaos backends\n  chaos backends --json")]
     Backends(BackendsArgs),

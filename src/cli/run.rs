@@ -8,25 +8,25 @@ use chaos::report;
 use chaos::scenario::{Expect, Mix, Mode, RawScenario, Scenario};
 use chaos::seed::Seed;
 
-use super::args::{BackendsArgs, RunArgs};
+use super::args::{BackendsArgs, RunArgs, ScenarioArgs};
 use super::{BadInput, Exit};
 
 /// A backend constructor, as the engine takes it.
-type MakeMap = Box<dyn Fn(u64) -> Box<dyn ChaosMap>>;
+type MakeMap = Box<dyn Fn(u64) -> Box<dyn ChaosMap> + Sync>;
 
 /// Resolves a backend name to a constructor, or a one-line error listing the names.
-fn factory(name: &str) -> Result<MakeMap, BadInput> {
+pub(crate) fn factory(name: &str) -> Result<MakeMap, BadInput> {
     let _ = name;
     Err(BadInput("no backends are registered yet".into()))
 }
 
 /// The scenario from `--scenario FILE` and the flags over it.
-fn scenario_of(args: &RunArgs) -> Result<Scenario, BadInput> {
-    let file = match &args.scenario.scenario {
+pub(crate) fn scenario_of(args: &ScenarioArgs) -> Result<Scenario, BadInput> {
+    let file = match &args.scenario {
         Some(path) => RawScenario::from_file(path)?,
         None => RawScenario::default(),
     };
-    Ok(file.overlay(args.scenario.to_raw()).validate()?)
+    Ok(file.overlay(args.to_raw()).validate()?)
 }
 
 /// `chaos run`.
@@ -34,7 +34,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
     if args.scenario.is_empty() && args.seed.is_none() {
         return default_scenario();
     }
-    let scenario = scenario_of(args)?;
+    let scenario = scenario_of(&args.scenario)?;
     let make = factory(&scenario.backend)?;
     let exec = engine::execute(&scenario, args.seed.unwrap_or(Seed(0)), &*make);
     let mut out = std::io::stdout().lock();
