@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::engine::{execute, Execution};
 use crate::maps::ChaosMap;
-use crate::scenario::Scenario;
+use crate::scenario::{Expect, Scenario};
 use crate::seed::Seed;
 
 /// A half-open seed range `start..end`.
@@ -116,10 +116,18 @@ pub struct HuntLimits {
 }
 
 /// What a hunt found.
+///
+/// A `clean` scenario is met when no seed has a finding. A `throw` or
+/// `finding` scenario (a raw Go map, a mutant) is met when some seed shows
+/// the expected finding: one execution that misses a race proves nothing,
+/// a hunt that never sees it does.
 #[derive(Debug)]
 pub struct HuntReport {
-    /// Executions that did not meet the scenario's expectation, in seed order.
-    pub failures: Vec<Execution>,
+    /// The expectation.
+    pub expect: Expect,
+    /// `clean` scenarios: the executions with findings. `throw`/`finding`
+    /// scenarios: the executions that showed what was expected. Seed order.
+    pub found: Vec<Execution>,
     /// Seeds executed.
     pub executed: u64,
     /// Wall time.
@@ -127,6 +135,14 @@ pub struct HuntReport {
 }
 
 impl HuntReport {
+    /// Whether the hunt met the scenario's expectation.
+    pub fn met(&self) -> bool {
+        match self.expect {
+            Expect::Clean => self.found.is_empty(),
+            Expect::Throw | Expect::Finding => !self.found.is_empty(),
+        }
+    }
+
     /// Seeds per second.
     pub fn rate(&self) -> f64 {
         self.executed as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -154,7 +170,7 @@ pub fn hunt(
     // Seeds are handed out in blocks so that "stop at the first finding"
     // stops soon, while each worker still gets long runs of work.
     const BLOCK: u64 = 64;
-    let mut failures: Vec<Execution> = Vec::new();
+    let mut found_all: Vec<Execution> = Vec::new();
     let mut k = 0u64;
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -179,14 +195,17 @@ pub fn hunt(
                     }
                     let exec = execute(scenario, Seed(seed), factory);
                     progress(executed.fetch_add(1, Ordering::Relaxed) + 1);
-                    if exec.expectation_met() {
-                        None
-                    } else {
-                        if limits.stop_at_first {
-                            stop.store(true, Ordering::Relaxed);
-                        }
-                        Some(exec)
+                    let wanted = match scenario.expect {
+                        Expect::Clean => !exec.findings.is_empty(),
+                        Expect::Throw | Expect::Finding => exec.expectation_met(),
+                    };
+                    if !wanted {
+                        return None;
                     }
+                    if limits.stop_at_first {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    Some(exec)
                 })
                 .collect()
         });
@@ -194,10 +213,11 @@ pub fn hunt(
         if limits.stop_at_first && !found.is_empty() {
             found.truncate(1);
         }
-        failures.extend(found);
+        found_all.extend(found);
     }
     HuntReport {
-        failures,
+        expect: scenario.expect,
+        found: found_all,
         executed: executed.into_inner(),
         elapsed: started.elapsed(),
     }

@@ -110,7 +110,7 @@ pub struct ScenarioArgs {
     /// Stress-mode perturbation at yield points.
     #[arg(long, value_enum)]
     pub perturb: Option<PerturbArg>,
-    /// What the scenario expects: clean or throw.
+    /// What the scenario expects: clean, throw, or finding (any).
     #[arg(long, value_enum)]
     pub expect: Option<ExpectArg>,
     /// Sched-mode step limit.
@@ -176,5 +176,5 @@ macro_rules! value_enum {
 value_enum!(DistributionArg => Distribution { Uniform, Hotspot, Zipf, Sequential });
 value_enum!(ModeArg => Mode { Stress, Sched });
 value_enum!(StrategyArg => Strategy { Random, Pct });
-value_enum!(ExpectArg => Expect { Clean, Throw });
+value_enum!(ExpectArg => Expect { Clean, Throw, Finding });
 value_enum!(PerturbArg => Perturb { None, Spin, Yield });

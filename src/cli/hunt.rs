@@ -10,6 +10,7 @@ use serde_json::json;
 
 use chaos::hunt::{hunt, HuntLimits, SeedRange, Shard};
 use chaos::report;
+use chaos::scenario::Expect;
 
 use super::args::ScenarioArgs;
 use super::{BadInput, Exit};
@@ -103,41 +104,48 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
     bar.finish_and_clear();
 
     if let Some(path) = &args.junit {
-        let mut cases: Vec<report::JunitCase> =
-            result.failures.iter().map(report::junit_case).collect();
-        cases.insert(
-            0,
-            (
-                format!(
-                    "{} {} shard {}/{}",
-                    scenario.backend, range, shard.index, shard.count
-                ),
-                None,
-            ),
+        let name = format!(
+            "{} {} shard {}/{}",
+            scenario.backend, range, shard.index, shard.count
         );
+        let cases: Vec<report::JunitCase> = match scenario.expect {
+            Expect::Clean => std::iter::once((name, None))
+                .chain(result.found.iter().map(report::junit_case))
+                .collect(),
+            _ if result.met() => vec![(name, None)],
+            _ => vec![(
+                name,
+                Some((
+                    "the expected finding never came".into(),
+                    format!("{} seeds ran without it", result.executed),
+                )),
+            )],
+        };
         write_file(path, &report::junit("chaos hunt", &cases))?;
     }
     let mut out = std::io::stdout().lock();
     let text = if args.json {
         let o = json!({
-            "outcome": if result.failures.is_empty() { "clean" } else { "finding" },
+            "outcome": if result.found.is_empty() { "clean" } else { "finding" },
+            "expectation_met": result.met(),
             "scenario": scenario.to_raw(),
             "seeds": range.to_string(),
             "shard": format!("{}/{}", shard.index, shard.count),
             "executed": result.executed,
             "elapsed_ms": result.elapsed.as_secs_f64() * 1e3,
             "seeds_per_second": result.rate(),
-            "failures": result.failures.iter().map(report::run_json).collect::<Vec<_>>(),
+            "found": result.found.iter().map(report::run_json).collect::<Vec<_>>(),
         });
         format!("{o}\n")
     } else {
+        let verdict = match (result.found.is_empty(), result.met()) {
+            (true, true) => "clean",
+            (false, true) => "found as expected",
+            (false, false) => "FINDING",
+            (true, false) => "NOT FOUND",
+        };
         let mut t = format!(
-            "{}: {} seeds of {} ({} shard {}/{}) in {:.1}s, {:.0} seeds/s\n",
-            if result.failures.is_empty() {
-                "clean"
-            } else {
-                "FINDING"
-            },
+            "{verdict}: {} seeds of {} ({} shard {}/{}) in {:.1}s, {:.0} seeds/s\n",
             result.executed,
             scenario.backend,
             range,
@@ -146,13 +154,13 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
             result.elapsed.as_secs_f64(),
             result.rate()
         );
-        for exec in &result.failures {
+        for exec in &result.found {
             t.push_str(&report::run_human(exec));
         }
         t
     };
     let _ = out.write_all(text.as_bytes());
-    Ok(if result.failures.is_empty() {
+    Ok(if result.met() {
         Exit::Met
     } else {
         Exit::Finding

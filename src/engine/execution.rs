@@ -57,6 +57,10 @@ impl Execution {
         match self.scenario.expect {
             Expect::Clean => self.findings.is_empty(),
             Expect::Throw => self.findings.iter().any(|f| f.kind == FindingKind::Throw),
+            Expect::Finding => self
+                .findings
+                .iter()
+                .any(|f| f.kind != FindingKind::Undetected),
         }
     }
 }
@@ -100,6 +104,29 @@ pub fn execute_workload(
                 },
             );
         }
+    }
+    let undetected = match scenario.expect {
+        Expect::Throw if !exec.findings.iter().any(|f| f.kind == FindingKind::Throw) => {
+            Some("expected a throw; the race went undetected")
+        }
+        Expect::Finding if exec.findings.is_empty() => {
+            Some("expected a finding; the known bug went undetected")
+        }
+        _ => None,
+    };
+    if let Some(message) = undetected {
+        exec.findings.push(Finding {
+            kind: FindingKind::Undetected,
+            message: message.into(),
+            backend: scenario.backend.clone(),
+            thread: None,
+            op: None,
+            step: exec.steps,
+            detail: format!(
+                "{} ops ran to completion without it",
+                exec.history.operations().len()
+            ),
+        });
     }
     exec
 }
