@@ -6,6 +6,7 @@
 //! author's wrapper is explored exactly like the built-in ones.
 
 pub mod gomap;
+pub mod rwmutex;
 mod throw;
 
 pub use throw::Throw;
