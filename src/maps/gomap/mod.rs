@@ -6,13 +6,13 @@
 //! it (`rwmutex`, `syncmap`, the mutants) compile and can be tested before
 //! that branch lands; merging `gomap` replaces it entirely.
 //!
-//! What it is: a `std::sync::Mutex<HashMap>` (so it is sound under any
-//! racing) plus a crude `writing` flag that makes overlapping writes, and
+//! What it is: a `std::sync::Mutex<BTreeMap>` (sound under any racing, and
+//! iterating in key order so runs are deterministic) plus a crude `writing` flag that makes overlapping writes, and
 //! reads or iteration steps overlapping a write, return Go's throws. It has
 //! no buckets, no growth (`force_grow`/`force_evacuate` do nothing) and
 //! ignores [`GoMapMutation`]: nothing here may be used to judge the Go map.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::maps::{ChaosMap, Key, OpResult, Throw, Value, Violation};
@@ -34,11 +34,11 @@ pub struct Stats {
     pub count: usize,
 }
 
-/// STAND-IN (see module docs): a locked `HashMap` with a crude writing flag.
+/// STAND-IN (see module docs): a locked `BTreeMap` with a crude writing flag.
 #[derive(Debug)]
 pub struct GoMap {
     writing: AtomicBool,
-    inner: std::sync::Mutex<HashMap<Key, Value>>,
+    inner: std::sync::Mutex<BTreeMap<Key, Value>>,
 }
 
 impl GoMap {
@@ -46,7 +46,7 @@ impl GoMap {
     pub fn new(_seed: u64) -> Self {
         Self {
             writing: AtomicBool::new(false),
-            inner: std::sync::Mutex::new(HashMap::new()),
+            inner: std::sync::Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -60,11 +60,11 @@ impl GoMap {
         Self::new(seed)
     }
 
-    fn data(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Value>> {
+    fn data(&self) -> std::sync::MutexGuard<'_, BTreeMap<Key, Value>> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut HashMap<Key, Value>) -> T) -> Result<T, Throw> {
+    fn write<T>(&self, f: impl FnOnce(&mut BTreeMap<Key, Value>) -> T) -> Result<T, Throw> {
         if self.writing.swap(true, Ordering::AcqRel) {
             return Err(Throw::ConcurrentMapWrites);
         }
