@@ -13,8 +13,8 @@ use chaos::sync::Cover;
 use common::{differential, scale, Marks, DIFF_OPS_PER_BACKEND};
 
 fn run(name: &str, seed: u64) {
-    let map = registry::lookup(name).unwrap().build(seed);
-    differential(map.as_ref(), seed, DIFF_OPS_PER_BACKEND * scale());
+    let backend = registry::lookup(name).unwrap();
+    differential(&|s| backend.build(s), seed, DIFF_OPS_PER_BACKEND * scale());
 }
 
 #[test]
@@ -50,7 +50,11 @@ fn lock_mutants_are_correct_single_threaded() {
         "mutant-check-then-act",
         "mutant-split-swap",
     ] {
-        let map = registry::lookup(name).unwrap().build(7);
-        differential(map.as_ref(), 7, DIFF_OPS_PER_BACKEND / 20 * scale());
+        let backend = registry::lookup(name).unwrap();
+        differential(
+            &|s| backend.build(s),
+            7,
+            DIFF_OPS_PER_BACKEND / 20 * scale(),
+        );
     }
 }

@@ -25,6 +25,8 @@ const THREADS: u64 = 4;
 const OWN_KEYS: u64 = 64;
 const SHARED_KEYS: u64 = 32;
 const OPS_PER_THREAD: usize = 15_000;
+/// Doubling grows the resizer thread forces, at most.
+const MAX_FORCED_DOUBLINGS: usize = 4;
 
 /// One worker: random operations, its own keys checked against its own
 /// record; returns its final values (every own key present).
@@ -143,18 +145,24 @@ fn hammer(name: &str, seed: u64, resizer: bool, faults: bool) {
         let (map, done, resizes) = (map.clone(), done.clone(), resizes.clone());
         std::thread::spawn(move || {
             let kinds = [
-                ResizeKind::Grow,
                 ResizeKind::Evacuate,
                 ResizeKind::Promote,
                 ResizeKind::SameSizeGrow,
                 ResizeKind::Evacuate,
                 ResizeKind::RebuildDirty,
             ];
-            for kind in kinds.iter().cycle() {
+            for (i, kind) in kinds.iter().cycle().enumerate() {
                 if done.load(Ordering::Relaxed) {
                     break;
                 }
-                map.force_resize(*kind).expect("force_resize threw");
+                // A few doubling grows too; not one per cycle, since a Go
+                // map never shrinks and B would climb for the whole run.
+                let kind = if i % 500 == 0 && i < 500 * MAX_FORCED_DOUBLINGS {
+                    ResizeKind::Grow
+                } else {
+                    *kind
+                };
+                map.force_resize(kind).expect("force_resize threw");
                 resizes.fetch_add(1, Ordering::Relaxed);
                 std::thread::yield_now();
             }

@@ -34,9 +34,15 @@ pub struct Model {
 }
 
 impl Model {
-    /// Applies `op`; panics (with `context`) unless `got` is what a
+    /// Applies `op`; an error (with `context`) unless `got` is what a
     /// sequential map returns. `has_len`: whether the backend has `len`.
-    pub fn check(&mut self, op: &Op, got: &Ret, has_len: bool, context: &str) {
+    pub fn check(
+        &mut self,
+        op: &Op,
+        got: &Ret,
+        has_len: bool,
+        context: &str,
+    ) -> Result<(), String> {
         let m = &mut self.m;
         let want = match *op {
             Op::Load { key } => Ret::Value(m.get(&key).copied()),
@@ -79,19 +85,32 @@ impl Model {
             }
             Op::Range { limit } => {
                 let Ret::Entries(seen) = got else {
-                    panic!("{context}: {op:?} returned {got:?}")
+                    return Err(format!("{context}: {op:?} returned {got:?}"));
                 };
                 let mut keys = HashSet::new();
                 for (k, v) in seen {
-                    assert!(keys.insert(*k), "{context}: range visited {k} twice");
-                    assert_eq!(m.get(k), Some(v), "{context}: range saw {k}={v}");
+                    if !keys.insert(*k) {
+                        return Err(format!("{context}: range visited {k} twice"));
+                    }
+                    if m.get(k) != Some(v) {
+                        return Err(format!(
+                            "{context}: range saw {k}={v}, model has {:?}",
+                            m.get(k)
+                        ));
+                    }
                 }
                 let want = match limit {
                     0 => m.len(),
                     l => m.len().min(l as usize),
                 };
-                assert_eq!(seen.len(), want, "{context}: {op:?} visited {seen:?}");
-                return;
+                if seen.len() != want {
+                    return Err(format!(
+                        "{context}: {op:?} visited {} entries of {}: {seen:?}",
+                        seen.len(),
+                        m.len()
+                    ));
+                }
+                return Ok(());
             }
             Op::Clear => {
                 m.clear();
@@ -100,7 +119,12 @@ impl Model {
             Op::Len if has_len => Ret::Len(m.len()),
             Op::Len => Ret::Unsupported,
         };
-        assert_eq!(got, &want, "{context}: {op:?}");
+        if got != &want {
+            return Err(format!(
+                "{context}: {op:?} returned {got:?}, a sequential map {want:?}"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -110,6 +134,8 @@ impl Model {
 pub struct OpGen {
     pub rng: ChaCha8Rng,
     pub next_value: Value,
+    /// Whether `Clear` may be drawn (about 1 op in 2000).
+    pub clear: bool,
 }
 
 impl OpGen {
@@ -117,6 +143,7 @@ impl OpGen {
         Self {
             rng: ChaCha8Rng::seed_from_u64(seed),
             next_value: 1,
+            clear: true,
         }
     }
 
@@ -163,7 +190,7 @@ impl OpGen {
                 limit: self.rng.random_range(0..6),
             },
             94..99 => Op::Len,
-            _ if self.rng.random_ratio(1, 20) => Op::Clear,
+            _ if self.clear && self.rng.random_ratio(1, 20) => Op::Clear,
             _ => Op::Load { key },
         }
     }
@@ -180,30 +207,87 @@ impl OpGen {
     }
 }
 
-/// Drives `map` with `ops` random operations from one thread, with forced
-/// resizes sprinkled in (1 in 25 ops), comparing every result with the
-/// model and checking invariants every 1000 ops and at the end. The key
-/// space changes every 5000 ops (16, 200 or 2000 keys) so maps fill, grow
-/// and drain.
-pub fn differential(map: &dyn ChaosMap, seed: u64, ops: usize) {
+/// Runs `ops` random operations over keys `0..keys` against `map` and
+/// `model`, calling `resize` before each to maybe force a resize; checks
+/// every result against the model and the invariants every 1000 ops and at
+/// the end. The first divergence is the error.
+pub fn run_sequence(
+    map: &dyn ChaosMap,
+    model: &mut Model,
+    gen: &mut OpGen,
+    ops: usize,
+    keys: u64,
+    resize: &mut dyn FnMut(&mut OpGen) -> Option<ResizeKind>,
+    context: &str,
+) -> Result<(), String> {
     let has_len = map.len().is_some();
-    let mut model = Model::default();
-    let mut gen = OpGen::new(seed);
-    let mut keys = 16;
     for i in 0..ops {
-        if i % 5000 == 0 {
-            keys = [16, 200, 2000][gen.rng.random_range(0..3)];
-        }
-        if gen.rng.random_ratio(1, 25) {
-            let kind = gen.resize_kind();
+        if let Some(kind) = resize(gen) {
             map.force_resize(kind)
-                .unwrap_or_else(|t| panic!("seed {seed} op {i}: force_resize({kind:?}) threw {t}"));
+                .map_err(|t| format!("{context} op {i}: force_resize({kind:?}) threw {t}"))?;
         }
-        let op = gen.op(keys, &model);
+        let op = gen.op(keys, model);
         let got = op.apply(map);
-        model.check(&op, &got, has_len, &format!("seed {seed} op {i}"));
+        model.check(&op, &got, has_len, &format!("{context} op {i}"))?;
         if i % 1000 == 999 || i + 1 == ops {
-            assert_eq!(map.check_invariants(), vec![], "seed {seed} op {i}");
+            let v = map.check_invariants();
+            if !v.is_empty() {
+                return Err(format!("{context} op {i}: invariants {v:?}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Ops per segment of [`differential`]: each segment gets a fresh map and
+/// a key space of its own.
+const SEGMENT: usize = 10_000;
+
+/// Forced doubling grows per segment at most. A Go map never shrinks, so
+/// unbounded forced doubling would leave B (and the cost of every full
+/// range and invariant check) growing with the run's length.
+const MAX_FORCED_DOUBLINGS: usize = 3;
+
+/// Drives backends built by `build` with `ops` random operations from one
+/// thread, with forced resizes sprinkled in (1 in 25 ops: same-size grows,
+/// evacuation steps, promotions, dirty rebuilds, and a few doubling grows),
+/// comparing every result with the model. Every [`SEGMENT`] ops it starts
+/// over with a fresh map (seeded from `seed`) and a new key space (16, 200
+/// or 2000 keys) so maps fill, grow and drain at several sizes. Panics at
+/// the first divergence.
+pub fn differential(build: &dyn Fn(u64) -> Box<dyn ChaosMap>, seed: u64, ops: usize) {
+    let mut gen = OpGen::new(seed);
+    for (segment, start) in (0..ops).step_by(SEGMENT).enumerate() {
+        let map_seed = seed.wrapping_add(segment as u64 * 0x9e37_79b9);
+        let map = build(map_seed);
+        let keys = [16, 200, 2000][gen.rng.random_range(0..3)];
+        let mut doublings = 0;
+        let mut resize = |g: &mut OpGen| {
+            if !g.rng.random_ratio(1, 25) {
+                return None;
+            }
+            let kind = g.resize_kind();
+            if kind == ResizeKind::Grow {
+                doublings += 1;
+                if doublings > MAX_FORCED_DOUBLINGS {
+                    return Some(ResizeKind::SameSizeGrow);
+                }
+            }
+            Some(kind)
+        };
+        let n = SEGMENT.min(ops - start);
+        let context = format!("seed {seed} segment {segment} (map seed {map_seed}, {keys} keys)");
+        let mut model = Model::default();
+        if let Err(e) = run_sequence(
+            map.as_ref(),
+            &mut model,
+            &mut gen,
+            n,
+            keys,
+            &mut resize,
+            &context,
+        ) {
+            panic!("{e}");
         }
     }
 }
@@ -212,8 +296,9 @@ pub fn differential(map: &dyn ChaosMap, seed: u64, ops: usize) {
 /// probability 1/`one_in` (a per-thread xorshift, so no shared state),
 /// widening the race window there. With `faults`, it also answers like the
 /// fault injector, 1 time in 8 where a fault keeps the backend's contract:
-/// promotions and dirty rebuilds where a `syncmap` holds `mu`, grows and
-/// evacuation steps inside a `gomap` writer's window.
+/// promotions and dirty rebuilds where a `syncmap` holds `mu`, same-size
+/// grows and evacuation steps inside a `gomap` writer's window (no doubling
+/// grows: they would compound over a long run, see `MAX_FORCED_DOUBLINGS`).
 pub struct Perturb {
     pub sites: fn(Site) -> bool,
     pub one_in: u64,
@@ -262,8 +347,7 @@ impl Hook for Perturb {
         if site.in_syncmap_locked() {
             Some([Fault::Promote, Fault::RebuildDirty][pick % 2])
         } else if site.in_gomap_write_window() {
-            const F: [Fault; 4] = [
-                Fault::Grow,
+            const F: [Fault; 3] = [
                 Fault::SameSizeGrow,
                 Fault::Evacuate,
                 Fault::WithholdEvacuation,
