@@ -37,6 +37,8 @@ impl GoMap {
         self.oldbuckets.store(None);
         self.nevacuate.store(0, Relaxed);
         self.noverflow.store(0, Relaxed);
+        self.overflow.store(0, Relaxed);
+        self.oldoverflow.store(0, Relaxed);
         self.count.store(0, Relaxed);
         self.reseed();
         // Reuse the array: zero it in place, which also unlinks (drops) every

@@ -61,6 +61,9 @@ impl GoMap {
         self.nevacuate.store(0, Relaxed);
         let _ = yield_point(Site::HashGrowCommit);
         self.noverflow.store(0, Relaxed);
+        // `extra.oldoverflow = extra.overflow; extra.overflow = nil`.
+        self.oldoverflow.store(self.overflow.load(Relaxed), Relaxed);
+        self.overflow.store(0, Relaxed);
     }
 
     /// `growWork(bucket)`: evacuate the old bucket feeding new bucket
@@ -203,6 +206,7 @@ impl GoMap {
         }
         if nevacuate == newbit {
             self.oldbuckets.store(None);
+            self.oldoverflow.store(0, Relaxed);
             self.update_flags(|f| f & !SAME_SIZE_GROW);
             cover(Cover::GrowFinished);
         }
@@ -214,6 +218,9 @@ impl GoMap {
     pub(super) fn new_overflow<'a>(&'a self, b: &'a Bmap) -> &'a Bmap {
         let ovf = self.arena.alloc_overflow();
         self.incrnoverflow();
+        // Relaxed: Go appends to extra.overflow with plain writes.
+        let n = self.overflow.load(Relaxed);
+        self.overflow.store(n.wrapping_add(1), Relaxed);
         let _ = yield_point(Site::NewOverflow);
         b.set_overflow(Some(ovf));
         ovf

@@ -93,6 +93,9 @@ impl GoMap {
     /// - `count-mismatch`: `count` differs from the live slots;
     /// - `noverflow-mismatch`: (B < 16) `noverflow` differs from the overflow
     ///   buckets of `buckets`;
+    /// - `overflow-list-mismatch`: the lengths of Go's `extra.overflow` /
+    ///   `extra.oldoverflow` differ from the overflow buckets of `buckets` /
+    ///   `oldbuckets` (non-zero while not growing);
     /// - `chain-corrupt`: an overflow chain longer than all overflow buckets
     ///   ever allocated (a cycle).
     pub fn check_invariants(&self) -> Vec<Violation> {
@@ -102,6 +105,8 @@ impl GoMap {
         let b = self.b.load(Relaxed);
         let count = self.count.load(Relaxed);
         let noverflow = self.noverflow.load(Relaxed);
+        let overflow = self.overflow.load(Relaxed);
+        let oldoverflow = self.oldoverflow.load(Relaxed);
         let nevacuate = self.nevacuate.load(Relaxed);
         let hash0 = self.hash0.load(Relaxed);
         let buckets = self.buckets.load();
@@ -139,6 +144,7 @@ impl GoMap {
         let mut live: Vec<(u64, Loc)> = Vec::with_capacity(count.min(1 << 20));
         // Old chains that are not (yet) evacuated, by index.
         let mut old_unevacuated: Vec<bool> = Vec::new();
+        let mut old_overflow = 0;
         if let Some(old) = old {
             let nold = if same_size {
                 bucket_shift(b)
@@ -158,7 +164,15 @@ impl GoMap {
                     format!("growing with nevacuate = {nevacuate} >= noldbuckets = {nold}")
                 });
             }
-            old_unevacuated = self.check_old_array(&mut r, old, nevacuate, hash0, &mut live);
+            (old_unevacuated, old_overflow) =
+                self.check_old_array(&mut r, old, nevacuate, hash0, &mut live);
+        }
+        if oldoverflow != old_overflow {
+            r.add("overflow-list-mismatch", || {
+                format!(
+                    "oldoverflow = {oldoverflow}, overflow buckets in oldbuckets = {old_overflow}"
+                )
+            });
         }
 
         let mask = bucket_mask(b);
@@ -198,6 +212,11 @@ impl GoMap {
                 });
             }
         }
+        if overflow != new_overflow {
+            r.add("overflow-list-mismatch", || {
+                format!("overflow = {overflow}, overflow buckets in buckets = {new_overflow}")
+            });
+        }
         if b < 16 && usize::from(noverflow) != new_overflow % (1 << 16) {
             r.add("noverflow-mismatch", || {
                 format!("noverflow = {noverflow}, overflow buckets in buckets = {new_overflow}")
@@ -208,7 +227,8 @@ impl GoMap {
 
     /// Checks the old array: evacuation marks against `nevacuate` and
     /// all-or-nothing per chain, and the entries of un-evacuated chains.
-    /// Returns, per old chain, whether it is un-evacuated.
+    /// Returns, per old chain, whether it is un-evacuated, and the number of
+    /// overflow buckets in the old chains.
     fn check_old_array(
         &self,
         r: &mut Report,
@@ -216,14 +236,16 @@ impl GoMap {
         nevacuate: usize,
         hash0: u32,
         live: &mut Vec<(u64, Loc)>,
-    ) -> Vec<bool> {
+    ) -> (Vec<bool>, usize) {
         let oldmask = old.len().wrapping_sub(1);
         let mut unevacuated = vec![false; old.len()];
+        let mut overflow = 0;
         for (j, head) in old.iter().enumerate() {
             let Some(chain) = chain_buckets(self, head) else {
                 r.add("chain-corrupt", || format!("oldbuckets[{j}]"));
                 continue;
             };
+            overflow += chain.len() - 1;
             let slots = chain.len() * BUCKET_CNT;
             let marks = chain
                 .iter()
@@ -256,7 +278,7 @@ impl GoMap {
                 });
             }
         }
-        unevacuated
+        (unevacuated, overflow)
     }
 
     /// Checks one live chain (of the new array, or an un-evacuated old

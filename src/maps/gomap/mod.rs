@@ -76,6 +76,7 @@
 //! | `emptyRest` … `minTopHash` | `Tophash::EMPTY_REST` … `Tophash::MIN_TOP_HASH` |
 //! | `iterator`, `oldIterator`, `hashWriting`, `sameSizeGrow` | `ITERATOR`, `OLD_ITERATOR`, `HASH_WRITING`, `SAME_SIZE_GROW` |
 //! | `makemap_small`, `makemap` | [`GoMap::new`], [`GoMap::with_hint`] |
+//! | `extra.overflow`, `extra.oldoverflow` (their lengths) | `overflow`, `oldoverflow` |
 //! | `makeBucketArray`, `newoverflow`, `incrnoverflow` | `Arena::alloc_array`, `GoMap::new_overflow`, `GoMap::incrnoverflow` |
 //! | `mapaccess2` (+ the caller's copy), `mapaccessK` | [`GoMap::get`], `GoMap::map_access_k` |
 //! | `mapassign` (+ the caller's store) | [`GoMap::insert`] (`GoMap::map_assign`) |
@@ -176,6 +177,18 @@ pub struct GoMap {
     /// Invariant `noverflow-mismatch` (B < 16): equals the overflow buckets
     /// in the chains of `buckets`.
     noverflow: AtomicU16,
+    /// `len(extra.overflow)`: overflow buckets linked into the chains of
+    /// `buckets`. Go keeps this list (for buckets without pointers, as here)
+    /// only so the GC keeps them alive; here it makes [`GoMap::stats`] O(1).
+    /// Moved to `oldoverflow` by `hashGrow`, reset by `clear`.
+    /// Invariant `overflow-list-mismatch`: equals the overflow buckets
+    /// reachable from `buckets`.
+    overflow: AtomicUsize,
+    /// `len(extra.oldoverflow)`: overflow buckets in the chains of
+    /// `oldbuckets`; 0 when not growing.
+    /// Invariant `overflow-list-mismatch`: equals the overflow buckets
+    /// reachable from `oldbuckets`.
+    oldoverflow: AtomicUsize,
     /// `hash0`: the hash seed; reseeded from `rng` when a delete empties the
     /// map and on clear.
     hash0: AtomicU32,
@@ -245,6 +258,8 @@ impl GoMap {
             flags: AtomicU8::new(0),
             b: AtomicU8::new(b),
             noverflow: AtomicU16::new(0),
+            overflow: AtomicUsize::new(0),
+            oldoverflow: AtomicUsize::new(0),
             hash0: AtomicU32::new(hash0),
             buckets: Link::null(),
             oldbuckets: Link::null(),

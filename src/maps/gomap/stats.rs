@@ -21,8 +21,9 @@ pub struct Stats {
     pub same_size_grow: bool,
     /// `nevacuate`: old buckets below it are evacuated.
     pub nevacuate: usize,
-    /// Overflow buckets linked into the chains of `buckets` and, while
-    /// growing, of `oldbuckets`.
+    /// Overflow buckets in the chains of `buckets` and, while growing, of
+    /// `oldbuckets` (the lengths of Go's `extra.overflow` and
+    /// `extra.oldoverflow`): drops when a grow finishes.
     pub overflow_buckets: usize,
     /// The flag `hashWriting`.
     pub hash_writing: bool,
@@ -32,7 +33,7 @@ pub struct Stats {
 }
 
 impl GoMap {
-    /// The header and overflow-bucket counts (see [`Stats`]).
+    /// The header and overflow-bucket counts (see [`Stats`]); O(1).
     pub fn stats(&self) -> Stats {
         // Relaxed: a diagnostic snapshot; exact only at quiescence.
         let flags = self.flags.load(Relaxed);
@@ -45,24 +46,12 @@ impl GoMap {
             growing: old.is_some(),
             same_size_grow: flags & SAME_SIZE_GROW != 0,
             nevacuate: self.nevacuate.load(Relaxed),
-            overflow_buckets: buckets.map_or(0, |a| self.overflow_buckets_of(a))
-                + old.map_or(0, |a| self.overflow_buckets_of(a)),
+            overflow_buckets: self
+                .overflow
+                .load(Relaxed)
+                .wrapping_add(self.oldoverflow.load(Relaxed)),
             hash_writing: flags & HASH_WRITING != 0,
             buckets: buckets.map_or(0, BucketArray::len),
         }
-    }
-
-    /// Overflow buckets linked into the chains of `a` (a corrupted, cyclic
-    /// chain counts up to where the walk stops).
-    pub(super) fn overflow_buckets_of(&self, a: &BucketArray) -> usize {
-        a.iter()
-            .map(|head| {
-                self.arena
-                    .chain(head)
-                    .take_while(Result::is_ok)
-                    .count()
-                    .saturating_sub(1)
-            })
-            .sum()
     }
 }
