@@ -8,6 +8,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use super::bucket::{Bmap, BucketArray, BUCKET_CNT};
 use super::tophash::Tophash;
 use super::{bucket_mask, bucket_shift, hash, GoMap, HASH_WRITING, SAME_SIZE_GROW};
+#[cfg(test)]
+use crate::maps::Throw;
 use crate::maps::Violation;
 
 /// Details kept per invariant; the rest are summarised in one more entry.
@@ -342,5 +344,157 @@ impl GoMap {
                 entry(key, loc);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(m: &GoMap) -> Vec<&'static str> {
+        let mut n: Vec<_> = m.check_invariants().iter().map(|v| v.invariant).collect();
+        n.dedup();
+        n
+    }
+
+    /// A clean, not growing map of `n` keys.
+    fn map(n: u64) -> GoMap {
+        let m = GoMap::new(77);
+        for k in 0..n {
+            m.insert(k, k).unwrap();
+        }
+        m.force_evacuate(usize::MAX).unwrap();
+        assert!(m.check_invariants().is_empty());
+        m
+    }
+
+    /// The first full slot of the current array: (bucket index, bucket, slot).
+    fn full_slot(m: &GoMap) -> (usize, &Bmap, usize) {
+        let a = m.buckets.load().unwrap();
+        for (i, b) in a.iter().enumerate() {
+            for s in 0..BUCKET_CNT {
+                if b.tophash(s).is_full() {
+                    return (i, b, s);
+                }
+            }
+        }
+        panic!("no full slot")
+    }
+
+    #[test]
+    fn header_corruptions_are_named() {
+        let m = map(100);
+        m.count.fetch_add(1, Relaxed);
+        assert_eq!(names(&m), ["count-mismatch"]);
+
+        let m = map(100);
+        m.flags.fetch_or(HASH_WRITING | SAME_SIZE_GROW, Relaxed);
+        assert_eq!(names(&m), ["hash-writing-set", "same-size-without-grow"]);
+
+        let m = map(100);
+        m.b.fetch_sub(1, Relaxed);
+        // (Keys then also sit in chains their hash no longer selects.)
+        assert_eq!(names(&m)[..2], ["b-decreased", "array-size"]);
+
+        let m = map(100);
+        m.noverflow.fetch_add(1, Relaxed);
+        m.overflow.fetch_add(1, Relaxed);
+        assert_eq!(names(&m), ["overflow-list-mismatch", "noverflow-mismatch"]);
+
+        let m = GoMap::new(1);
+        m.count.store(1, Relaxed);
+        assert_eq!(names(&m), ["unallocated-nonempty"]);
+    }
+
+    #[test]
+    fn slot_corruptions_are_named() {
+        // A key moved into a slot its hash does not select.
+        let m = map(100);
+        let (i, b, s) = full_slot(&m);
+        let mask = bucket_mask(m.b.load(Relaxed));
+        let h0 = m.hash0.load(Relaxed);
+        let other = (1000..)
+            .find(|&k| {
+                let h = hash::hash(k, h0);
+                h as usize & mask != i && Tophash::from_hash(h) == b.tophash(s)
+            })
+            .unwrap();
+        b.set_key(s, other);
+        assert_eq!(names(&m), ["wrong-bucket"]);
+
+        // A tophash that does not match its key.
+        let m = map(100);
+        let (_, b, s) = full_slot(&m);
+        b.set_tophash(s, Tophash(b.tophash(s).0.wrapping_add(1).max(5)));
+        assert_eq!(names(&m), ["tophash-mismatch"]);
+
+        // The same key in two slots.
+        let m = map(10);
+        let (_, b, s) = full_slot(&m);
+        let free = (0..BUCKET_CNT).find(|&i| b.tophash(i).is_empty()).unwrap();
+        b.set_tophash(free, b.tophash(s));
+        b.set_key(free, b.key(s));
+        m.count.fetch_add(1, Relaxed);
+        assert_eq!(names(&m), ["duplicate-key"]);
+
+        // A full slot after an emptyRest.
+        let m = map(3);
+        let b = m.buckets.load().unwrap().bucket(0).unwrap();
+        b.set_tophash(0, Tophash::EMPTY_REST);
+        assert!(names(&m).contains(&"empty-rest-not-suffix"));
+    }
+
+    #[test]
+    fn growth_corruptions_are_named() {
+        let m = map(200);
+        assert!(m.force_grow(false).unwrap());
+        let nold = m.noldbuckets();
+        m.nevacuate.store(nold - 1, Relaxed);
+        assert_eq!(names(&m), ["evacuation-mark"]);
+        m.nevacuate.store(nold, Relaxed);
+        assert!(names(&m).contains(&"nevacuate-range"));
+
+        // An entry in a new bucket whose old bucket still holds its chain.
+        let m = map(200);
+        assert!(m.force_grow(true).unwrap());
+        let old = m.oldbuckets.load().unwrap();
+        let (j, ob) = old
+            .iter()
+            .enumerate()
+            .find(|(_, b)| b.tophash(0).is_full())
+            .unwrap();
+        let nb = m.buckets.load().unwrap().bucket(j).unwrap();
+        nb.set_tophash(0, ob.tophash(0));
+        nb.set_key(0, ob.key(0));
+        assert_eq!(
+            names(&m),
+            ["entry-before-evacuation", "count-mismatch", "duplicate-key"]
+        );
+
+        // An old chain evacuated halfway.
+        let m = map(200);
+        assert!(m.force_grow(true).unwrap());
+        let ob = m.oldbuckets.load().unwrap().bucket(5).unwrap();
+        ob.set_tophash(0, Tophash::EVACUATED_X);
+        assert!(names(&m).contains(&"evacuation-mark"));
+    }
+
+    #[test]
+    fn a_cyclic_chain_is_reported_not_walked_forever() {
+        let m = GoMap::new(3);
+        let mut k = 0;
+        while m.stats().overflow_buckets == 0 {
+            m.insert(k, k).unwrap();
+            k += 1;
+        }
+        let a = m.buckets.load().unwrap();
+        let head = a.iter().find(|b| b.overflow().is_some()).unwrap();
+        let ovf = head.overflow().unwrap();
+        ovf.set_overflow(Some(ovf));
+        assert!(names(&m).contains(&"chain-corrupt"));
+        // Operations on the corrupted chain fault instead of hanging.
+        let stuck = (0..k).map(|k| m.get(k)).any(|r| r == Err(Throw::Fault));
+        let iter_faults = m.iter().any(|r| r == Err(Throw::Fault));
+        assert!(stuck || iter_faults);
     }
 }

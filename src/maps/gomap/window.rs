@@ -162,3 +162,149 @@ impl GoMap {
         Ok(moved)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::sync::{install, Hook};
+
+    #[test]
+    fn checks_sit_where_go_puts_them() {
+        let m = GoMap::new(1);
+        // Empty map: lookup, delete, clear, len and iteration return early,
+        // without any check, even with a writer's flag set.
+        m.flags.store(HASH_WRITING, Relaxed);
+        assert_eq!(m.get(1), Ok(None));
+        assert_eq!(m.remove(1), Ok(()));
+        assert_eq!(m.clear(), Ok(()));
+        assert_eq!(m.len(), 0);
+        assert!(m.iter().next().is_none());
+        // Assign has no empty-map shortcut.
+        assert_eq!(m.insert(1, 1), Err(Throw::ConcurrentMapWrites));
+
+        m.flags.store(0, Relaxed);
+        m.insert(1, 1).unwrap();
+        m.flags.store(HASH_WRITING, Relaxed);
+        assert_eq!(m.get(1), Err(Throw::ConcurrentMapReadAndMapWrite));
+        assert_eq!(m.insert(2, 2), Err(Throw::ConcurrentMapWrites));
+        assert_eq!(m.remove(1), Err(Throw::ConcurrentMapWrites));
+        assert_eq!(m.clear(), Err(Throw::ConcurrentMapWrites));
+        assert_eq!(m.force_grow(false), Err(Throw::ConcurrentMapWrites));
+        assert_eq!(m.force_evacuate(1), Err(Throw::ConcurrentMapWrites));
+        let mut it = m.iter();
+        assert_eq!(
+            it.next(),
+            Some(Err(Throw::ConcurrentMapIterationAndMapWrite))
+        );
+        assert_eq!(it.next(), None, "an iterator ends after its throw");
+        assert_eq!(m.len(), 1, "len never checks");
+        // A throw on entry leaves the other writer's flag alone.
+        assert_eq!(m.flags.load(Relaxed) & HASH_WRITING, HASH_WRITING);
+        m.flags.fetch_and(!HASH_WRITING, Relaxed);
+        assert_eq!(m.get(1), Ok(Some(1)));
+        assert!(m.check_invariants().is_empty());
+    }
+
+    /// Runs `action` on the map the first time a thread reaches `site`.
+    struct OnSite {
+        map: Arc<GoMap>,
+        site: Site,
+        fired: Cell<bool>,
+        action: Box<dyn Fn(&GoMap)>,
+    }
+
+    impl Hook for OnSite {
+        fn yield_point(&self, site: Site) -> Option<Fault> {
+            if site == self.site && !self.fired.replace(true) {
+                (self.action)(&self.map);
+            }
+            None
+        }
+    }
+
+    fn on_site(map: &Arc<GoMap>, site: Site, action: impl Fn(&GoMap) + 'static) -> Rc<OnSite> {
+        Rc::new(OnSite {
+            map: map.clone(),
+            site,
+            fired: Cell::new(false),
+            action: Box::new(action),
+        })
+    }
+
+    #[test]
+    fn two_writers_inside_the_window_cancel_each_others_flag() {
+        // Writer B passed its entry check and set the flag while writer A was
+        // between its own check and its XOR: A's XOR clears B's bit, and A's
+        // exit check finds the flag clear (Go #26703).
+        let m = Arc::new(GoMap::new(2));
+        let hook = on_site(&m, Site::AssignChecked, |m| m.toggle_writing());
+        let _g = install(hook);
+        assert_eq!(m.insert(1, 1), Err(Throw::ConcurrentMapWrites));
+        assert_eq!(m.flags.load(Relaxed) & HASH_WRITING, 0);
+    }
+
+    #[test]
+    fn the_value_is_stored_after_the_window_closes() {
+        // A reader between the assign's exit and its value store sees the key
+        // with its previous value (or zero for a new key), and no throw.
+        let m = Arc::new(GoMap::new(3));
+        m.insert(7, 70).unwrap();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let s = seen.clone();
+        let hook = on_site(&m, Site::AssignValue, move |m| {
+            s.borrow_mut().push((m.get(7), m.get(8)));
+        });
+        let _g = install(hook.clone());
+        m.insert(7, 71).unwrap();
+        hook.fired.set(false);
+        m.insert(8, 80).unwrap();
+        assert_eq!(
+            *seen.borrow(),
+            vec![(Ok(Some(70)), Ok(None)), (Ok(Some(71)), Ok(Some(0)))]
+        );
+        assert_eq!((m.get(7), m.get(8)), (Ok(Some(71)), Ok(Some(80))));
+    }
+
+    #[test]
+    fn a_reader_inside_the_window_is_caught() {
+        let m = Arc::new(GoMap::new(4));
+        m.insert(1, 1).unwrap();
+        let seen = Rc::new(RefCell::new(None));
+        let s = seen.clone();
+        let _g = install(on_site(&m, Site::DeleteSlotCleared, move |m| {
+            *s.borrow_mut() = Some((m.get(1), m.iter().next()));
+        }));
+        m.remove(1).unwrap();
+        assert_eq!(
+            *seen.borrow(),
+            Some((
+                Err(Throw::ConcurrentMapReadAndMapWrite),
+                Some(Err(Throw::ConcurrentMapIterationAndMapWrite))
+            ))
+        );
+    }
+
+    #[test]
+    fn hash0_is_reseeded_when_a_delete_empties_the_map_and_on_clear() {
+        let m = GoMap::new(5);
+        let h0 = m.hash0.load(Relaxed);
+        m.insert(1, 1).unwrap();
+        m.insert(2, 2).unwrap();
+        m.remove(1).unwrap();
+        assert_eq!(m.hash0.load(Relaxed), h0);
+        m.remove(2).unwrap();
+        let h1 = m.hash0.load(Relaxed);
+        assert_ne!(h1, h0);
+        m.insert(3, 3).unwrap();
+        m.clear().unwrap();
+        assert_ne!(m.hash0.load(Relaxed), h1);
+        // Clear of an empty map returns before touching anything.
+        let h2 = m.hash0.load(Relaxed);
+        m.clear().unwrap();
+        assert_eq!(m.hash0.load(Relaxed), h2);
+    }
+}
