@@ -22,7 +22,7 @@
 //! only a grow exposes it.
 //!
 //! The lock-based mutants keep Go's shape — the lock *beside* the map
-//! ([`GoShaped`]), not around it as `rwmutex` does — because in Rust an
+//! (`GoShaped`), not around it as `rwmutex` does — because in Rust an
 //! `RwLock<GoMap>` makes these bugs impossible to write: that is the point
 //! of owning the data with the lock, and why such wrappers are safe by
 //! construction.

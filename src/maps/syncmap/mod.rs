@@ -3,10 +3,10 @@
 //!
 //! # Design (Go's, §8.1)
 //!
-//! - `read`: an atomically published, immutable [`ReadOnly`] `{ m, amended }`.
+//! - `read`: an atomically published, immutable `ReadOnly { m, amended }`.
 //!   Anyone may load it without the lock; only `mu` holders publish a new
 //!   one. The Go map inside a published `ReadOnly` is **never written
-//!   again** — only the [`Entry`]s it points to change — so lock-free lookups
+//!   again** — only the entries it points to change — so lock-free lookups
 //!   and iterations of `read.m` are legal Go and can never throw.
 //!   `amended` means dirty holds some key that `read.m` lacks.
 //! - `dirty`: a Go map touched only under `mu`; when present it holds every
@@ -15,7 +15,7 @@
 //!   reach `len(dirty)` dirty is *promoted*: it becomes `read.m` and dirty
 //!   becomes nil. The next new key rebuilds dirty from `read.m`
 //!   (`dirtyLocked`), expunging the nil entries on the way.
-//! - entries: see [`entry`] for the nil / expunged / value state machine.
+//! - entries: see `entry.rs` for the nil / expunged / value state machine.
 //!
 //! # Locking protocol
 //!
@@ -38,7 +38,7 @@
 //!
 //! # Rust representation
 //!
-//! - `read` is an [`ArcSwap<ReadOnly>`]: Go's `atomic.Pointer[readOnly]`
+//! - `read` is an `ArcSwap<ReadOnly>`: Go's `atomic.Pointer[readOnly]`
 //!   needs the GC to keep an old view alive while a reader still walks it;
 //!   `arc-swap` gives a load that is a few atomic operations with no lock
 //!   and no shared reference-count traffic, and frees a view only when the
