@@ -19,7 +19,19 @@ fn run(name: &str, seed: u64) {
 
 #[test]
 fn rwmutex_matches_the_sequential_model() {
+    let marks = Rc::new(Marks::default());
+    let _hook = chaos::sync::install(marks.clone());
     run("rwmutex", 0x5eed_0001);
+    // The forced resizes put the inner Go map through its growth states.
+    for mark in [
+        Cover::ReadDuringGrow,
+        Cover::ReadFromOldBucket,
+        Cover::IterDuringGrow,
+        Cover::EvacuatedOverflowChain,
+        Cover::GrowFinished,
+    ] {
+        assert!(marks.0.borrow().contains(&mark), "{mark:?} never ran");
+    }
 }
 
 #[test]
