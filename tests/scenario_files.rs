@@ -14,7 +14,11 @@ fn every_scenario_file_is_valid() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with('#'), "{} should open with a comment for the reader", path.display());
+        assert!(
+            text.starts_with('#'),
+            "{} should open with a comment for the reader",
+            path.display()
+        );
         let s = RawScenario::from_file(&path)
             .and_then(RawScenario::validate)
             .unwrap_or_else(|e| panic!("{e}"));

@@ -11,6 +11,7 @@ use super::bucket::{Bmap, BUCKET_CNT};
 use super::tophash::Tophash;
 use super::{bucket_mask, GoMap, HASH_WRITING};
 use crate::maps::Throw;
+use crate::sync::Access;
 use crate::sync::{cover, yield_point, Cover, Site};
 
 impl GoMap {
@@ -20,6 +21,7 @@ impl GoMap {
     /// window is reported as `concurrent map read and map write` — if this
     /// thread happens to see its flag (best-effort, like Go).
     pub fn get(&self, key: u64) -> Result<Option<u64>, Throw> {
+        let _race = self.note_access(Access::Read);
         // Relaxed: count and flags are plain fields that Go reads unsynchronised.
         if self.count.load(Relaxed) == 0 {
             return Ok(None);

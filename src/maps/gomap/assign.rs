@@ -7,6 +7,7 @@ use super::bucket::{Bmap, BUCKET_CNT};
 use super::tophash::Tophash;
 use super::{bucket_mask, over_load_factor, too_many_overflow_buckets, GoMap};
 use crate::maps::Throw;
+use crate::sync::Access;
 use crate::sync::{cover, yield_point, Cover, Fault, Site};
 
 impl GoMap {
@@ -14,6 +15,7 @@ impl GoMap {
     /// into the returned slot — after the write window closed, as compiled
     /// Go does, so a racing reader can see the key with its previous value.
     pub fn insert(&self, key: u64, value: u64) -> Result<(), Throw> {
+        let _race = self.note_access(Access::Write);
         let (b, i) = self.map_assign(key)?;
         let _ = yield_point(Site::AssignValue);
         b.set_elem(i, value);

@@ -6,6 +6,7 @@ use super::bucket::{BucketArray, BUCKET_CNT};
 use super::tophash::Tophash;
 use super::{bucket_shift, GoMap, SAME_SIZE_GROW};
 use crate::maps::Throw;
+use crate::sync::Access;
 use crate::sync::{yield_point, Site};
 
 impl GoMap {
@@ -15,6 +16,7 @@ impl GoMap {
     /// to `emptyRest`, so live iterators produce nothing further (Go #59411).
     /// A no-op without any check on an empty map.
     pub fn clear(&self) -> Result<(), Throw> {
+        let _race = self.note_access(Access::Write);
         // Relaxed: a plain read in Go.
         if self.count.load(Relaxed) == 0 {
             return Ok(());

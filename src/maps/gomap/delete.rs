@@ -7,6 +7,7 @@ use super::bucket::{Bmap, BUCKET_CNT};
 use super::tophash::Tophash;
 use super::{bucket_mask, GoMap};
 use crate::maps::Throw;
+use crate::sync::Access;
 use crate::sync::{yield_point, Fault, Site};
 
 impl GoMap {
@@ -15,6 +16,7 @@ impl GoMap {
     /// `growWork` — Go issue #40327). Never starts a grow (unless the fault
     /// injector forces one), never shrinks. Emptying the map reseeds `hash0`.
     pub fn remove(&self, key: u64) -> Result<(), Throw> {
+        let _race = self.note_access(Access::Write);
         // Relaxed: a plain read in Go.
         if self.count.load(Relaxed) == 0 {
             return Ok(());

@@ -22,7 +22,7 @@ use super::{
     bucket_mask, bucket_shift, GoMap, GoMapMutation, HASH_WRITING, ITERATOR, OLD_ITERATOR,
 };
 use crate::maps::Throw;
-use crate::sync::{cover, yield_point, Cover, Site};
+use crate::sync::{cover, yield_point, Access, AccessGuard, Cover, Site};
 
 /// `noCheck`: no bucket filter.
 const NO_CHECK: usize = usize::MAX;
@@ -32,6 +32,10 @@ const NO_CHECK: usize = usize::MAX;
 /// have died (then `None` forever).
 pub struct Iter<'a> {
     map: &'a GoMap,
+    /// The whole walk is one read access for race detection (Go's `-race`
+    /// sees every step as a read of the map; overlap of the walk with a
+    /// write is what it reports).
+    _race: AccessGuard,
     /// `None` once finished (or for an empty map).
     hiter: Option<Hiter<'a>>,
 }
@@ -74,10 +78,12 @@ impl GoMap {
     /// with an atomic OR: concurrent iterators are legal). The first check
     /// happens at the first `next`, which Go's `mapiterinit` calls at once.
     pub fn iter(&self) -> Iter<'_> {
+        let race = self.note_access(Access::Read);
         // Relaxed: a plain read in Go.
         if self.count.load(Relaxed) == 0 {
             return Iter {
                 map: self,
+                _race: race,
                 hiter: None,
             };
         }
@@ -95,6 +101,7 @@ impl GoMap {
         }
         Iter {
             map: self,
+            _race: race,
             hiter: Some(Hiter {
                 buckets,
                 bptr: None,

@@ -250,6 +250,14 @@ fn too_many_overflow_buckets(noverflow: u16, b: u8) -> bool {
 }
 
 impl GoMap {
+    /// Notes an access to this map for race detection (a no-op unless the
+    /// engine observes accesses): the guard ends it when the operation
+    /// returns, however it returns.
+    #[inline(always)]
+    fn note_access(&self, access: crate::sync::Access) -> crate::sync::AccessGuard {
+        crate::sync::access(self as *const GoMap as usize, access)
+    }
+
     fn from_parts(b: u8, seed: u64, mutation: Option<GoMapMutation>) -> GoMap {
         let rng = Rng::new(seed);
         let hash0 = rng.next_u32();

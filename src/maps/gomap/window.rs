@@ -17,6 +17,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use super::{bucket_shift, GoMap, HASH_WRITING};
 use crate::maps::Throw;
+use crate::sync::Access;
 use crate::sync::{cover, Cover, Fault, Site};
 
 /// Evacuation steps a [`Fault::Evacuate`] runs (each evacuates the old
@@ -144,6 +145,7 @@ impl GoMap {
     /// array is not yet allocated, and a doubling from B ≥ 4 is refused when
     /// the doubled array would have more buckets than the map has entries.
     pub fn force_grow(&self, same_size: bool) -> Result<bool, Throw> {
+        let _race = self.note_access(Access::Write);
         self.check_not_writing()?;
         self.toggle_writing();
         let started = self.try_hash_grow(same_size);
@@ -155,6 +157,7 @@ impl GoMap {
     /// grow in progress (the `evacuate(nevacuate)` half of `growWork`).
     /// Returns the number of old buckets evacuated (0 when not growing).
     pub fn force_evacuate(&self, steps: usize) -> Result<usize, Throw> {
+        let _race = self.note_access(Access::Write);
         self.check_not_writing()?;
         self.toggle_writing();
         let moved = self.evacuate_steps(steps)?;
