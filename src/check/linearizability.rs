@@ -132,6 +132,55 @@ pub fn check(
     Ok(())
 }
 
+/// The plainest lost write: for each key, the write that certainly took
+/// effect last — every other operation that may change the key returned
+/// before it was invoked — must be what the key holds at quiescence.
+/// Runs before the full search, so a write that vanished is reported as
+/// such even when later reads also saw through it.
+pub fn check_last_writes(
+    ops: &[Operation],
+    final_state: &BTreeMap<Key, Value>,
+    extra_keys: &[Key],
+) -> Result<(), Counterexample> {
+    let keys: Vec<Key> = final_state.keys().chain(extra_keys).copied().collect();
+    for (key, kops) in project(ops, &keys) {
+        let may_change = |o: &KeyOp| match (o.call, o.res) {
+            (Call::Read, _) => false,
+            (_, Res::Unknown) => true,
+            _ => certainly_changes(o),
+        };
+        let Some(last) = kops
+            .iter()
+            .filter(|o| may_change(o))
+            .max_by_key(|o| o.invoke)
+        else {
+            continue;
+        };
+        let certainly_last = last.ret != u64::MAX
+            && kops
+                .iter()
+                .filter(|o| may_change(o) && !std::ptr::eq(*o, last))
+                .all(|o| o.ret < last.invoke);
+        let found = final_state.get(&key).copied();
+        let expected = written_value(last);
+        if certainly_last && found != expected {
+            let show = |v: Option<Value>| v.map_or("absent".to_string(), |v| format!("{v:#x}"));
+            return Err(Counterexample {
+                key: Some(key),
+                summary: format!(
+                    "key {key}: the last write, {:?}, completed after every other write to the key, \
+                     yet at quiescence the key is {} instead of {}",
+                    last.call,
+                    show(found),
+                    show(expected)
+                ),
+                ops: vec![last.origin],
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Lost writes: checks that the state `final_state`, read at quiescence
 /// after every operation of `ops` returned, is one that some linearization
 /// of the history ends in, for every key in the history, in `final_state`
@@ -901,5 +950,35 @@ mod tests {
         // Before any clear, a complete range must see it.
         let early = [op(0, 0, 1, Op::Range { limit: 0 }, Ret::Entries(vec![]))];
         assert!(check(&early, RangeSemantics::Snapshot, &init, &[9]).is_err());
+    }
+
+    #[test]
+    fn a_last_write_missing_at_quiescence_is_named() {
+        let h = [
+            op(0, 0, 1, Op::Store { key: A, value: 1 }, Ret::Unit),
+            op(1, 2, 3, Op::Store { key: A, value: 2 }, Ret::Unit),
+            op(1, 4, 5, Op::Load { key: A }, Ret::Value(Some(1))),
+        ];
+        let lost: BTreeMap<Key, Value> = [(A, 1)].into();
+        let e = check_last_writes(&h, &lost, &[]).unwrap_err();
+        assert_eq!(e.ops, vec![1]);
+        assert!(e.summary.contains("0x1 instead of 0x2"), "{}", e.summary);
+        let kept: BTreeMap<Key, Value> = [(A, 2)].into();
+        assert_eq!(check_last_writes(&h, &kept, &[]), Ok(()));
+        // Overlapping last writes: either may be last, so no verdict here.
+        let overlap = [
+            op(0, 0, 5, Op::Store { key: A, value: 1 }, Ret::Unit),
+            op(1, 1, 6, Op::Store { key: A, value: 2 }, Ret::Unit),
+        ];
+        assert_eq!(check_last_writes(&overlap, &lost, &[]), Ok(()));
+        // A pending write may still land: no verdict either.
+        let pending_after = [
+            op(0, 0, 1, Op::Store { key: A, value: 1 }, Ret::Unit),
+            pending(1, 2, Op::Delete { key: A }),
+        ];
+        assert_eq!(
+            check_last_writes(&pending_after, &BTreeMap::new(), &[]),
+            Ok(())
+        );
     }
 }
