@@ -32,7 +32,7 @@ use crate::workload::Ret;
 /// What the engine read off the backend once every thread had finished.
 #[derive(Clone, Debug, Default)]
 pub struct Quiescent {
-    /// The contents, read with `range` (None if reading them failed).
+    /// The contents of every key read (None if reading them failed).
     pub contents: Option<BTreeMap<Key, Value>>,
     /// Structural invariant violations.
     pub violations: Vec<Violation>,
