@@ -78,10 +78,17 @@ impl GoMap {
     ///
     /// [`Fault::WithholdEvacuation`] is not handled here: only `growWork`
     /// knows which of its two evacuations may be skipped.
+    #[inline(always)]
     pub(super) fn apply_fault(&self, site: Site, fault: Option<Fault>) -> Result<bool, Throw> {
-        let Some(fault) = fault else {
-            return Ok(false);
-        };
+        match fault {
+            None => Ok(false),
+            Some(fault) => self.apply_fault_slow(site, fault),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn apply_fault_slow(&self, site: Site, fault: Fault) -> Result<bool, Throw> {
         if !site.in_gomap_write_window() {
             return Ok(false);
         }
