@@ -19,9 +19,10 @@ use super::{bucket_shift, GoMap, HASH_WRITING};
 use crate::maps::Throw;
 use crate::sync::{cover, Cover, Fault, Site};
 
-/// Evacuation steps a [`Fault::Evacuate`] runs (each evacuates the old
-/// bucket at `nevacuate`, like the progress half of `growWork`).
-const FORCED_EVACUATION_STEPS: usize = 4;
+/// Evacuation steps a [`Fault::Evacuate`] (or a forced
+/// `ResizeKind::Evacuate`) runs; each evacuates the old bucket at
+/// `nevacuate`, like the progress half of `growWork`.
+pub(super) const FORCED_EVACUATION_STEPS: usize = 4;
 
 /// A forced doubling grow from B at or above this is refused when it would
 /// leave fewer entries than buckets (load below 1): each doubling allocates
