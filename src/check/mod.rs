@@ -131,47 +131,37 @@ fn check_sequential(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) 
 }
 
 /// Several threads: a vanished last write, then linearizability per key,
-/// then the quiescent contents against every linearization.
+/// then the quiescent contents against every linearization — one pass
+/// ([`linearizability::check_all`]).
 fn check_concurrent(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) -> Observed {
-    if let Some(contents) = &quiescent.contents {
-        if let Err(ce) = linearizability::check_last_writes(ops, contents, cx.prefilled) {
-            let detail = format!(
-                "{}; ops involved: {}",
-                ce.summary,
-                describe_ops(ops, &ce.ops)
-            );
-            return Some((
-                FindingKind::LostWrite,
-                "the last write to a key is missing at quiescence".into(),
-                ce.ops.last().copied(),
-                detail,
-            ));
-        }
-    }
-    if let Err(ce) = linearizability::check(ops, cx.semantics, cx.initial, cx.prefilled) {
-        let detail = format!(
-            "{}; ops involved: {}",
-            ce.summary,
-            describe_ops(ops, &ce.ops)
-        );
-        return Some((
+    let (failure, ce) = linearizability::check_all(
+        ops,
+        cx.semantics,
+        cx.initial,
+        cx.prefilled,
+        quiescent.contents.as_ref(),
+    )
+    .err()?;
+    let (kind, message) = match failure {
+        linearizability::Failure::NotLinearizable => (
             FindingKind::Linearizability,
-            "no linearization of the history".into(),
-            ce.ops.last().copied(),
-            detail,
-        ));
-    }
-    let contents = quiescent.contents.as_ref()?;
-    linearizability::check_final(ops, cx.initial, contents, cx.prefilled)
-        .err()
-        .map(|ce| {
-            (
-                FindingKind::LostWrite,
-                "an acknowledged write is missing at quiescence".into(),
-                ce.ops.last().copied(),
-                ce.summary,
-            )
-        })
+            "no linearization of the history",
+        ),
+        linearizability::Failure::LastWriteLost => (
+            FindingKind::LostWrite,
+            "the last write to a key is missing at quiescence",
+        ),
+        linearizability::Failure::LostWrite => (
+            FindingKind::LostWrite,
+            "an acknowledged write is missing at quiescence",
+        ),
+    };
+    let detail = format!(
+        "{}; ops involved: {}",
+        ce.summary,
+        describe_ops(ops, &ce.ops)
+    );
+    Some((kind, message.into(), ce.ops.last().copied(), detail))
 }
 
 /// `t1#4 store(3, 0x…) → ()`, for the ops a counterexample names.
