@@ -503,7 +503,8 @@ fn check_key(key: Key, kops: &[KeyOp], initial: State) -> Result<(), Counterexam
 
     let mut remaining = kops.iter().filter(|o| o.ret != u64::MAX).count();
     let mut linearized = Bits::new(n);
-    let mut cache: HashSet<(Bits, State)> = HashSet::default();
+    let mut cache: HashSet<(Bits, State)> =
+        HashSet::with_capacity_and_hasher(2 * n, Default::default());
     let mut stack: Vec<(usize, State)> = Vec::new();
     let mut state = initial;
     let mut entry = next[head];
