@@ -388,7 +388,7 @@ fn growth_run(name: &str, seed: u64, forced: bool) -> (Option<String>, Vec<u64>)
     let mut model = Model::default();
     for k in 0..13 {
         map.store(k, k).unwrap();
-        model.m.insert(k, k);
+        model.map().insert(k, k);
     }
     let mut gen = OpGen::new(seed);
     gen.clear = false;
@@ -412,7 +412,7 @@ fn growth_run(name: &str, seed: u64, forced: bool) -> (Option<String>, Vec<u64>)
     )
     .err();
     let lost = (0..13)
-        .filter(|k| model.m.contains_key(k) && map.load(*k).unwrap().is_none())
+        .filter(|k| model.map().contains_key(k) && map.load(*k).unwrap().is_none())
         .collect();
     (divergence, lost)
 }

@@ -10,7 +10,6 @@ mod locked;
 pub use locked::Locked;
 
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
 
 use chaos::maps::{ChaosMap, Key, ResizeKind, Value};
 use chaos::sync::{Fault, Hook, Site};
@@ -32,14 +31,18 @@ pub fn scale() -> usize {
 /// (two backends: 200k in total by default).
 pub const DIFF_OPS_PER_BACKEND: usize = 100_000;
 
-/// A `HashMap` with Go's `sync.Map` API semantics: what every correct
-/// backend must return when one thread drives it.
+/// The crate's sequential model with Go's `sync.Map` API semantics, checking
+/// one result at a time: what every correct backend must return when one
+/// thread drives it.
 #[derive(Debug, Default)]
-pub struct Model {
-    pub m: HashMap<Key, Value>,
-}
+pub struct Model(pub chaos::check::Model);
 
 impl Model {
+    /// The model's contents.
+    pub fn map(&mut self) -> &mut std::collections::BTreeMap<Key, Value> {
+        &mut self.0.map
+    }
+
     /// Applies `op`; an error (with `context`) unless `got` is what a
     /// sequential map returns. `has_len`: whether the backend has `len`.
     pub fn check(
@@ -49,88 +52,19 @@ impl Model {
         has_len: bool,
         context: &str,
     ) -> Result<(), String> {
-        let m = &mut self.m;
-        let want = match *op {
-            Op::Load { key } => Ret::Value(m.get(&key).copied()),
-            Op::Store { key, value } => {
-                m.insert(key, value);
-                Ret::Unit
-            }
-            Op::Delete { key } => {
-                m.remove(&key);
-                Ret::Unit
-            }
-            Op::LoadOrStore { key, value } => match m.get(&key) {
-                Some(&actual) => Ret::LoadOrStore {
-                    actual,
-                    loaded: true,
-                },
-                None => {
-                    m.insert(key, value);
-                    Ret::LoadOrStore {
-                        actual: value,
-                        loaded: false,
-                    }
-                }
-            },
-            Op::LoadAndDelete { key } => Ret::Value(m.remove(&key)),
-            Op::Swap { key, value } => Ret::Value(m.insert(key, value)),
-            Op::CompareAndSwap { key, old, new } => {
-                let hit = m.get(&key) == Some(&old);
-                if hit {
-                    m.insert(key, new);
-                }
-                Ret::Bool(hit)
-            }
-            Op::CompareAndDelete { key, old } => {
-                let hit = m.get(&key) == Some(&old);
-                if hit {
-                    m.remove(&key);
-                }
-                Ret::Bool(hit)
-            }
-            Op::Range { limit } => {
-                let Ret::Entries(seen) = got else {
-                    return Err(format!("{context}: {op:?} returned {got:?}"));
-                };
-                let mut keys = HashSet::new();
-                for (k, v) in seen {
-                    if !keys.insert(*k) {
-                        return Err(format!("{context}: range visited {k} twice"));
-                    }
-                    if m.get(k) != Some(v) {
-                        return Err(format!(
-                            "{context}: range saw {k}={v}, model has {:?}",
-                            m.get(k)
-                        ));
-                    }
-                }
-                let want = match limit {
-                    0 => m.len(),
-                    l => m.len().min(l as usize),
-                };
-                if seen.len() != want {
-                    return Err(format!(
-                        "{context}: {op:?} visited {} entries of {}: {seen:?}",
-                        seen.len(),
-                        m.len()
-                    ));
-                }
-                return Ok(());
-            }
-            Op::Clear => {
-                m.clear();
-                Ret::Unit
-            }
-            Op::Len if has_len => Ret::Len(m.len()),
-            Op::Len => Ret::Unsupported,
+        let ok = match (op, got) {
+            (Op::Len, Ret::Unsupported) => !has_len,
+            (Op::Len, _) if !has_len => false,
+            _ => self.0.agrees(op, got),
         };
-        if got != &want {
-            return Err(format!(
+        let want = self.0.apply(op);
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
                 "{context}: {op:?} returned {got:?}, a sequential map {want:?}"
-            ));
+            ))
         }
-        Ok(())
     }
 }
 
@@ -160,7 +94,7 @@ impl OpGen {
 
     pub fn op(&mut self, keys: u64, model: &Model) -> Op {
         let key = self.rng.random_range(0..keys);
-        let current = |g: &mut Self| match model.m.get(&key) {
+        let current = |g: &mut Self| match model.0.map.get(&key) {
             Some(&v) if g.rng.random_bool(0.5) => v,
             _ => g.rng.random_range(0..g.next_value + 2),
         };
