@@ -94,7 +94,7 @@ fn checker(c: &mut Criterion) {
     let mut group = c.benchmark_group("linearizability");
     group.sample_size(10);
     group.bench_function("1M ops, 8 threads, 1000 keys", |b| {
-        b.iter(|| linearizability::check(&ops, RangeSemantics::Snapshot, &|_| None).unwrap())
+        b.iter(|| linearizability::check(&ops, RangeSemantics::Snapshot, &|_| None, &[]).unwrap())
     });
     group.finish();
 }

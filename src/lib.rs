@@ -4,6 +4,7 @@
 pub mod check;
 pub mod engine;
 pub mod history;
+pub mod hunt;
 pub mod maps;
 pub mod report;
 pub mod repro;

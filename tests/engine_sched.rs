@@ -246,3 +246,102 @@ fn hidden_nondeterminism_is_reported_before_any_other_finding() {
         exec.findings[0].detail
     );
 }
+
+/// Notes its accesses like an unsynchronised Go map would, either inside its
+/// lock (correct) or before taking it (as if the structure were unlocked).
+struct Noted {
+    inner: Locked,
+    lock: Mutex<()>,
+    note_inside: bool,
+}
+
+impl Noted {
+    fn with<R>(&self, access: chaos::sync::Access, f: impl FnOnce() -> R) -> R {
+        let id = self as *const Self as usize;
+        if self.note_inside {
+            let _g = self.lock.lock();
+            let _a = chaos::sync::access(id, access);
+            chaos::sync::yield_now("noted");
+            f()
+        } else {
+            let _a = chaos::sync::access(id, access);
+            chaos::sync::yield_now("noted");
+            let _g = self.lock.lock();
+            f()
+        }
+    }
+}
+
+impl ChaosMap for Noted {
+    fn load(&self, key: Key) -> OpResult<Option<Value>> {
+        self.with(chaos::sync::Access::Read, || self.inner.load(key))
+    }
+    fn store(&self, key: Key, value: Value) -> OpResult<()> {
+        self.with(chaos::sync::Access::Write, || self.inner.store(key, value))
+    }
+    fn delete(&self, key: Key) -> OpResult<()> {
+        self.inner.delete(key)
+    }
+    fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
+        self.inner.load_or_store(key, value)
+    }
+    fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
+        self.inner.load_and_delete(key)
+    }
+    fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
+        self.inner.swap(key, value)
+    }
+    fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
+        self.inner.compare_and_swap(key, old, new)
+    }
+    fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
+        self.inner.compare_and_delete(key, old)
+    }
+    fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
+        self.inner.range(f)
+    }
+    fn clear(&self) -> OpResult<()> {
+        self.inner.clear()
+    }
+}
+
+#[test]
+fn overlapping_unsynchronised_accesses_are_races_and_locked_ones_are_not() {
+    let s = Scenario {
+        mix: "load=50,store=50".parse().unwrap(),
+        prefill: 0,
+        ..sched(2, 10)
+    };
+    let unlocked = |_| -> Box<dyn ChaosMap> {
+        Box::new(Noted {
+            inner: Locked::default(),
+            lock: Mutex::new(()),
+            note_inside: false,
+        })
+    };
+    // A yield inside every noted access: two threads' accesses overlap at
+    // about half of the switch points, and some pair includes a store in
+    // every seed below (checked).
+    for seed in 0..10 {
+        let e = execute(&s, Seed(seed), &unlocked);
+        let race = e.findings.iter().find(|f| f.kind == FindingKind::Race);
+        let race = race.unwrap_or_else(|| panic!("seed {seed}: {:?}", e.findings));
+        assert!(
+            race.detail.contains("missed by Go's runtime check"),
+            "{}",
+            race.detail
+        );
+        assert!(race.op.is_some() && race.thread.is_some());
+    }
+    let locked = |_| -> Box<dyn ChaosMap> {
+        Box::new(Noted {
+            inner: Locked::default(),
+            lock: Mutex::new(()),
+            note_inside: true,
+        })
+    };
+    for seed in 0..50 {
+        let e = execute(&s, Seed(seed), &locked);
+        assert!(e.findings.is_empty(), "seed {seed}: {:?}", e.findings);
+    }
+}

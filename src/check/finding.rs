@@ -36,8 +36,9 @@ pub enum FindingKind {
     Nondeterminism,
     /// A single-thread run disagreed with the sequential model.
     ModelMismatch,
-    /// The scenario expected a throw and none came: the race went undetected.
-    ExpectedThrowMissing,
+    /// The scenario expected a throw (or a finding) and none came: the race,
+    /// or the known bug, went undetected in this execution.
+    Undetected,
 }
 
 impl FindingKind {
@@ -55,7 +56,7 @@ impl FindingKind {
             FindingKind::Race => "race",
             FindingKind::Nondeterminism => "nondeterminism",
             FindingKind::ModelMismatch => "model-mismatch",
-            FindingKind::ExpectedThrowMissing => "expected-throw-missing",
+            FindingKind::Undetected => "undetected",
         }
     }
 }

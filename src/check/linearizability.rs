@@ -112,13 +112,17 @@ pub struct Counterexample {
 
 /// Checks `ops` (as from [`crate::history::History::operations`]) for
 /// linearizability against a sequential map whose key `k` initially holds
-/// `initial(k)`. Returns the first counterexample found.
+/// `initial(k)`. `initial_keys` are the keys that hold a value before the
+/// history starts: whole-map operations (`Clear`, a complete `Range`) speak
+/// of them too, even if no single-key operation names them. Returns the
+/// first counterexample found.
 pub fn check(
     ops: &[Operation],
     semantics: RangeSemantics,
     initial: &dyn Fn(Key) -> Option<Value>,
+    initial_keys: &[Key],
 ) -> Result<(), Counterexample> {
-    let per_key = project(ops);
+    let per_key = project(ops, initial_keys);
     for (key, kops) in &per_key {
         check_key(*key, kops, initial(*key))?;
     }
@@ -141,10 +145,8 @@ pub fn check_final(
     final_state: &BTreeMap<Key, Value>,
     extra_keys: &[Key],
 ) -> Result<(), Counterexample> {
-    let mut per_key = project(ops);
-    for &k in final_state.keys().chain(extra_keys) {
-        per_key.entry(k).or_default();
-    }
+    let keys: Vec<Key> = final_state.keys().chain(extra_keys).copied().collect();
+    let mut per_key = project(ops, &keys);
     let end = ops
         .iter()
         .flat_map(|o| [Some(o.invoke), o.ret.as_ref().map(|r| r.0)])
@@ -194,8 +196,9 @@ pub fn check_final(
     Ok(())
 }
 
-/// Splits the history into per-key sub-histories (projecting whole-map ops).
-fn project(ops: &[Operation]) -> BTreeMap<Key, Vec<KeyOp>> {
+/// Splits the history into per-key sub-histories, projecting whole-map ops
+/// onto every key the history or `extra_keys` mentions.
+fn project(ops: &[Operation], extra_keys: &[Key]) -> BTreeMap<Key, Vec<KeyOp>> {
     let universe: BTreeSet<Key> = ops
         .iter()
         .flat_map(|o| {
@@ -205,6 +208,7 @@ fn project(ops: &[Operation]) -> BTreeMap<Key, Vec<KeyOp>> {
             };
             o.op.key().into_iter().chain(visited)
         })
+        .chain(extra_keys.iter().copied())
         .collect();
     let mut per_key: BTreeMap<Key, Vec<KeyOp>> =
         universe.iter().map(|k| (*k, Vec::new())).collect();
@@ -562,7 +566,7 @@ mod tests {
         None
     }
     fn lin(ops: &[Operation]) -> Result<(), Counterexample> {
-        check(ops, RangeSemantics::Snapshot, &none)
+        check(ops, RangeSemantics::Snapshot, &none, &[])
     }
     const A: Key = 1;
     const B: Key = 2;
@@ -804,8 +808,11 @@ mod tests {
             op(0, 3, 4, Op::Delete { key: A }, Ret::Unit),
             op(0, 5, 6, Op::Store { key: B, value: 2 }, Ret::Unit),
         ];
-        assert_eq!(check(&h, RangeSemantics::WeakConsistent, &none), Ok(()));
-        let e = check(&h, RangeSemantics::Snapshot, &none).unwrap_err();
+        assert_eq!(
+            check(&h, RangeSemantics::WeakConsistent, &none, &[]),
+            Ok(())
+        );
+        let e = check(&h, RangeSemantics::Snapshot, &none, &[]).unwrap_err();
         assert_eq!(e.key, None);
         assert!(e.ops.contains(&1), "{e:?}");
     }
@@ -814,7 +821,12 @@ mod tests {
     fn initial_values_come_from_the_prefill() {
         let h = [op(0, 0, 1, Op::Load { key: A }, Ret::Value(Some(7)))];
         assert_eq!(
-            check(&h, RangeSemantics::Snapshot, &|k| (k == A).then_some(7)),
+            check(
+                &h,
+                RangeSemantics::Snapshot,
+                &|k| (k == A).then_some(7),
+                &[A]
+            ),
             Ok(())
         );
         assert!(lin(&h).is_err());
@@ -872,5 +884,22 @@ mod tests {
             let f: BTreeMap<Key, Value> = [(A, v)].into();
             assert_eq!(check_final(&h, &none, &f, &[]), Ok(()));
         }
+    }
+
+    #[test]
+    fn clear_and_complete_ranges_speak_of_prefilled_keys_nobody_names() {
+        // Key 9 is prefilled and never named by a single-key op: a clear
+        // still removes it, and a complete range that misses it after the
+        // clear is right (a regression: the projection once ignored it).
+        let init = |k: Key| (k == 9).then_some(90);
+        let h = [
+            op(0, 0, 1, Op::Clear, Ret::Unit),
+            op(0, 2, 3, Op::Range { limit: 0 }, Ret::Entries(vec![])),
+        ];
+        assert_eq!(check(&h, RangeSemantics::Snapshot, &init, &[9]), Ok(()));
+        assert_eq!(check_final(&h, &init, &BTreeMap::new(), &[9]), Ok(()));
+        // Before any clear, a complete range must see it.
+        let early = [op(0, 0, 1, Op::Range { limit: 0 }, Ret::Entries(vec![]))];
+        assert!(check(&early, RangeSemantics::Snapshot, &init, &[9]).is_err());
     }
 }

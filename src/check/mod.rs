@@ -116,7 +116,7 @@ pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_
         }
         return Vec::new();
     }
-    if let Err(ce) = linearizability::check(&ops, cx.semantics, cx.initial) {
+    if let Err(ce) = linearizability::check(&ops, cx.semantics, cx.initial, cx.prefilled) {
         let at = ce.ops.last().map(|&i| &ops[i]);
         return vec![finding(
             FindingKind::Linearizability,

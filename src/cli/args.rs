@@ -26,6 +26,8 @@ pub enum Command {
     /// Run one scenario under one seed.
     #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
+    /// Run many seeds of one scenario, in parallel, optionally one shard of a range.
+    Hunt(Box<super::hunt::HuntArgs>),
     /// List the registered backends and mutants.
     #[command(after_help = "Example:\n  chaos backends\n  chaos backends --json")]
     Backends(BackendsArgs),
@@ -108,7 +110,7 @@ pub struct ScenarioArgs {
     /// Stress-mode perturbation at yield points.
     #[arg(long, value_enum)]
     pub perturb: Option<PerturbArg>,
-    /// What the scenario expects: clean or throw.
+    /// What the scenario expects: clean, throw, or finding (any).
     #[arg(long, value_enum)]
     pub expect: Option<ExpectArg>,
     /// Sched-mode step limit.
@@ -174,5 +176,5 @@ macro_rules! value_enum {
 value_enum!(DistributionArg => Distribution { Uniform, Hotspot, Zipf, Sequential });
 value_enum!(ModeArg => Mode { Stress, Sched });
 value_enum!(StrategyArg => Strategy { Random, Pct });
-value_enum!(ExpectArg => Expect { Clean, Throw });
+value_enum!(ExpectArg => Expect { Clean, Throw, Finding });
 value_enum!(PerturbArg => Perturb { None, Spin, Yield });

@@ -1,6 +1,7 @@
 //! The `chaos` command line: one module per subcommand; exit codes in one place.
 
 pub mod args;
+mod hunt;
 mod run;
 
 use std::process::ExitCode;
@@ -59,6 +60,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         None => run::default_scenario(),
         Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Hunt(args)) => hunt::hunt_command(&args),
         Some(Command::Backends(args)) => run::backends(&args),
     };
     match result {

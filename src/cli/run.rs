@@ -3,30 +3,30 @@
 use std::io::Write;
 
 use chaos::engine;
-use chaos::maps::ChaosMap;
+use chaos::maps::{registry, ChaosMap};
 use chaos::report;
 use chaos::scenario::{Expect, Mix, Mode, RawScenario, Scenario};
 use chaos::seed::Seed;
 
-use super::args::{BackendsArgs, RunArgs};
+use super::args::{BackendsArgs, RunArgs, ScenarioArgs};
 use super::{BadInput, Exit};
 
 /// A backend constructor, as the engine takes it.
-type MakeMap = Box<dyn Fn(u64) -> Box<dyn ChaosMap>>;
+type MakeMap = Box<dyn Fn(u64) -> Box<dyn ChaosMap> + Sync>;
 
 /// Resolves a backend name to a constructor, or a one-line error listing the names.
-fn factory(name: &str) -> Result<MakeMap, BadInput> {
-    let _ = name;
-    Err(BadInput("no backends are registered yet".into()))
+pub(crate) fn factory(name: &str) -> Result<MakeMap, BadInput> {
+    let info = registry::lookup(name)?;
+    Ok(Box::new(move |seed| info.build(seed)))
 }
 
 /// The scenario from `--scenario FILE` and the flags over it.
-fn scenario_of(args: &RunArgs) -> Result<Scenario, BadInput> {
-    let file = match &args.scenario.scenario {
+pub(crate) fn scenario_of(args: &ScenarioArgs) -> Result<Scenario, BadInput> {
+    let file = match &args.scenario {
         Some(path) => RawScenario::from_file(path)?,
         None => RawScenario::default(),
     };
-    Ok(file.overlay(args.scenario.to_raw()).validate()?)
+    Ok(file.overlay(args.to_raw()).validate()?)
 }
 
 /// `chaos run`.
@@ -34,7 +34,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
     if args.scenario.is_empty() && args.seed.is_none() {
         return default_scenario();
     }
-    let scenario = scenario_of(args)?;
+    let scenario = scenario_of(&args.scenario)?;
     let make = factory(&scenario.backend)?;
     let exec = engine::execute(&scenario, args.seed.unwrap_or(Seed(0)), &*make);
     let mut out = std::io::stdout().lock();
@@ -74,8 +74,25 @@ pub fn default_scenario() -> Result<Exit, BadInput> {
     })
 }
 
-/// `chaos backends`.
+/// `chaos backends`: one line per backend, its name first; mutants say so.
 pub fn backends(args: &BackendsArgs) -> Result<Exit, BadInput> {
-    let _ = args;
+    let text = if args.json {
+        let list: Vec<serde_json::Value> = registry::backends()
+            .iter()
+            .map(|b| {
+                serde_json::json!({
+                    "name": b.name(),
+                    "description": b.description(),
+                    "mutant": b.is_mutant(),
+                    "expected": b.mutant_info().map(|m| format!("{:?}", m.expected).to_lowercase()),
+                    "needs_growth": b.mutant_info().map(|m| m.needs_growth),
+                })
+            })
+            .collect();
+        format!("{}\n", serde_json::Value::Array(list))
+    } else {
+        registry::describe_lines().join("\n") + "\n"
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(Exit::Met)
 }

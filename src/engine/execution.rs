@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::boundary::{Failure, FailureKind};
 use super::faults::{FaultConfig, FiredFault};
+use super::race::Race;
 use super::run_sched::{self, SchedRun};
 use super::sched::{self, Departure, End, SchedConfig, SiteVisit, StrategyKind, Trace};
 use super::stress::{self, StressEnd, StressOptions, StressPosition};
@@ -14,7 +15,7 @@ use crate::history::History;
 use crate::maps::ChaosMap;
 use crate::scenario::{Expect, Mode, Scenario, Strategy};
 use crate::seed::{Seed, Stream};
-use crate::sync::Cover;
+use crate::sync::{Access, Cover};
 use crate::workload::{generate, prefill_value, Workload};
 
 /// Builds a fresh backend from the seed it must use for its own randomness.
@@ -80,6 +81,10 @@ impl Execution {
         match self.scenario.expect {
             Expect::Clean => self.findings.is_empty(),
             Expect::Throw => self.findings.iter().any(|f| f.kind == FindingKind::Throw),
+            Expect::Finding => self
+                .findings
+                .iter()
+                .any(|f| f.kind != FindingKind::Undetected),
         }
     }
 }
@@ -124,6 +129,29 @@ pub fn execute_workload(
                 },
             );
         }
+    }
+    let undetected = match scenario.expect {
+        Expect::Throw if !exec.findings.iter().any(|f| f.kind == FindingKind::Throw) => {
+            Some("expected a throw; the race went undetected")
+        }
+        Expect::Finding if exec.findings.is_empty() => {
+            Some("expected a finding; the known bug went undetected")
+        }
+        _ => None,
+    };
+    if let Some(message) = undetected {
+        exec.findings.push(Finding {
+            kind: FindingKind::Undetected,
+            message: message.into(),
+            backend: scenario.backend.clone(),
+            thread: None,
+            op: None,
+            step: exec.steps,
+            detail: format!(
+                "{} ops ran to completion without it",
+                exec.history.operations().len()
+            ),
+        });
     }
     exec
 }
@@ -348,7 +376,64 @@ fn sched_findings(scenario: &Scenario, run: &SchedRun, map: &dyn ChaosMap) -> Ve
             detail: detail.clone(),
         }),
     }
+    if let Some(race) = &run.race {
+        // After what stopped the run (it is what the user saw first), before
+        // what the checker found (the race is their likely cause).
+        let at = usize::from(
+            matches!(run.report.end, sched::End::Stopped { .. }) && !findings.is_empty(),
+        );
+        let caught = findings.iter().any(|f| f.kind == FindingKind::Throw);
+        findings.insert(
+            at.min(findings.len()),
+            race_finding(race, &run.history, backend, caught),
+        );
+    }
     findings
+}
+
+fn race_finding(race: &Race, history: &History, backend: &str, caught: bool) -> Finding {
+    let what = |a: Access| match a {
+        Access::Read => "read",
+        Access::Write => "write",
+    };
+    let both_writes = race.first.1 == Access::Write && race.second.1 == Access::Write;
+    // The op each thread was in when they overlapped: its last invoke so far.
+    let op_of = |thread: u32| {
+        history.events.iter().rev().find_map(|e| match e {
+            crate::history::Event::Invoke {
+                thread: t,
+                index,
+                time,
+                ..
+            } if *t == thread && *time <= race.step => Some(*index),
+            _ => None,
+        })
+    };
+    let (t1, t2) = (race.first.0, race.second.0);
+    Finding {
+        kind: FindingKind::Race,
+        message: if both_writes {
+            "concurrent write and write to one Go map".into()
+        } else {
+            "concurrent read and write to one Go map".into()
+        },
+        backend: backend.to_string(),
+        thread: Some(t2),
+        op: op_of(t2),
+        step: Some(race.step),
+        detail: format!(
+            "thread {t2} op {} began a {} while thread {t1} op {} was in a {}, with no lock between them; {}",
+            op_of(t2).map_or("?".into(), |o| o.to_string()),
+            what(race.second.1),
+            op_of(t1).map_or("?".into(), |o| o.to_string()),
+            what(race.first.1),
+            if caught {
+                "Go's runtime check caught it too"
+            } else {
+                "missed by Go's runtime check: silent-corruption risk"
+            }
+        ),
+    }
 }
 
 /// Reads the quiescent state off `map` and runs the checker.

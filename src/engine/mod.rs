@@ -12,6 +12,7 @@
 mod boundary;
 mod execution;
 pub mod faults;
+pub mod race;
 mod run_sched;
 pub mod sched;
 pub mod stress;

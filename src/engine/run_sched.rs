@@ -8,9 +8,11 @@
 
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::boundary::{apply_boundary_fault, Failure};
+use super::race::{Race, RaceObserver};
 use super::sched::{self, Executor, SchedConfig, SchedReport};
 use crate::history::{Event, History};
 use crate::maps::ChaosMap;
@@ -25,6 +27,8 @@ pub struct SchedRun {
     pub failure: Option<Failure>,
     /// The scheduler's report (end, steps, trace, coverage, positions).
     pub report: SchedReport,
+    /// The first unsynchronised overlap of two Go-map accesses, if any.
+    pub race: Option<Race>,
 }
 
 thread_local! {
@@ -80,16 +84,23 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: &Workload, cfg: &SchedConfig) -> Sc
             }) as Box<dyn FnOnce() + '_>
         })
         .collect();
+    let observer = Rc::new(RaceObserver::default());
+    let guard = crate::sync::observe(observer.clone());
     let report = EXECUTOR.with(|cell| match cell.try_borrow_mut() {
         Ok(mut slot) => slot.get_or_insert_with(Executor::new).run(cfg, bodies),
         // A nested execution (a backend that runs the engine) gets its own.
         Err(_) => Executor::new().run(cfg, bodies),
     });
+    drop(guard);
+    let race = Rc::try_unwrap(observer)
+        .ok()
+        .and_then(RaceObserver::into_race);
     SchedRun {
         history: History {
             events: events.into_inner(),
         },
         failure: failure.into_inner(),
         report,
+        race,
     }
 }

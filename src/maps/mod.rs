@@ -6,6 +6,10 @@
 //! author's wrapper is explored exactly like the built-in ones.
 
 pub mod gomap;
+pub mod mutants;
+pub mod registry;
+pub mod rwmutex;
+pub mod syncmap;
 mod throw;
 
 pub use throw::Throw;

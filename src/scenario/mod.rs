@@ -57,6 +57,9 @@ pub enum Expect {
     Clean,
     /// A Go-style throw (e.g. `concurrent map writes` from a raw `gomap`).
     Throw,
+    /// Some finding, of any kind: for scenarios that show a known-broken
+    /// backend (the mutants) is still caught.
+    Finding,
 }
 
 /// Stress-mode perturbation at yield points, to widen race windows.

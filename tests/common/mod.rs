@@ -1,91 +1,384 @@
-//! Small backends written against the public API only, shared by the
-//! end-to-end tests (as a library author would write them).
-#![allow(dead_code)]
+//! Shared by the end-to-end tests: the iteration budget, a sequential model
+//! with Go's semantics, a random op generator, a perturbing hook that widens
+//! race windows the way stress mode does, and a small correct backend
+//! written against the public API only ([`Locked`]).
+#![allow(dead_code, reason = "each test binary uses a different part")]
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+mod locked;
 
-use chaos::maps::{ChaosMap, Key, OpResult, Value};
-use chaos::sync::Mutex;
+#[allow(unused_imports, reason = "only some test binaries use it")]
+pub use locked::Locked;
 
-/// A correct map: every operation under one lock.
-#[derive(Default)]
-pub struct Locked {
-    pub m: Mutex<BTreeMap<Key, Value>>,
-    /// Drop every n-th store (0 = never): a lost-write bug.
-    pub lose_every: u64,
-    pub stores: AtomicU64,
-    /// Panic on the n-th load (0 = never).
-    pub panic_at: u64,
-    pub loads: AtomicU64,
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+
+use chaos::maps::{ChaosMap, Key, ResizeKind, Value};
+use chaos::sync::{Fault, Hook, Site};
+use chaos::workload::{Op, Ret};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Every iteration count in these tests is a base count times this factor:
+/// `CHAOS_TEST_SCALE=20 cargo test --release` is the soak; the default run
+/// stays quick in the dev profile.
+pub fn scale() -> usize {
+    std::env::var("CHAOS_TEST_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
 }
 
-impl ChaosMap for Locked {
-    fn load(&self, key: Key) -> OpResult<Option<Value>> {
-        let n = self.loads.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.panic_at != 0 && n == self.panic_at {
-            panic!("user backend bug: index out of bounds");
-        }
-        Ok(self.m.lock().get(&key).copied())
-    }
-    fn store(&self, key: Key, value: Value) -> OpResult<()> {
-        let n = self.stores.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.lose_every != 0 && n % self.lose_every == 0 {
-            return Ok(());
-        }
-        self.m.lock().insert(key, value);
-        Ok(())
-    }
-    fn delete(&self, key: Key) -> OpResult<()> {
-        self.m.lock().remove(&key);
-        Ok(())
-    }
-    fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
-        let mut m = self.m.lock();
-        Ok(match m.get(&key) {
-            Some(&v) => (v, true),
-            None => {
+/// Random single-thread operations per backend in the differential tests
+/// (two backends: 200k in total by default).
+pub const DIFF_OPS_PER_BACKEND: usize = 100_000;
+
+/// A `HashMap` with Go's `sync.Map` API semantics: what every correct
+/// backend must return when one thread drives it.
+#[derive(Debug, Default)]
+pub struct Model {
+    pub m: HashMap<Key, Value>,
+}
+
+impl Model {
+    /// Applies `op`; an error (with `context`) unless `got` is what a
+    /// sequential map returns. `has_len`: whether the backend has `len`.
+    pub fn check(
+        &mut self,
+        op: &Op,
+        got: &Ret,
+        has_len: bool,
+        context: &str,
+    ) -> Result<(), String> {
+        let m = &mut self.m;
+        let want = match *op {
+            Op::Load { key } => Ret::Value(m.get(&key).copied()),
+            Op::Store { key, value } => {
                 m.insert(key, value);
-                (value, false)
+                Ret::Unit
             }
-        })
-    }
-    fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
-        Ok(self.m.lock().remove(&key))
-    }
-    fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
-        Ok(self.m.lock().insert(key, value))
-    }
-    fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
-        let mut m = self.m.lock();
-        let hit = m.get(&key) == Some(&old);
-        if hit {
-            m.insert(key, new);
-        }
-        Ok(hit)
-    }
-    fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
-        let mut m = self.m.lock();
-        let hit = m.get(&key) == Some(&old);
-        if hit {
-            m.remove(&key);
-        }
-        Ok(hit)
-    }
-    fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-        let snapshot: Vec<_> = self.m.lock().iter().map(|(k, v)| (*k, *v)).collect();
-        for (k, v) in snapshot {
-            if !f(k, v) {
-                break;
+            Op::Delete { key } => {
+                m.remove(&key);
+                Ret::Unit
             }
+            Op::LoadOrStore { key, value } => match m.get(&key) {
+                Some(&actual) => Ret::LoadOrStore {
+                    actual,
+                    loaded: true,
+                },
+                None => {
+                    m.insert(key, value);
+                    Ret::LoadOrStore {
+                        actual: value,
+                        loaded: false,
+                    }
+                }
+            },
+            Op::LoadAndDelete { key } => Ret::Value(m.remove(&key)),
+            Op::Swap { key, value } => Ret::Value(m.insert(key, value)),
+            Op::CompareAndSwap { key, old, new } => {
+                let hit = m.get(&key) == Some(&old);
+                if hit {
+                    m.insert(key, new);
+                }
+                Ret::Bool(hit)
+            }
+            Op::CompareAndDelete { key, old } => {
+                let hit = m.get(&key) == Some(&old);
+                if hit {
+                    m.remove(&key);
+                }
+                Ret::Bool(hit)
+            }
+            Op::Range { limit } => {
+                let Ret::Entries(seen) = got else {
+                    return Err(format!("{context}: {op:?} returned {got:?}"));
+                };
+                let mut keys = HashSet::new();
+                for (k, v) in seen {
+                    if !keys.insert(*k) {
+                        return Err(format!("{context}: range visited {k} twice"));
+                    }
+                    if m.get(k) != Some(v) {
+                        return Err(format!(
+                            "{context}: range saw {k}={v}, model has {:?}",
+                            m.get(k)
+                        ));
+                    }
+                }
+                let want = match limit {
+                    0 => m.len(),
+                    l => m.len().min(l as usize),
+                };
+                if seen.len() != want {
+                    return Err(format!(
+                        "{context}: {op:?} visited {} entries of {}: {seen:?}",
+                        seen.len(),
+                        m.len()
+                    ));
+                }
+                return Ok(());
+            }
+            Op::Clear => {
+                m.clear();
+                Ret::Unit
+            }
+            Op::Len if has_len => Ret::Len(m.len()),
+            Op::Len => Ret::Unsupported,
+        };
+        if got != &want {
+            return Err(format!(
+                "{context}: {op:?} returned {got:?}, a sequential map {want:?}"
+            ));
         }
         Ok(())
     }
-    fn clear(&self) -> OpResult<()> {
-        self.m.lock().clear();
-        Ok(())
+}
+
+/// Draws operations over keys `0..keys` with values unique in the run
+/// (counting up from `next_value`). CAS/CAD use the model's current value
+/// half the time, so they succeed often.
+pub struct OpGen {
+    pub rng: ChaCha8Rng,
+    pub next_value: Value,
+    /// Whether `Clear` may be drawn (about 1 op in 2000).
+    pub clear: bool,
+}
+
+impl OpGen {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            next_value: 1,
+            clear: true,
+        }
     }
-    fn len(&self) -> Option<OpResult<usize>> {
-        Some(Ok(self.m.lock().len()))
+
+    fn value(&mut self) -> Value {
+        self.next_value += 1;
+        self.next_value
+    }
+
+    pub fn op(&mut self, keys: u64, model: &Model) -> Op {
+        let key = self.rng.random_range(0..keys);
+        let current = |g: &mut Self| match model.m.get(&key) {
+            Some(&v) if g.rng.random_bool(0.5) => v,
+            _ => g.rng.random_range(0..g.next_value + 2),
+        };
+        match self.rng.random_range(0..100) {
+            0..20 => Op::Load { key },
+            20..40 => Op::Store {
+                key,
+                value: self.value(),
+            },
+            40..50 => Op::Delete { key },
+            50..58 => Op::LoadOrStore {
+                key,
+                value: self.value(),
+            },
+            58..64 => Op::LoadAndDelete { key },
+            64..72 => Op::Swap {
+                key,
+                value: self.value(),
+            },
+            72..80 => {
+                let old = current(self);
+                Op::CompareAndSwap {
+                    key,
+                    old,
+                    new: self.value(),
+                }
+            }
+            80..86 => Op::CompareAndDelete {
+                key,
+                old: current(self),
+            },
+            86..94 => Op::Range {
+                limit: self.rng.random_range(0..6),
+            },
+            94..99 => Op::Len,
+            _ if self.clear && self.rng.random_ratio(1, 20) => Op::Clear,
+            _ => Op::Load { key },
+        }
+    }
+
+    pub fn resize_kind(&mut self) -> ResizeKind {
+        const KINDS: [ResizeKind; 5] = [
+            ResizeKind::Grow,
+            ResizeKind::SameSizeGrow,
+            ResizeKind::Evacuate,
+            ResizeKind::Promote,
+            ResizeKind::RebuildDirty,
+        ];
+        KINDS[self.rng.random_range(0..KINDS.len())]
+    }
+}
+
+/// Runs `ops` random operations over keys `0..keys` against `map` and
+/// `model`, calling `resize` before each to maybe force a resize; checks
+/// every result against the model and the invariants every 1000 ops and at
+/// the end. The first divergence is the error.
+pub fn run_sequence(
+    map: &dyn ChaosMap,
+    model: &mut Model,
+    gen: &mut OpGen,
+    ops: usize,
+    keys: u64,
+    resize: &mut dyn FnMut(&mut OpGen) -> Option<ResizeKind>,
+    context: &str,
+) -> Result<(), String> {
+    let has_len = map.len().is_some();
+    for i in 0..ops {
+        if let Some(kind) = resize(gen) {
+            map.force_resize(kind)
+                .map_err(|t| format!("{context} op {i}: force_resize({kind:?}) threw {t}"))?;
+        }
+        let op = gen.op(keys, model);
+        let got = op.apply(map);
+        model.check(&op, &got, has_len, &format!("{context} op {i}"))?;
+        if i % 1000 == 999 || i + 1 == ops {
+            let v = map.check_invariants();
+            if !v.is_empty() {
+                return Err(format!("{context} op {i}: invariants {v:?}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Ops per segment of [`differential`]: each segment gets a fresh map and
+/// a key space of its own.
+const SEGMENT: usize = 10_000;
+
+/// Forced doubling grows per segment at most. A Go map never shrinks, so
+/// unbounded forced doubling would leave B (and the cost of every full
+/// range and invariant check) growing with the run's length.
+const MAX_FORCED_DOUBLINGS: usize = 3;
+
+/// Drives backends built by `build` with `ops` random operations from one
+/// thread, with forced resizes sprinkled in (1 in 25 ops: same-size grows,
+/// evacuation steps, promotions, dirty rebuilds, and a few doubling grows),
+/// comparing every result with the model. Every [`SEGMENT`] ops it starts
+/// over with a fresh map (seeded from `seed`) and a new key space (16, 200
+/// or 2000 keys) so maps fill, grow and drain at several sizes. Panics at
+/// the first divergence.
+pub fn differential(build: &dyn Fn(u64) -> Box<dyn ChaosMap>, seed: u64, ops: usize) {
+    let mut gen = OpGen::new(seed);
+    for (segment, start) in (0..ops).step_by(SEGMENT).enumerate() {
+        let map_seed = seed.wrapping_add(segment as u64 * 0x9e37_79b9);
+        let map = build(map_seed);
+        let keys = [16, 200, 2000][gen.rng.random_range(0..3)];
+        let mut doublings = 0;
+        let mut resize = |g: &mut OpGen| {
+            if !g.rng.random_ratio(1, 25) {
+                return None;
+            }
+            let kind = g.resize_kind();
+            if kind == ResizeKind::Grow {
+                doublings += 1;
+                if doublings > MAX_FORCED_DOUBLINGS {
+                    return Some(ResizeKind::SameSizeGrow);
+                }
+            }
+            Some(kind)
+        };
+        let n = SEGMENT.min(ops - start);
+        let context = format!("seed {seed} segment {segment} (map seed {map_seed}, {keys} keys)");
+        let mut model = Model::default();
+        if let Err(e) = run_sequence(
+            map.as_ref(),
+            &mut model,
+            &mut gen,
+            n,
+            keys,
+            &mut resize,
+            &context,
+        ) {
+            panic!("{e}");
+        }
+    }
+}
+
+/// A stress-mode stand-in: at the chosen sites, yields the OS thread with
+/// probability 1/`one_in` (a per-thread xorshift, so no shared state),
+/// widening the race window there. With `faults`, it also answers like the
+/// fault injector, 1 time in 8 where a fault keeps the backend's contract:
+/// promotions and dirty rebuilds where a `syncmap` holds `mu`, same-size
+/// grows and evacuation steps inside a `gomap` writer's window (no doubling
+/// grows: they would compound over a long run, see `MAX_FORCED_DOUBLINGS`).
+pub struct Perturb {
+    pub sites: fn(Site) -> bool,
+    pub one_in: u64,
+    pub faults: bool,
+    state: Cell<u64>,
+}
+
+impl Perturb {
+    pub fn new(seed: u64, one_in: u64, sites: fn(Site) -> bool) -> Self {
+        Self {
+            sites,
+            one_in,
+            faults: false,
+            state: Cell::new(seed | 1),
+        }
+    }
+
+    pub fn with_faults(mut self) -> Self {
+        self.faults = true;
+        self
+    }
+
+    fn next(&self) -> u64 {
+        let mut x = self.state.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.state.set(x);
+        x
+    }
+}
+
+impl Hook for Perturb {
+    fn yield_point(&self, site: Site) -> Option<Fault> {
+        if (self.sites)(site) && self.next() % self.one_in == 0 {
+            std::thread::yield_now();
+        }
+        if !self.faults {
+            return None;
+        }
+        let x = self.next();
+        if x % 8 != 0 {
+            return None;
+        }
+        let pick = (x >> 3) as usize;
+        if site.in_syncmap_locked() {
+            Some([Fault::Promote, Fault::RebuildDirty][pick % 2])
+        } else if site.in_gomap_write_window() {
+            const F: [Fault; 3] = [
+                Fault::SameSizeGrow,
+                Fault::Evacuate,
+                Fault::WithholdEvacuation,
+            ];
+            Some(F[pick % F.len()])
+        } else {
+            None
+        }
+    }
+}
+
+/// Every site.
+pub fn all_sites(_: Site) -> bool {
+    true
+}
+
+/// Records which coverage marks ran on this thread.
+#[derive(Default)]
+pub struct Marks(pub std::cell::RefCell<std::collections::BTreeSet<chaos::sync::Cover>>);
+
+impl Hook for Marks {
+    fn yield_point(&self, _site: Site) -> Option<Fault> {
+        None
+    }
+    fn cover(&self, mark: chaos::sync::Cover) {
+        self.0.borrow_mut().insert(mark);
     }
 }

@@ -1,0 +1,187 @@
+//! `chaos hunt`: many seeds of one scenario, in parallel, sharded.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use chaos::hunt::{hunt, HuntLimits, SeedRange, Shard};
+use chaos::report;
+use chaos::scenario::Expect;
+
+use super::args::ScenarioArgs;
+use super::{BadInput, Exit};
+
+/// `chaos hunt`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  chaos hunt --backend rwmutex --threads 8 --resize-rate 0.05 --seeds 0..10000
+  chaos hunt --scenario chaos/syncmap.toml --time-budget 10m --keep-going
+  chaos hunt --scenario chaos/gomap-race.toml --seeds 0..100000 --shard 2/4 --json")]
+pub struct HuntArgs {
+    /// The scenario and its overrides.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Seed range A..B (end exclusive; decimal or 0x-hex). Default 0..2^64-1
+    /// with --time-budget, else 0..1000.
+    #[arg(long, value_parser = parse_range)]
+    pub seeds: Option<SeedRange>,
+    /// Stop starting new seeds after this long (e.g. 90s, 10m, 1h).
+    #[arg(long, value_parser = parse_duration)]
+    pub time_budget: Option<Duration>,
+    /// Take only shard I of N of the range (1-based), e.g. 2/4.
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Go on after the first failing seed.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Print one JSON object instead of the human report.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+fn parse_range(s: &str) -> Result<SeedRange, String> {
+    s.parse()
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse()
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("invalid duration {s:?}: {e}; e.g. 90s, 10m, 1h"))
+}
+
+/// `chaos hunt`.
+pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
+    let scenario = super::run::scenario_of(&args.scenario)?;
+    let make = super::run::factory(&scenario.backend)?;
+    if args.jobs == Some(0) {
+        return Err(BadInput("--jobs must be at least 1".into()));
+    }
+    let range = args.seeds.unwrap_or(match args.time_budget {
+        Some(_) => SeedRange {
+            start: 0,
+            end: u64::MAX,
+        },
+        None => SeedRange {
+            start: 0,
+            end: 1000,
+        },
+    });
+    let shard = args.shard.unwrap_or_default();
+    let limits = HuntLimits {
+        stop_at_first: !args.keep_going,
+        time_budget: args.time_budget,
+        jobs: args.jobs,
+    };
+    let total = (range.end - range.start).div_ceil(shard.count);
+    // indicatif draws on stderr only when it is a terminal.
+    let bar = if args.time_budget.is_some() {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::new(total)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {pos}/{len} seeds {per_sec} {elapsed_precise} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let progress = |done: u64| bar.set_position(done);
+    let result = hunt(&scenario, range, shard, limits, &*make, &progress);
+    bar.finish_and_clear();
+
+    if let Some(path) = &args.junit {
+        let name = format!(
+            "{} {} shard {}/{}",
+            scenario.backend, range, shard.index, shard.count
+        );
+        let cases: Vec<report::JunitCase> = match scenario.expect {
+            Expect::Clean => std::iter::once((name, None))
+                .chain(result.found.iter().map(report::junit_case))
+                .collect(),
+            _ if result.met() => vec![(name, None)],
+            _ => vec![(
+                name,
+                Some((
+                    "the expected finding never came".into(),
+                    format!("{} seeds ran without it", result.executed),
+                )),
+            )],
+        };
+        write_file(path, &report::junit("chaos hunt", &cases))?;
+    }
+    let mut out = std::io::stdout().lock();
+    let text = if args.json {
+        let o = json!({
+            "outcome": if result.found.is_empty() { "clean" } else { "finding" },
+            "expectation_met": result.met(),
+            "scenario": scenario.to_raw(),
+            "seeds": range.to_string(),
+            "shard": format!("{}/{}", shard.index, shard.count),
+            "executed": result.executed,
+            "elapsed_ms": result.elapsed.as_secs_f64() * 1e3,
+            "seeds_per_second": result.rate(),
+            "found": result.found.iter().map(report::run_json).collect::<Vec<_>>(),
+        });
+        format!("{o}\n")
+    } else {
+        let verdict = match (result.found.is_empty(), result.met()) {
+            (true, true) => "clean",
+            (false, true) => "found as expected",
+            (false, false) => "FINDING",
+            (true, false) => "NOT FOUND",
+        };
+        let mut t = format!(
+            "{verdict}: {} seeds of {} ({} shard {}/{}) in {:.1}s, {:.0} seeds/s\n",
+            result.executed,
+            scenario.backend,
+            range,
+            shard.index,
+            shard.count,
+            result.elapsed.as_secs_f64(),
+            result.rate()
+        );
+        for exec in &result.found {
+            t.push_str(&report::run_human(exec));
+        }
+        t
+    };
+    let _ = out.write_all(text.as_bytes());
+    Ok(if result.met() {
+        Exit::Met
+    } else {
+        Exit::Finding
+    })
+}
+
+/// Writes `text` to `path` atomically (a temp file beside it, then rename).
+pub fn write_file(path: &std::path::Path, text: &str) -> Result<(), BadInput> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("chaos"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            BadInput(format!("cannot write {}: {e}", path.display()))
+        })
+}
