@@ -33,10 +33,13 @@
 //!   the recorded (global) visit indices, and reports the first one whose
 //!   visit came with another site or thread: exact replay of a trace.
 //! - [`FaultInjector::by_thread`] fires each recorded fault at its thread's
-//!   own `nth` visit, if the site matches, and silently skips it otherwise.
-//!   A thread's own visits do not move when the interleaving changes, so a
-//!   fault script survives new scheduling choices: the script minimiser
-//!   fires faults this way while the choices come from a seed.
+//!   own visit (`op`, `in_op`: the `in_op`-th yield point of the thread's
+//!   `op`-th op), if the site matches, and silently skips it otherwise. A
+//!   thread's own visits do not move when the interleaving changes, nor when
+//!   *other* ops of the thread are removed (the minimiser renumbers `op`), so
+//!   a fault script survives new scheduling choices and a smaller script:
+//!   the script minimiser fires faults this way while the choices come from
+//!   a seed.
 //! - [`FaultInjector::following`] fires the recorded faults exactly until the
 //!   execution departs from its recording (a scripted visit with another site
 //!   or thread, or [`FaultInjector::depart`]), then draws from the seed:
@@ -91,12 +94,16 @@ pub struct FiredFault {
     /// had been called before this visit. Under the deterministic scheduler
     /// that is the number of yield points the execution had passed.
     pub at: u64,
-    /// The receiving thread's own visit index: how many yield points *this
-    /// thread* had passed before this visit. Unlike `at`, it does not move
-    /// when other threads are scheduled differently.
-    pub nth: u64,
     /// The logical (or workload) thread that received the fault.
     pub thread: usize,
+    /// The receiving thread's op: how many [`Site::OpBoundary`] visits it
+    /// had made, counting this one, minus one (0 for a thread that makes
+    /// none). Unlike `at`, `op` and `in_op` do not move when other threads
+    /// are scheduled differently.
+    pub op: u64,
+    /// The visit's index within that op: 0 at the op's `OpBoundary`, then
+    /// 1, 2, ... (from the thread's start when it makes no boundary visits).
+    pub in_op: u64,
     /// Where it fired.
     #[serde(with = "site_text")]
     pub site: Site,
@@ -242,8 +249,9 @@ enum Mode {
         next: usize,
     },
     ByThread {
-        /// Keyed by (thread, nth); an entry is removed when its visit comes.
-        script: std::collections::BTreeMap<(usize, u64), FiredFault>,
+        /// Keyed by (thread, op, in_op); an entry is removed when its visit
+        /// comes.
+        script: std::collections::BTreeMap<(usize, u64, u64), FiredFault>,
     },
     Following {
         /// Sorted by `at`.
@@ -266,8 +274,8 @@ pub struct FaultInjector {
     visits: u64,
     /// Thread recorded by [`FaultInjector::decide`].
     thread: usize,
-    /// Visits so far by each thread (index: thread).
-    thread_visits: Vec<u64>,
+    /// Per thread: (`OpBoundary` visits so far, visits since the last one).
+    thread_visits: Vec<(u64, u64)>,
     fired: Vec<FiredFault>,
     /// First scripted fault whose visit came with another site or thread.
     mismatch: Option<String>,
@@ -295,13 +303,16 @@ impl FaultInjector {
         })
     }
 
-    /// An injector that fires each of `faults` at its thread's own `nth`
-    /// visit when that visit is at the recorded site, and skips it otherwise
-    /// (see [`FaultInjector::skipped`]); never fires anything else. `at` is
-    /// ignored: the script survives a different interleaving.
+    /// An injector that fires each of `faults` at its thread's own visit
+    /// (`op`, `in_op`) when that visit is at the recorded site, and skips it
+    /// otherwise (see [`FaultInjector::skipped`]); never fires anything
+    /// else. `at` is ignored: the script survives a different interleaving.
     pub fn by_thread(faults: Vec<FiredFault>) -> Self {
         Self::with_mode(Mode::ByThread {
-            script: faults.into_iter().map(|f| ((f.thread, f.nth), f)).collect(),
+            script: faults
+                .into_iter()
+                .map(|f| ((f.thread, f.op, f.in_op), f))
+                .collect(),
         })
     }
 
@@ -373,10 +384,18 @@ impl FaultInjector {
         let at = self.visits;
         self.visits += 1;
         if self.thread_visits.len() <= thread {
-            self.thread_visits.resize(thread + 1, 0);
+            self.thread_visits.resize(thread + 1, (0, 0));
         }
-        let nth = self.thread_visits[thread];
-        self.thread_visits[thread] += 1;
+        let (op, in_op) = {
+            let (boundaries, since) = &mut self.thread_visits[thread];
+            if site == Site::OpBoundary {
+                *boundaries += 1;
+                *since = 0;
+            }
+            let here = (boundaries.saturating_sub(1), *since);
+            *since += 1;
+            here
+        };
         let fault = match &mut self.mode {
             Mode::Off => None,
             Mode::Seeded(seeded) => seeded.decide(site),
@@ -398,7 +417,7 @@ impl FaultInjector {
                 }
                 _ => None,
             },
-            Mode::ByThread { script } => match script.remove(&(thread, nth)) {
+            Mode::ByThread { script } => match script.remove(&(thread, op, in_op)) {
                 Some(f) if f.site == site => Some(f.fault),
                 Some(_) => {
                     self.skipped += 1;
@@ -438,8 +457,9 @@ impl FaultInjector {
         if let Some(fault) = fault {
             self.fired.push(FiredFault {
                 at,
-                nth,
                 thread,
+                op,
+                in_op,
                 site,
                 fault,
             });
@@ -721,30 +741,31 @@ mod tests {
 
     #[test]
     fn by_thread_fires_at_the_threads_own_visit_and_skips_a_moved_site() {
-        let script = vec![
-            FiredFault {
-                at: 99,
-                nth: 1,
-                thread: 0,
-                site: Site::GrowWork,
-                fault: Fault::Grow,
-            },
-            FiredFault {
-                at: 99,
-                nth: 0,
-                thread: 1,
-                site: Site::GrowWork,
-                fault: Fault::Evacuate,
-            },
-        ];
+        let fault = |thread, op, in_op, fault| FiredFault {
+            at: 99,
+            thread,
+            op,
+            in_op,
+            site: Site::GrowWork,
+            fault,
+        };
+        let script = vec![fault(0, 1, 1, Fault::Grow), fault(1, 0, 2, Fault::Evacuate)];
         let mut f = FaultInjector::by_thread(script);
+        // Thread 1, op 0: boundary, one visit, then the scripted one.
+        assert_eq!(f.decide_by(1, Site::OpBoundary), None);
+        assert_eq!(f.decide_by(1, Site::AssignChecked), None);
         assert_eq!(f.decide_by(1, Site::GrowWork), Some(Fault::Evacuate));
-        assert_eq!(f.decide_by(0, Site::AssignChecked), None);
-        assert_eq!(f.decide_by(0, Site::AssignFlagSet), None); // nth 1, site moved
+        // Thread 0: op 0, then op 1, whose first visit after the boundary is
+        // at another site than recorded: skipped.
+        assert_eq!(f.decide_by(0, Site::OpBoundary), None);
+        assert_eq!(f.decide_by(0, Site::GrowWork), None);
+        assert_eq!(f.decide_by(0, Site::OpBoundary), None);
+        assert_eq!(f.decide_by(0, Site::AssignFlagSet), None);
         assert_eq!(f.skipped(), 1);
         assert_eq!(f.decide_by(0, Site::GrowWork), None);
         assert_eq!(f.fired().len(), 1);
-        assert_eq!((f.fired()[0].at, f.fired()[0].nth), (0, 0));
+        let fired = f.fired()[0];
+        assert_eq!((fired.at, fired.op, fired.in_op), (2, 0, 2));
     }
 
     #[test]
@@ -752,8 +773,9 @@ mod tests {
         for site in [Site::GrowWork, Site::User("my window"), Site::SyncMapLocked] {
             let f = FiredFault {
                 at: 3,
-                nth: 1,
                 thread: 1,
+                op: 0,
+                in_op: 1,
                 site,
                 fault: Fault::Promote,
             };

@@ -323,6 +323,7 @@ impl State {
                 thread: t as u32,
                 site,
                 blocked,
+                fault: None,
             });
         }
     }
@@ -611,6 +612,11 @@ impl Hook for Exec {
                 (fault, injector.take_departure(), mismatch)
             }
         };
+        if let (Some(fault), Some(sites)) = (fault, &mut st.sites) {
+            if let Some(visit) = sites.last_mut() {
+                visit.fault = Some(fault);
+            }
+        }
         if let (Some(detail), Some(cell)) = (departed_now, &st.departure) {
             cell.set(st.choices.len() as u64, detail);
         }
@@ -730,6 +736,15 @@ fn with_active<R>(f: impl FnOnce(&Exec) -> R) -> Option<R> {
 /// counter, for history timestamps. `None` outside an execution.
 pub fn logical_time() -> Option<u64> {
     with_active(|e| e.state.borrow().step)
+}
+
+/// True while the execution on this OS thread unwinds its suspended
+/// threads at the end (corosensei's forced unwind). A body that catches
+/// panics must let such an unwind through (`resume_unwind`): it is not a
+/// panic of the code it ran, and catching it records an op that never
+/// returned as one that panicked.
+pub fn tearing_down() -> bool {
+    with_active(|e| e.state.borrow().phase == Phase::TearingDown).unwrap_or(false)
 }
 
 /// The logical thread running now, when called from a body. `None` outside

@@ -51,7 +51,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::faults::{FaultConfig, FiredFault};
 use crate::sync::{Cover, ResourceId, Site};
 
-pub use executor::{current_thread, logical_time, stop_execution, Executor};
+pub use executor::{current_thread, logical_time, stop_execution, tearing_down, Executor};
 pub use strategy::{
     sched_rng, DepartureCell, FollowStrategy, PctStrategy, RandomStrategy, ReplayStrategy, Strategy,
 };
@@ -98,8 +98,8 @@ pub struct SchedConfig {
     /// [`SchedConfig::faults`]. Never diverges: where it departed is
     /// [`SchedReport::departure`]. Ignored when `replay` is set.
     pub follow: Option<Trace>,
-    /// Fire exactly these faults, each at its thread's own `nth` visit when
-    /// the site matches (skipped otherwise), instead of drawing faults; the
+    /// Fire exactly these faults, each at its thread's own visit (`op`,
+    /// `in_op`) when the site matches (skipped otherwise), instead of drawing faults; the
     /// choices still come from the seed (or `follow`). The script minimiser
     /// uses it to keep a fault script while re-searching schedules. Ignored
     /// when `replay` is set.
@@ -185,6 +185,8 @@ pub struct SiteVisit {
     /// True when the thread did not pass a yield point but found a lock
     /// held and blocked (`site` is then [`Site::LockAcquire`]).
     pub blocked: bool,
+    /// The fault the injector fired at this visit, if any.
+    pub fault: Option<crate::sync::Fault>,
 }
 
 /// Where one logical thread stood when the execution ended.
