@@ -309,7 +309,15 @@ fn slug(s: &str) -> String {
             out.push('-');
         }
     }
-    out.trim_matches('-').chars().take(60).collect::<String>()
+    let out = out.trim_matches('-');
+    // At most 80 characters, cut at a word.
+    match out.char_indices().nth(80) {
+        None => out.to_string(),
+        Some((cut, _)) => out[..cut]
+            .rsplit_once('-')
+            .map_or(&out[..cut], |(head, _)| head)
+            .to_string(),
+    }
 }
 
 impl Repro {
@@ -414,7 +422,7 @@ impl Repro {
             } else {
                 "\n]\n"
             });
-            out.push_str("# the faults that fired: visit index, the thread's own visit index, where, what\nfaults = [");
+            out.push_str("# the faults that fired: at = visit index in the run; op, in_op = the thread's op and the visit within it\nfaults = [");
             for f in &trace.faults {
                 let v = toml::Value::try_from(f).expect("a fault serialises");
                 out.push_str(&format!("\n    {v},"));
@@ -583,12 +591,21 @@ impl Repro {
     }
 
     /// The file name this repro is written under (before any numbering):
-    /// backend, kind and message, e.g. `gomap-throw-concurrent-map-writes.toml`.
+    /// backend and kind, and the message where it tells findings of one
+    /// kind apart (throws, panics, invariants), e.g.
+    /// `gomap-throw-concurrent-map-writes`, `mutant-split-swap-linearizability`.
     pub fn file_stem(&self) -> String {
-        slug(&format!(
-            "{}-{}-{}",
-            self.scenario.backend, self.finding.kind, self.finding.message
-        ))
+        let kind = self.finding.kind;
+        let named = matches!(
+            kind,
+            FindingKind::Throw | FindingKind::Panic | FindingKind::Invariant
+        );
+        let text = if named {
+            format!("{}-{kind}-{}", self.scenario.backend, self.finding.message)
+        } else {
+            format!("{}-{kind}", self.scenario.backend)
+        };
+        slug(&text)
     }
 
     /// Writes the repro into `dir` (created if needed) and returns its path.
@@ -931,6 +948,14 @@ pub enum MakeError {
 /// ([`crate::shrink::shrink`]), script minimisation
 /// ([`crate::shrink::script::minimise`]), then a replay that records the
 /// timeline and describes what happens.
+///
+/// Seed-level shrinking sets a fault rate to zero when the bug still shows
+/// without it, but a forced fault is often what makes the *script* short (a
+/// forced `sync.Map` promotion stands for the dozens of misses that trigger
+/// one naturally). So when it zeroed rates the scenario had and the script
+/// has more than two ops, the scenario is shrunk again with its fault rates
+/// kept ([`ShrinkOptions::keep_fault_rates`]) and minimised, and the repro
+/// keeps the smaller script.
 pub fn make(
     scenario: &Scenario,
     seed: Seed,
@@ -938,15 +963,49 @@ pub fn make(
     factory: Factory<'_>,
     opts: &MakeOptions,
 ) -> Result<Made, MakeError> {
-    let shrunk = shrink::shrink(scenario, seed, signature, factory, opts.shrink.clone())
+    let mut shrunk = shrink::shrink(scenario, seed, signature, factory, opts.shrink.clone())
         .ok_or_else(|| MakeError::NotFailing(signature.clone()))?;
-    let minimised = script::minimise(
+    let mut minimised = script::minimise(
         &shrunk.scenario,
         shrunk.seed,
         signature,
         factory,
         opts.script.clone(),
     )?;
+    let zeroed = |s: &Scenario| {
+        (
+            scenario.resize_rate,
+            scenario.evacuate_rate,
+            scenario.promote_rate,
+        ) != (s.resize_rate, s.evacuate_rate, s.promote_rate)
+    };
+    if zeroed(&shrunk.scenario) && minimised.script.ops() > 2 && !opts.shrink.keep_fault_rates {
+        let keep = ShrinkOptions {
+            keep_fault_rates: true,
+            ..opts.shrink.clone()
+        };
+        let spent = shrunk.executions + minimised.executions;
+        if let Some(again) = shrink::shrink(scenario, seed, signature, factory, keep) {
+            let m = script::minimise(
+                &again.scenario,
+                again.seed,
+                signature,
+                factory,
+                opts.script.clone(),
+            );
+            match m {
+                Ok(m) if m.script.ops() < minimised.script.ops() => {
+                    shrunk = Shrunk {
+                        executions: again.executions + spent,
+                        ..again
+                    };
+                    minimised = m;
+                }
+                Ok(m) => shrunk.executions += again.executions + m.executions,
+                Err(_) => shrunk.executions += again.executions,
+            }
+        }
+    }
     let mut repro = Repro::new(&shrunk.scenario, shrunk.seed, &minimised);
     let replayed = replay(&repro, factory);
     let Some(finding) = &replayed.finding else {
@@ -1034,5 +1093,7 @@ mod tests {
             "gomap-throw-concurrent-map-writes"
         );
         assert_eq!(slug("a: b [c]"), "a-b-c");
+        let long = slug(&"word ".repeat(40));
+        assert!(long.len() <= 80 && long.ends_with("word"), "{long}");
     }
 }

@@ -127,6 +127,8 @@ pub enum RowKind {
     Failed,
     /// The op never returned: the execution stopped around it.
     Unfinished,
+    /// The fault injector fired a fault at this thread, inside the op.
+    Fault,
 }
 
 /// One row: a thread's event at a logical time.
@@ -183,6 +185,24 @@ impl Timeline {
                 clause: None,
             });
             let until = o.ret.as_ref().map_or(end, |r| r.0);
+            for v in exec.sites.iter().filter(|v| {
+                v.thread == o.thread && (o.invoke..until).contains(&v.step) && v.fault.is_some()
+            }) {
+                let fault = v.fault.expect("filtered");
+                rows.push(Row {
+                    step: v.step,
+                    thread: o.thread,
+                    kind: RowKind::Fault,
+                    op: o.op,
+                    text: format!("⚡ forced {fault:?} here"),
+                    clause: Some(format!(
+                        "thread {} {} gets a forced {fault:?} where it {}",
+                        o.thread,
+                        op_short(&o.op),
+                        site_phrase(v.site)
+                    )),
+                });
+            }
             for v in pauses(&exec.sites, o.thread, o.invoke, until) {
                 let phrase = if v.blocked {
                     "waits for a lock".to_string()
@@ -230,8 +250,9 @@ impl Timeline {
         let rank = |k: &RowKind| match k {
             RowKind::Returned | RowKind::Failed => 0,
             RowKind::Start => 1,
-            RowKind::Paused => 2,
-            RowKind::Unfinished => 3,
+            RowKind::Fault => 2,
+            RowKind::Paused => 3,
+            RowKind::Unfinished => 4,
         };
         rows.sort_by_key(|r| (r.step, rank(&r.kind), r.thread));
         Timeline {
@@ -298,7 +319,7 @@ impl Timeline {
         if self.rows.iter().any(|r| r.kind == RowKind::Failed) {
             for r in &self.rows {
                 match r.kind {
-                    RowKind::Paused => clauses.extend(r.clause.clone()),
+                    RowKind::Paused | RowKind::Fault => clauses.extend(r.clause.clone()),
                     RowKind::Failed => clauses.push(format!(
                         "thread {} {} throws: {}",
                         r.thread,
@@ -320,6 +341,7 @@ impl Timeline {
                     RowKind::Paused if r.text.contains("waits for a lock") => {
                         clauses.extend(r.clause.clone());
                     }
+                    RowKind::Fault => clauses.extend(r.clause.clone()),
                     _ => {}
                 }
             }

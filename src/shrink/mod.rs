@@ -22,7 +22,8 @@
 //! 3. `threads`: likewise.
 //! 4. `keys`, then `prefill`: likewise.
 //! 5. the mix: each operation dropped in turn.
-//! 6. fault rates: each set to zero in turn; the distribution to uniform.
+//! 6. fault rates: each set to zero in turn (unless
+//!    [`ShrinkOptions::keep_fault_rates`]); the distribution to uniform.
 //!
 //! At each candidate the current seed is tried first, then up to
 //! `seeds_per_step - 1` seeds derived from it, so a candidate's verdict is a
@@ -58,6 +59,9 @@ pub struct ShrinkOptions {
     /// Total executions allowed (a sched execution with findings counts
     /// once, though the engine runs it twice to check determinism).
     pub max_executions: u64,
+    /// Leave the fault rates as they are (pass 6 then only tries the uniform
+    /// distribution): forced faults can be what keeps a script short.
+    pub keep_fault_rates: bool,
 }
 
 /// The `i`-th seed tried for a candidate whose current seed is `seed`:
@@ -75,6 +79,7 @@ impl Default for ShrinkOptions {
         ShrinkOptions {
             seeds_per_step: 48,
             max_executions: 20_000,
+            keep_fault_rates: false,
         }
     }
 }
@@ -275,12 +280,14 @@ pub fn shrink(
                 changed |= me.try_candidate(&mut best, s);
             }
         }
-        for zero in [
-            |s: &mut Scenario| s.resize_rate = 0.0,
-            |s: &mut Scenario| s.evacuate_rate = 0.0,
-            |s: &mut Scenario| s.promote_rate = 0.0,
-            |s: &mut Scenario| s.distribution = Distribution::Uniform,
-        ] {
+        let simplifications: [fn(&mut Scenario); 4] = [
+            |s| s.resize_rate = 0.0,
+            |s| s.evacuate_rate = 0.0,
+            |s| s.promote_rate = 0.0,
+            |s| s.distribution = Distribution::Uniform,
+        ];
+        let first = if me.opts.keep_fault_rates { 3 } else { 0 };
+        for zero in &simplifications[first..] {
             let mut s = best.0.clone();
             zero(&mut s);
             changed |= me.try_candidate(&mut best, s);

@@ -17,7 +17,10 @@
 //!    in turn, first try dropping all its ops, then ddmin over its ops —
 //!    subsets, then complements, at doubling granularity — until the list is
 //!    1-minimal. Rounds over the threads repeat until one changes nothing.
-//!    Threads left without ops are then dropped (one candidate).
+//!    Threads left without ops are then dropped (one candidate). The current
+//!    run's faults go along, renumbered to the ops a candidate keeps (a
+//!    fault names its thread's op and the visit within it, see
+//!    [`FiredFault`]); the faults of removed ops are dropped.
 //! 3. **Faults** (sched mode): ddmin over the trace's fired faults.
 //!
 //! # When a candidate is kept
@@ -26,14 +29,17 @@
 //! judged by replaying the now-invalid trace. Instead it is re-searched with
 //! at most [`ScriptOptions::seeds_per_candidate`] executions:
 //!
-//! - attempt 0 follows the current best trace's choices until the execution
-//!   departs from them, then draws from the current seed
-//!   ([`SchedOptions::follow`]) — often the same interleaving, minus what
-//!   was removed;
-//! - attempts `i ≥ 1` draw everything from the `i`-th derived seed under the
-//!   scenario's strategy (ops pass) or draw the choices from it while firing
-//!   the candidate fault list by each thread's own visit count (faults pass,
-//!   [`SchedOptions::fault_script`]).
+//! - attempt 0 follows the current schedule *projected* onto the kept ops
+//!   (each scheduling decision is labelled with the op it resumed, and the
+//!   decisions of removed ops are dropped) until the execution departs from
+//!   it, then draws from the current seed ([`SchedOptions::follow`]) — the
+//!   same interleaving of what remains, as far as the removed ops did not
+//!   shape it — and fires the candidate's fault list at each thread's own
+//!   visits ([`SchedOptions::fault_script`]);
+//! - attempts `i ≥ 1` draw the choices from the `i`-th derived seed under
+//!   the scenario's strategy, firing the candidate's fault list (odd `i`,
+//!   and every `i` in the faults pass) or drawing faults from the seed at
+//!   the scenario's rates (even `i` in the ops pass).
 //!
 //! A candidate is kept only if some attempt produces a finding with the
 //! original signature; the kept state is then that attempt's script and the
@@ -51,11 +57,12 @@ use std::sync::Arc;
 use super::{candidate_seed, STRESS_K, STRESS_N};
 use crate::check::{Finding, Signature};
 use crate::engine::faults::FiredFault;
-use crate::engine::sched::Trace;
+use crate::engine::sched::{SiteVisit, Trace};
 use crate::engine::{execute, execute_sched, execute_workload, Execution, Factory, SchedOptions};
 use crate::history::{Event, History};
 use crate::scenario::{Mode, Scenario};
 use crate::seed::Seed;
+use crate::sync::Site;
 use crate::workload::{generate, Op, Workload};
 
 /// An explicit script: per-thread ops, and the trace that replays them.
@@ -226,9 +233,66 @@ pub fn ddmin<T: Clone>(items: &[T], mut fails: impl FnMut(&[T]) -> bool) -> Vec<
 struct Best {
     threads: Vec<Vec<Op>>,
     trace: Option<Trace>,
+    /// Sched: for each decision of `trace`, the (thread, op) it resumed.
+    labels: Vec<(u32, u64)>,
     seed: Seed,
     finding: Finding,
     history_hash: u64,
+}
+
+/// Where a candidate's ops come from in `best`: `(thread, op)` of `best` to
+/// `(thread, op)` of the candidate, `None` for a removed op.
+type Keep<'k> = &'k dyn Fn(u32, u64) -> Option<(u32, u64)>;
+
+impl Best {
+    /// `best`'s schedule and faults projected onto a candidate: the
+    /// decisions that resumed kept ops, in their order, and the faults of
+    /// kept ops, renumbered. Following this keeps the interleaving of what
+    /// remains as far as the removed ops did not shape it.
+    fn project(&self, keep: Keep<'_>) -> (Vec<u32>, Vec<FiredFault>) {
+        let choices = self
+            .labels
+            .iter()
+            .filter_map(|&(t, op)| keep(t, op).map(|(t, _)| t))
+            .collect();
+        let faults = self
+            .trace
+            .iter()
+            .flat_map(|t| t.faults.iter())
+            .filter_map(|f| {
+                let (thread, op) = keep(f.thread as u32, f.op)?;
+                Some(FiredFault {
+                    thread: thread as usize,
+                    op,
+                    ..*f
+                })
+            })
+            .collect();
+        (choices, faults)
+    }
+}
+
+/// For each decision of a run, the (thread, op) it resumed: the op of the
+/// chosen thread's next yield-point visit (the one that ends what the
+/// decision let it run), or the op it was in when its body returned. Ops are
+/// counted as the fault injector counts them, by `OpBoundary` visits.
+fn decision_labels(choices: &[u32], sites: &[SiteVisit]) -> Vec<(u32, u64)> {
+    let n = choices.iter().map(|&t| t as usize + 1).max().unwrap_or(0);
+    let mut ops_seen = vec![0u64; n];
+    let mut next = 0;
+    choices
+        .iter()
+        .enumerate()
+        .map(|(d, &t)| {
+            while let Some(v) = sites.get(next).filter(|v| v.step <= d as u64 + 1) {
+                if v.site == Site::OpBoundary && !v.blocked && (v.thread as usize) < n {
+                    ops_seen[v.thread as usize] += 1;
+                }
+                next += 1;
+            }
+            (t, ops_seen[t as usize].saturating_sub(1))
+        })
+        .collect()
 }
 
 struct Minimiser<'a> {
@@ -261,15 +325,21 @@ impl Minimiser<'_> {
         let workload = Arc::new(Workload {
             threads: threads.to_vec(),
         });
-        let exec = execute_sched(&scenario, seed, workload, opts, self.factory);
+        let opts = SchedOptions {
+            record_sites: true,
+            ..opts.clone()
+        };
+        let exec = execute_sched(&scenario, seed, workload, &opts, self.factory);
         let finding = exec
             .findings
             .iter()
             .find(|f| f.signature() == self.signature)?
             .clone();
+        let trace = exec.trace.clone().expect("a sched execution has a trace");
         Some(Best {
             threads: threads.to_vec(),
-            trace: exec.trace.clone(),
+            labels: decision_labels(&trace.choices, &exec.sites),
+            trace: Some(trace),
             seed,
             finding,
             history_hash: exec.history_hash(),
@@ -306,6 +376,7 @@ impl Minimiser<'_> {
                 first.get_or_insert(Best {
                     threads: threads.to_vec(),
                     trace: None,
+                    labels: Vec::new(),
                     seed,
                     finding: f.clone(),
                     history_hash: exec.history_hash(),
@@ -318,28 +389,36 @@ impl Minimiser<'_> {
         None
     }
 
-    /// A candidate op script, re-searched from `best`.
-    fn test_ops(&mut self, best: &Best, threads: &[Vec<Op>]) -> Option<Best> {
-        let Some(trace) = &best.trace else {
+    /// A candidate op script, re-searched from `best`; `keep` says where
+    /// each of `best`'s ops went.
+    fn test_ops(&mut self, best: &Best, threads: &[Vec<Op>], keep: Keep<'_>) -> Option<Best> {
+        if best.trace.is_none() {
             return self.stress_try(threads, best.seed);
-        };
-        let follow = SchedOptions {
-            follow: Some(trace.clone()),
-            ..SchedOptions::default()
-        };
-        if let Some(b) = self.sched_try(threads, best.seed, &follow) {
-            return Some(b);
         }
-        for i in 1..self.opts.seeds_per_candidate {
-            let seed = candidate_seed(best.seed, i);
-            if let Some(b) = self.sched_try(threads, seed, &SchedOptions::default()) {
+        let (choices, faults) = best.project(keep);
+        let projected = Trace {
+            choices,
+            faults: Vec::new(),
+        };
+        for i in 0..self.opts.seeds_per_candidate {
+            // Attempt 0 follows the projected schedule with the projected
+            // faults; then derived seeds, alternately keeping the fault
+            // script and drawing faults from the seed at the scenario's rates.
+            let seeded_faults = i > 0 && i % 2 == 0;
+            let opts = SchedOptions {
+                follow: (i == 0).then(|| projected.clone()),
+                fault_script: (!seeded_faults).then(|| faults.clone()),
+                ..SchedOptions::default()
+            };
+            if let Some(b) = self.sched_try(threads, candidate_seed(best.seed, i), &opts) {
                 return Some(b);
             }
         }
         None
     }
 
-    /// A candidate fault list, fired by per-thread visit, re-searched from `best`.
+    /// A candidate fault list, fired by each thread's own visits, re-searched
+    /// from `best`.
     fn test_faults(&mut self, best: &Best, faults: &[FiredFault]) -> Option<Best> {
         let trace = best.trace.as_ref()?;
         for i in 0..self.opts.seeds_per_candidate {
@@ -362,29 +441,25 @@ impl Minimiser<'_> {
             Mode::Sched => {
                 self.executions += 1;
                 let exec = execute(&base, seed, self.factory);
-                let finding = exec
-                    .findings
+                exec.findings
                     .iter()
-                    .find(|f| f.signature() == self.signature)?
-                    .clone();
+                    .find(|f| f.signature() == self.signature)?;
                 let full = generate(&base, seed).threads;
-                let whole = Best {
-                    threads: full.clone(),
-                    trace: exec.trace.clone(),
-                    seed,
-                    finding,
-                    history_hash: exec.history_hash(),
-                };
-                let prefix = executed_prefix(&full, &exec.history);
-                if prefix == full {
-                    return Some(whole);
-                }
+                // The same run again, exactly, recording what it needs.
                 let replay = SchedOptions {
                     replay: exec.trace.clone(),
                     ..SchedOptions::default()
                 };
+                let whole = self.sched_try(&full, seed, &replay)?;
+                let prefix = executed_prefix(&full, &exec.history);
+                if prefix == full {
+                    return Some(whole);
+                }
+                let keep = |t: u32, op: u64| {
+                    ((op as usize) < prefix.get(t as usize).map_or(0, Vec::len)).then_some((t, op))
+                };
                 self.sched_try(&prefix, seed, &replay)
-                    .or_else(|| self.test_ops(&whole, &prefix))
+                    .or_else(|| self.test_ops(&whole, &prefix, &keep))
                     .or(Some(whole))
             }
             Mode::Stress => {
@@ -406,6 +481,7 @@ impl Minimiser<'_> {
                         let best = Best {
                             threads: generate(&base, seed).threads,
                             trace: None,
+                            labels: Vec::new(),
                             seed,
                             finding: f.clone(),
                             history_hash: exec.history_hash(),
@@ -471,16 +547,28 @@ pub fn minimise(
         .ok_or_else(|| ScriptError::NotFailing(signature.clone()))?;
 
     // Pass 2: ops, per thread, until a round over the threads changes nothing.
+    // ddmin runs over positions in the thread's list as the pass found it;
+    // `current` maps the accepted state's ops back to those positions.
     loop {
         let before = best.threads.clone();
         for t in 0..best.threads.len() {
-            let ops = best.threads[t].clone();
-            ddmin(&ops, |candidate| {
+            let original = best.threads[t].clone();
+            let mut current: Vec<usize> = (0..original.len()).collect();
+            let positions = current.clone();
+            ddmin(&positions, |kept| {
                 let mut threads = best.threads.clone();
-                threads[t] = candidate.to_vec();
-                match me.test_ops(&best, &threads) {
+                threads[t] = kept.iter().map(|&p| original[p]).collect();
+                let keep = |u: u32, op: u64| {
+                    if u as usize != t {
+                        return Some((u, op));
+                    }
+                    let p = *current.get(op as usize)?;
+                    kept.iter().position(|&k| k == p).map(|i| (u, i as u64))
+                };
+                match me.test_ops(&best, &threads, &keep) {
                     Some(b) => {
                         best = b;
+                        current = kept.to_vec();
                         true
                     }
                     None => false,
@@ -492,13 +580,17 @@ pub fn minimise(
         }
     }
     if best.threads.iter().any(Vec::is_empty) {
-        let threads: Vec<Vec<Op>> = best
-            .threads
-            .iter()
-            .filter(|ops| !ops.is_empty())
-            .cloned()
+        // Drop the threads left without ops, renumbering the others.
+        let kept: Vec<usize> = (0..best.threads.len())
+            .filter(|&t| !best.threads[t].is_empty())
             .collect();
-        if let Some(b) = me.test_ops(&best, &threads) {
+        let threads: Vec<Vec<Op>> = kept.iter().map(|&t| best.threads[t].clone()).collect();
+        let keep = |u: u32, op: u64| {
+            kept.iter()
+                .position(|&t| t == u as usize)
+                .map(|i| (i as u32, op))
+        };
+        if let Some(b) = me.test_ops(&best, &threads, &keep) {
             best = b;
         }
     }
