@@ -8,13 +8,12 @@ mod shrink_common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use chaos::check::Signature;
 use chaos::engine::execute;
 use chaos::maps::{registry, ChaosMap, Key, OpResult, Value};
 use chaos::repro::{make, replay, replay_with, MakeOptions, ReplayOptions, Repro, ReproError};
 use chaos::scenario::{Mode, Scenario};
 use chaos::seed::Seed;
-use chaos::sync::{yield_now, Site};
+use chaos::sync::yield_now;
 use shrink_common::GoLike;
 
 /// A fresh directory under the system temp dir, for one test.
@@ -71,7 +70,8 @@ fn golike_repro() -> chaos::repro::Made {
 #[test]
 fn a_repro_round_trips_through_its_file_and_replays_identically() {
     let dir = temp_dir("round-trip");
-    let cases: Vec<(chaos::repro::Made, Box<dyn Fn(u64) -> Box<dyn ChaosMap>>)> = vec![
+    type Build = Box<dyn Fn(u64) -> Box<dyn ChaosMap>>;
+    let cases: Vec<(chaos::repro::Made, Build)> = vec![
         (
             golike_repro(),
             Box::new(|_| Box::new(GoLike::default()) as Box<dyn ChaosMap>),
@@ -380,7 +380,6 @@ fn continuing_a_diverged_replay_finishes_under_the_seed_deterministically() {
     // returned or was cut short by a throw that stopped the run.
     let ops = a.execution.history.operations();
     assert!(ops.iter().all(|o| o.ret.is_some()) || !a.execution.findings.is_empty());
-    let _ = Site::OpBoundary;
 }
 
 #[test]
@@ -532,5 +531,4 @@ fn chaos_shrink_of_a_clean_run_exits_0_and_of_bad_input_2() {
     );
     let out = chaos(&["shrink", "--threads", "0"]);
     assert_eq!(out.status.code(), Some(2));
-    let _: Option<Signature> = None;
 }
