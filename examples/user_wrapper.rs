@@ -11,10 +11,17 @@
 //! 2. take locks from `chaos::sync` — under the deterministic scheduler only
 //!    those hand control back when contended (a `std` lock would hang it);
 //! 3. register a constructor, so scenarios and the command line can name it.
+//!
+//! The end of `main` runs the engine against the wrapper over hundreds of
+//! seeds in both modes: the few lines a library author puts in a test.
 
+use chaos::engine::execute;
 use chaos::maps::gomap::GoMap;
 use chaos::maps::registry::{derive_seed, BackendInfo, Registry};
 use chaos::maps::{ChaosMap, Key, OpResult, Value};
+use chaos::report;
+use chaos::scenario::{Mode, Scenario};
+use chaos::seed::Seed;
 use chaos::sync::{Mutex, MutexGuard};
 
 const SHARDS: usize = 4;
@@ -172,5 +179,29 @@ fn main() {
     println!("\nchaos backends (with yours):");
     for line in registry.describe_lines() {
         println!("  {line}");
+    }
+
+    // The engine against the wrapper, as a test in your crate would run it:
+    // build a scenario, run it over many seeds, look at the outcome.
+    let sharded = registry.lookup("sharded").expect("registered above");
+    for mode in [Mode::Sched, Mode::Stress] {
+        let scenario = Scenario {
+            backend: "sharded".into(),
+            threads: 4,
+            ops: 100,
+            keys: 32,
+            mix: "load=50,store=20,delete=10,load_or_store=10,swap=5,range=5"
+                .parse()
+                .expect("a valid mix"),
+            mode,
+            resize_rate: 0.05,
+            ..Scenario::default()
+        };
+        let seeds = if mode == Mode::Sched { 300 } else { 20 };
+        for seed in 0..seeds {
+            let exec = execute(&scenario, Seed(seed), &|seed| sharded.build(seed));
+            assert!(exec.findings.is_empty(), "{}", report::run_human(&exec));
+        }
+        println!("{seeds} seeds in {mode:?} mode: clean");
     }
 }

@@ -61,10 +61,11 @@ pub struct History {
 }
 
 impl History {
-    /// Pairs invokes with returns, in invoke order.
+    /// Pairs invokes with returns, in invoke order. A thread has at most one
+    /// operation open at a time, so the open one is found by thread.
     pub fn operations(&self) -> Vec<Operation> {
-        let mut ops: Vec<Operation> = Vec::new();
-        let mut open: std::collections::HashMap<(u32, u32), usize> = Default::default();
+        let mut ops: Vec<Operation> = Vec::with_capacity(self.events.len() / 2 + 1);
+        let mut open: Vec<Option<(u32, usize)>> = Vec::new();
         for e in &self.events {
             match e {
                 Event::Invoke {
@@ -73,7 +74,11 @@ impl History {
                     op,
                     time,
                 } => {
-                    open.insert((*thread, *index), ops.len());
+                    let t = *thread as usize;
+                    if open.len() <= t {
+                        open.resize(t + 1, None);
+                    }
+                    open[t] = Some((*index, ops.len()));
                     ops.push(Operation {
                         thread: *thread,
                         index: *index,
@@ -88,8 +93,17 @@ impl History {
                     ret,
                     time,
                 } => {
-                    if let Some(i) = open.remove(&(*thread, *index)) {
-                        ops[i].ret = Some((*time, ret.clone()));
+                    let slot = open.get_mut(*thread as usize).and_then(Option::take);
+                    match slot {
+                        Some((open_index, i)) if open_index == *index => {
+                            ops[i].ret = Some((*time, ret.clone()));
+                        }
+                        // Not the open op (a malformed history): leave it open.
+                        other => {
+                            if let Some(o) = open.get_mut(*thread as usize) {
+                                *o = other;
+                            }
+                        }
                     }
                 }
             }

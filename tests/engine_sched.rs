@@ -180,15 +180,16 @@ fn a_deadlocking_user_backend_is_a_deadlock_finding_with_positions() {
 /// Reads a process-wide counter: the same seed gives a different history.
 struct Leaky {
     inner: Locked,
-    calls: &'static AtomicU64,
+    /// How many maps were built before this one: state the scheduler does
+    /// not control, leaking into the first load's answer.
+    generation: u64,
+    first: std::sync::atomic::AtomicBool,
 }
 
 impl ChaosMap for Leaky {
     fn load(&self, key: Key) -> OpResult<Option<Value>> {
-        // Hidden state the scheduler does not control: the bad answer moves
-        // to another op in the next run.
-        if self.calls.fetch_add(1, Ordering::Relaxed) % 7 == 3 {
-            return Ok(Some(0xbad));
+        if self.first.swap(false, Ordering::Relaxed) {
+            return Ok(Some(0xbad00 + self.generation));
         }
         self.inner.load(key)
     }
@@ -223,7 +224,7 @@ impl ChaosMap for Leaky {
 
 #[test]
 fn hidden_nondeterminism_is_reported_before_any_other_finding() {
-    static CALLS: AtomicU64 = AtomicU64::new(0);
+    static BUILT: AtomicU64 = AtomicU64::new(0);
     let s = Scenario {
         mix: "load=1".parse().unwrap(),
         ..sched(2, 3)
@@ -231,7 +232,8 @@ fn hidden_nondeterminism_is_reported_before_any_other_finding() {
     let exec = execute(&s, Seed(0), &|_| {
         Box::new(Leaky {
             inner: Locked::default(),
-            calls: &CALLS,
+            generation: BUILT.fetch_add(1, Ordering::Relaxed),
+            first: true.into(),
         })
     });
     assert_eq!(

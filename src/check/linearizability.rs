@@ -26,7 +26,11 @@
 //! stopped) is *pending*: it may take effect at any point after its invoke,
 //! or never.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+// Fx hashing: the memo and the projections hash small integer keys millions
+// of times; SipHash's DoS resistance buys nothing here.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::history::Operation;
 use crate::maps::{Key, RangeSemantics, Value};
@@ -132,6 +136,62 @@ pub fn check(
     Ok(())
 }
 
+/// The plainest lost write: for each key, the write that certainly took
+/// effect last — every other operation that may change the key returned
+/// before it was invoked — must be what the key holds at quiescence.
+/// Runs before the full search, so a write that vanished is reported as
+/// such even when later reads also saw through it.
+pub fn check_last_writes(
+    ops: &[Operation],
+    final_state: &BTreeMap<Key, Value>,
+    extra_keys: &[Key],
+) -> Result<(), Counterexample> {
+    let keys: Vec<Key> = final_state.keys().chain(extra_keys).copied().collect();
+    last_writes(&project(ops, &keys), final_state)
+}
+
+fn last_writes(
+    per_key: &BTreeMap<Key, Vec<KeyOp>>,
+    final_state: &BTreeMap<Key, Value>,
+) -> Result<(), Counterexample> {
+    for (&key, kops) in per_key {
+        let may_change = |o: &KeyOp| match (o.call, o.res) {
+            (Call::Read, _) => false,
+            (_, Res::Unknown) => true,
+            _ => certainly_changes(o),
+        };
+        let Some(last) = kops
+            .iter()
+            .filter(|o| may_change(o))
+            .max_by_key(|o| o.invoke)
+        else {
+            continue;
+        };
+        let certainly_last = last.ret != u64::MAX
+            && kops
+                .iter()
+                .filter(|o| may_change(o) && !std::ptr::eq(*o, last))
+                .all(|o| o.ret < last.invoke);
+        let found = final_state.get(&key).copied();
+        let expected = written_value(last);
+        if certainly_last && found != expected {
+            let show = |v: Option<Value>| v.map_or("absent".to_string(), |v| format!("{v:#x}"));
+            return Err(Counterexample {
+                key: Some(key),
+                summary: format!(
+                    "key {key}: the last write, {:?}, completed after every other write to the key, \
+                     yet at quiescence the key is {} instead of {}",
+                    last.call,
+                    show(found),
+                    show(expected)
+                ),
+                ops: vec![last.origin],
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Lost writes: checks that the state `final_state`, read at quiescence
 /// after every operation of `ops` returned, is one that some linearization
 /// of the history ends in, for every key in the history, in `final_state`
@@ -147,53 +207,133 @@ pub fn check_final(
 ) -> Result<(), Counterexample> {
     let keys: Vec<Key> = final_state.keys().chain(extra_keys).copied().collect();
     let mut per_key = project(ops, &keys);
-    let end = ops
-        .iter()
+    let end = end_of(ops);
+    for (&key, kops) in per_key.iter_mut() {
+        push_final_read(kops, final_state.get(&key).copied(), end);
+        if let Err(e) = check_key(key, kops, initial(key)) {
+            return Err(describe_lost(key, kops, final_state.get(&key).copied(), e));
+        }
+    }
+    Ok(())
+}
+
+/// The class of a failed [`check_all`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The history itself has no linearization.
+    NotLinearizable,
+    /// The write that certainly took effect last on a key is not there at
+    /// quiescence ([`check_last_writes`]).
+    LastWriteLost,
+    /// The history does, but none ends in the quiescent contents.
+    LostWrite,
+}
+
+/// Everything [`check`], [`check_last_writes`] and [`check_final`] check, in
+/// one pass: the history is projected once, and each key is searched once
+/// with its quiescent read appended. Only a key that fails is searched
+/// again without that read, to tell a non-linearizable history from a lost
+/// write. `final_state` is `None` when the contents could not be read.
+pub fn check_all(
+    ops: &[Operation],
+    semantics: RangeSemantics,
+    initial: &dyn Fn(Key) -> Option<Value>,
+    initial_keys: &[Key],
+    final_state: Option<&BTreeMap<Key, Value>>,
+) -> Result<(), (Failure, Counterexample)> {
+    let mut keys: Vec<Key> = initial_keys.to_vec();
+    if let Some(f) = final_state {
+        keys.extend(f.keys());
+    }
+    let mut per_key = project(ops, &keys);
+    if let Some(f) = final_state {
+        last_writes(&per_key, f).map_err(|e| (Failure::LastWriteLost, e))?;
+    }
+    let end = end_of(ops);
+    for (&key, kops) in per_key.iter_mut() {
+        let Some(f) = final_state else {
+            check_key(key, kops, initial(key)).map_err(|e| (Failure::NotLinearizable, e))?;
+            continue;
+        };
+        let found = f.get(&key).copied();
+        push_final_read(kops, found, end);
+        if let Err(e) = check_key(key, kops, initial(key)) {
+            kops.pop();
+            return Err(match check_key(key, kops, initial(key)) {
+                Err(e) => (Failure::NotLinearizable, e),
+                Ok(()) => {
+                    push_final_read(kops, found, end);
+                    (Failure::LostWrite, describe_lost(key, kops, found, e))
+                }
+            });
+        }
+        kops.pop();
+    }
+    if semantics == RangeSemantics::Snapshot {
+        check_snapshot_ranges(ops, &per_key, initial).map_err(|e| (Failure::NotLinearizable, e))?;
+    }
+    Ok(())
+}
+
+/// The latest time in the history.
+fn end_of(ops: &[Operation]) -> u64 {
+    ops.iter()
         .flat_map(|o| [Some(o.invoke), o.ret.as_ref().map(|r| r.0)])
         .flatten()
         .filter(|&t| t != u64::MAX)
         .max()
-        .unwrap_or(0);
-    for (&key, kops) in per_key.iter_mut() {
-        let found = final_state.get(&key).copied();
-        kops.push(KeyOp {
-            call: Call::Read,
-            res: Res::Value(found),
-            invoke: end.saturating_add(1),
-            ret: end.saturating_add(2),
-            origin: usize::MAX,
-        });
-        if let Err(mut e) = check_key(key, kops, initial(key)) {
-            let could_be_last: Vec<String> = kops
+        .unwrap_or(0)
+}
+
+/// Appends the quiescent read of a key, after everything else.
+fn push_final_read(kops: &mut Vec<KeyOp>, found: Option<Value>, end: u64) {
+    kops.push(KeyOp {
+        call: Call::Read,
+        res: Res::Value(found),
+        invoke: end.saturating_add(1),
+        ret: end.saturating_add(2),
+        origin: usize::MAX,
+    });
+}
+
+/// Says which writes could have been last, for a key whose quiescent value
+/// no linearization explains (its final read is the last of `kops`).
+fn describe_lost(
+    key: Key,
+    kops: &[KeyOp],
+    found: Option<Value>,
+    mut e: Counterexample,
+) -> Counterexample {
+    let real = |o: &&KeyOp| o.origin != usize::MAX;
+    let could_be_last: Vec<String> = kops
+        .iter()
+        .filter(real)
+        .filter(|o| o.ret != u64::MAX && certainly_changes(o))
+        .filter(|w| {
+            !kops
                 .iter()
-                .filter(|o| o.origin != usize::MAX && o.ret != u64::MAX && certainly_changes(o))
-                .filter(|w| {
-                    !kops
-                        .iter()
-                        .any(|o| o.origin != usize::MAX && certainly_changes(o) && o.invoke > w.ret)
-                })
-                .map(|w| match written_value(w) {
-                    Some(v) => format!("{v:#x}"),
-                    None => "absent".into(),
-                })
-                .collect();
-            e.ops.retain(|&i| i != usize::MAX);
-            e.summary = format!(
-                "key {key}: at quiescence {}, but the history's last completed write(s) left {}",
-                match found {
-                    Some(v) => format!("holds {v:#x}"),
-                    None => "is absent".into(),
-                },
-                if could_be_last.is_empty() {
-                    "it unchanged".to_string()
-                } else {
-                    could_be_last.join(" or ")
-                }
-            );
-            return Err(e);
+                .filter(real)
+                .any(|o| certainly_changes(o) && o.invoke > w.ret)
+        })
+        .map(|w| match written_value(w) {
+            Some(v) => format!("{v:#x}"),
+            None => "absent".into(),
+        })
+        .collect();
+    e.ops.retain(|&i| i != usize::MAX);
+    e.summary = format!(
+        "key {key}: at quiescence {}, but the history's last completed write(s) left {}",
+        match found {
+            Some(v) => format!("holds {v:#x}"),
+            None => "is absent".into(),
+        },
+        if could_be_last.is_empty() {
+            "it unchanged".to_string()
+        } else {
+            could_be_last.join(" or ")
         }
-    }
-    Ok(())
+    );
+    e
 }
 
 /// Splits the history into per-key sub-histories, projecting whole-map ops
@@ -262,7 +402,7 @@ fn project(ops: &[Operation], extra_keys: &[Key]) -> BTreeMap<Key, Vec<KeyOp>> {
                     continue;
                 };
                 let complete = limit == 0 || es.len() < limit as usize;
-                let mut seen = HashSet::with_capacity(es.len());
+                let mut seen = HashSet::with_capacity_and_hasher(es.len(), Default::default());
                 for &(k, v) in es {
                     seen.insert(k);
                     push(k, Call::Read, Res::Value(Some(v)));
@@ -282,18 +422,33 @@ fn project(ops: &[Operation], extra_keys: &[Key]) -> BTreeMap<Key, Vec<KeyOp>> {
 }
 
 /// A fixed-size bit set: the set of linearized operations of one key.
+/// Inline up to 128 operations (most keys of most histories), so the memo's
+/// keys cost no allocation.
 #[derive(Clone, PartialEq, Eq, Hash)]
-struct Bits(Box<[u64]>);
+enum Bits {
+    Small(u128),
+    Large(Box<[u64]>),
+}
 
 impl Bits {
     fn new(n: usize) -> Self {
-        Bits(vec![0; n.div_ceil(64)].into_boxed_slice())
+        if n <= 128 {
+            Bits::Small(0)
+        } else {
+            Bits::Large(vec![0; n.div_ceil(64)].into_boxed_slice())
+        }
     }
     fn set(&mut self, i: usize) {
-        self.0[i / 64] |= 1 << (i % 64);
+        match self {
+            Bits::Small(b) => *b |= 1 << i,
+            Bits::Large(b) => b[i / 64] |= 1 << (i % 64),
+        }
     }
     fn clear(&mut self, i: usize) {
-        self.0[i / 64] &= !(1 << (i % 64));
+        match self {
+            Bits::Small(b) => *b &= !(1 << i),
+            Bits::Large(b) => b[i / 64] &= !(1 << (i % 64)),
+        }
     }
 }
 
@@ -348,7 +503,8 @@ fn check_key(key: Key, kops: &[KeyOp], initial: State) -> Result<(), Counterexam
 
     let mut remaining = kops.iter().filter(|o| o.ret != u64::MAX).count();
     let mut linearized = Bits::new(n);
-    let mut cache: HashSet<(Bits, State)> = HashSet::new();
+    let mut cache: HashSet<(Bits, State)> =
+        HashSet::with_capacity_and_hasher(2 * n, Default::default());
     let mut stack: Vec<(usize, State)> = Vec::new();
     let mut state = initial;
     let mut entry = next[head];
@@ -457,7 +613,7 @@ fn check_snapshot_ranges(
     // have stayed current (the earliest return among the key's certain
     // changers invoked after the write returned: a suffix minimum over the
     // changers sorted by invoke).
-    let mut window: HashMap<(Key, Value), (u64, u64, usize)> = HashMap::new();
+    let mut window: HashMap<(Key, Value), (u64, u64, usize)> = HashMap::default();
     for (&k, kops) in per_key {
         let mut changers: Vec<(u64, u64)> = kops
             .iter()
@@ -901,5 +1057,35 @@ mod tests {
         // Before any clear, a complete range must see it.
         let early = [op(0, 0, 1, Op::Range { limit: 0 }, Ret::Entries(vec![]))];
         assert!(check(&early, RangeSemantics::Snapshot, &init, &[9]).is_err());
+    }
+
+    #[test]
+    fn a_last_write_missing_at_quiescence_is_named() {
+        let h = [
+            op(0, 0, 1, Op::Store { key: A, value: 1 }, Ret::Unit),
+            op(1, 2, 3, Op::Store { key: A, value: 2 }, Ret::Unit),
+            op(1, 4, 5, Op::Load { key: A }, Ret::Value(Some(1))),
+        ];
+        let lost: BTreeMap<Key, Value> = [(A, 1)].into();
+        let e = check_last_writes(&h, &lost, &[]).unwrap_err();
+        assert_eq!(e.ops, vec![1]);
+        assert!(e.summary.contains("0x1 instead of 0x2"), "{}", e.summary);
+        let kept: BTreeMap<Key, Value> = [(A, 2)].into();
+        assert_eq!(check_last_writes(&h, &kept, &[]), Ok(()));
+        // Overlapping last writes: either may be last, so no verdict here.
+        let overlap = [
+            op(0, 0, 5, Op::Store { key: A, value: 1 }, Ret::Unit),
+            op(1, 1, 6, Op::Store { key: A, value: 2 }, Ret::Unit),
+        ];
+        assert_eq!(check_last_writes(&overlap, &lost, &[]), Ok(()));
+        // A pending write may still land: no verdict either.
+        let pending_after = [
+            op(0, 0, 1, Op::Store { key: A, value: 1 }, Ret::Unit),
+            pending(1, 2, Op::Delete { key: A }),
+        ];
+        assert_eq!(
+            check_last_writes(&pending_after, &BTreeMap::new(), &[]),
+            Ok(())
+        );
     }
 }

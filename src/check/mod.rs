@@ -4,14 +4,17 @@
 //! deadlocks) and stops there, as a Go process would. When an execution
 //! completes, [`check_completed`] looks for what did not crash:
 //!
-//! 1. the backend's structural invariants at quiescence;
-//! 2. for a single-thread run, exact agreement with the sequential [`Model`];
-//! 3. otherwise linearizability of the history, per key;
-//! 4. if linearizable, lost writes: the quiescent contents must be a state
-//!    some linearization ends in.
+//! 1. for a single-thread run, exact agreement with the sequential [`Model`];
+//! 2. otherwise: the write that certainly took effect last on each key must
+//!    be there at quiescence (a lost write, named); then linearizability of
+//!    the history, per key; then the quiescent contents must be a state some
+//!    linearization ends in (a lost write);
+//! 3. the backend's structural invariants at quiescence.
 //!
 //! The first failing check gives the finding; later checks would only
-//! restate it.
+//! restate it. What users rely on (the results they saw) comes before the
+//! backend's internal structure, so a broken structure that no result has
+//! shown yet is reported last.
 
 mod finding;
 pub mod linearizability;
@@ -29,7 +32,7 @@ use crate::workload::Ret;
 /// What the engine read off the backend once every thread had finished.
 #[derive(Clone, Debug, Default)]
 pub struct Quiescent {
-    /// The contents, read with `range` (None if reading them failed).
+    /// The contents of every key read (None if reading them failed).
     pub contents: Option<BTreeMap<Key, Value>>,
     /// Structural invariant violations.
     pub violations: Vec<Violation>,
@@ -60,86 +63,105 @@ pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_
         step: op.map(|o| o.invoke),
         detail,
     };
+    let ops = history.operations();
+    let observed = if cx.threads == 1 {
+        check_sequential(&ops, quiescent, cx)
+    } else {
+        check_concurrent(&ops, quiescent, cx)
+    };
+    if let Some((kind, message, op, detail)) = observed {
+        return vec![finding(kind, message, op.map(|i| &ops[i]), detail)];
+    }
     if let Some(v) = quiescent.violations.first() {
         let more = quiescent.violations.len() - 1;
+        let more = if more > 0 {
+            format!(" (+{more} more violations)")
+        } else {
+            String::new()
+        };
         return vec![finding(
             FindingKind::Invariant,
             v.invariant.to_string(),
             None,
-            format!(
-                "{}{}",
-                v.detail,
-                if more > 0 {
-                    format!(" (+{more} more violations)")
-                } else {
-                    String::new()
-                }
-            ),
+            format!("{}{more}", v.detail),
         )];
-    }
-    let ops = history.operations();
-    if cx.threads == 1 {
-        let mut model = Model::new(
-            cx.prefilled
-                .iter()
-                .filter_map(|&k| (cx.initial)(k).map(|v| (k, v)))
-                .collect(),
-        );
-        for o in &ops {
-            let Some((_, got)) = &o.ret else { break };
-            if matches!(got, Ret::Throw(_) | Ret::Panic(_)) {
-                break;
-            }
-            if !model.agrees(&o.op, got) {
-                let want = model.clone().apply(&o.op);
-                return vec![finding(
-                    FindingKind::ModelMismatch,
-                    format!("{} disagrees with the sequential model", o.op.name()),
-                    Some(o),
-                    format!(
-                        "{:?} returned {:?}; a sequential map returns {:?}",
-                        o.op, got, want
-                    ),
-                )];
-            }
-            model.apply(&o.op);
-        }
-        if let Some(contents) = &quiescent.contents {
-            if *contents != model.map {
-                return vec![finding(
-                    FindingKind::LostWrite,
-                    "contents at quiescence differ from the sequential model".into(),
-                    None,
-                    describe_difference(&model.map, contents),
-                )];
-            }
-        }
-        return Vec::new();
-    }
-    if let Err(ce) = linearizability::check(&ops, cx.semantics, cx.initial, cx.prefilled) {
-        let at = ce.ops.last().map(|&i| &ops[i]);
-        return vec![finding(
-            FindingKind::Linearizability,
-            "no linearization of the history".into(),
-            at,
-            format!(
-                "{}; ops involved: {}",
-                ce.summary,
-                describe_ops(&ops, &ce.ops)
-            ),
-        )];
-    }
-    if let Some(contents) = &quiescent.contents {
-        if let Err(ce) = linearizability::check_final(&ops, cx.initial, contents, cx.prefilled) {
-            return vec![finding(
-                FindingKind::LostWrite,
-                "an acknowledged write is missing at quiescence".into(),
-                ce.ops.last().map(|&i| &ops[i]),
-                ce.summary,
-            )];
-        }
     }
     Vec::new()
+}
+
+/// A finding's parts: kind, stable message, index of the op it points at, detail.
+type Observed = Option<(FindingKind, String, Option<usize>, String)>;
+
+/// One thread: every result must be exactly the sequential model's.
+fn check_sequential(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) -> Observed {
+    let mut model = Model::new(
+        cx.prefilled
+            .iter()
+            .filter_map(|&k| (cx.initial)(k).map(|v| (k, v)))
+            .collect(),
+    );
+    for (i, o) in ops.iter().enumerate() {
+        let Some((_, got)) = &o.ret else { break };
+        if matches!(got, Ret::Throw(_) | Ret::Panic(_)) {
+            break;
+        }
+        if !model.agrees(&o.op, got) {
+            let want = model.clone().apply(&o.op);
+            return Some((
+                FindingKind::ModelMismatch,
+                format!("{} disagrees with the sequential model", o.op.name()),
+                Some(i),
+                format!(
+                    "{:?} returned {got:?}; a sequential map returns {want:?}",
+                    o.op
+                ),
+            ));
+        }
+        model.apply(&o.op);
+    }
+    match &quiescent.contents {
+        Some(contents) if *contents != model.map => Some((
+            FindingKind::LostWrite,
+            "contents at quiescence differ from the sequential model".into(),
+            None,
+            describe_difference(&model.map, contents),
+        )),
+        _ => None,
+    }
+}
+
+/// Several threads: a vanished last write, then linearizability per key,
+/// then the quiescent contents against every linearization — one pass
+/// ([`linearizability::check_all`]).
+fn check_concurrent(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) -> Observed {
+    let (failure, ce) = linearizability::check_all(
+        ops,
+        cx.semantics,
+        cx.initial,
+        cx.prefilled,
+        quiescent.contents.as_ref(),
+    )
+    .err()?;
+    let (kind, message) = match failure {
+        linearizability::Failure::NotLinearizable => (
+            FindingKind::Linearizability,
+            "no linearization of the history",
+        ),
+        linearizability::Failure::LastWriteLost => (
+            FindingKind::LostWrite,
+            "the last write to a key is missing at quiescence",
+        ),
+        linearizability::Failure::LostWrite => (
+            FindingKind::LostWrite,
+            "an acknowledged write is missing at quiescence",
+        ),
+    };
+    let detail = format!(
+        "{}; ops involved: {}",
+        ce.summary,
+        describe_ops(ops, &ce.ops)
+    );
+    Some((kind, message.into(), ce.ops.last().copied(), detail))
 }
 
 /// `t1#4 store(3, 0x…) → ()`, for the ops a counterexample names.

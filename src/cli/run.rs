@@ -37,6 +37,12 @@ pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
     let scenario = scenario_of(&args.scenario)?;
     let make = factory(&scenario.backend)?;
     let exec = engine::execute(&scenario, args.seed.unwrap_or(Seed(0)), &*make);
+    if let Some(path) = &args.junit {
+        super::hunt::write_file(
+            path,
+            &report::junit("chaos run", &[report::junit_case(&exec)]),
+        )?;
+    }
     let mut out = std::io::stdout().lock();
     let text = if args.json {
         format!("{}\n", report::run_json(&exec))

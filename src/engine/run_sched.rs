@@ -39,7 +39,8 @@ thread_local! {
 
 /// Runs `workload` on `map` under the deterministic scheduler.
 pub fn run(map: Arc<dyn ChaosMap>, workload: &Workload, cfg: &SchedConfig) -> SchedRun {
-    let events: RefCell<Vec<Event>> = RefCell::new(Vec::new());
+    let capacity = 2 * workload.threads.iter().map(Vec::len).sum::<usize>();
+    let events: RefCell<Vec<Event>> = RefCell::new(Vec::with_capacity(capacity));
     let failure: RefCell<Option<Failure>> = RefCell::new(None);
     let bodies: Vec<Box<dyn FnOnce() + '_>> = workload
         .threads

@@ -1,6 +1,9 @@
 //! The stress runner: real OS threads hammering one backend.
 //!
-//! Threads are released together by a barrier so their first operations
+//! Threads are released together by a spinning barrier so their first
+//! operations overlap: a sleeping barrier's wake-ups are tens of
+//! microseconds apart, longer than a whole short run, so the threads would
+//! mostly run one after another and never race.
 //! overlap. Each thread records its own events into a private buffer (no
 //! shared cache line on the hot path) stamped with monotonic nanoseconds since
 //! the release; buffers are merged by time at the end. The first throw or
@@ -16,8 +19,9 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Barrier, Mutex as StdMutex};
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
@@ -102,7 +106,7 @@ struct Record {
 /// Runs `workload` on `map` with one OS thread per workload thread.
 pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions) -> StressRun {
     let n = workload.threads.len();
-    let barrier = Arc::new(Barrier::new(n + 1));
+    let barrier = Arc::new(SpinBarrier::default());
     let stop = Arc::new(AtomicBool::new(false));
     let positions: Arc<Vec<AtomicU32>> = Arc::new((0..n).map(|_| AtomicU32::new(0)).collect());
     let finished: Arc<Vec<AtomicBool>> = Arc::new((0..n).map(|_| AtomicBool::new(false)).collect());
@@ -127,7 +131,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                 let ops = &workload.threads[t];
                 let mut records: Vec<Record> = Vec::with_capacity(ops.len().min(budget));
                 let mut truncated = false;
-                barrier.wait();
+                barrier.arrive_and_wait();
                 let start = *start.get_or_init(Instant::now);
                 for (i, op) in ops.iter().enumerate() {
                     // Relaxed: the flag only needs to be seen eventually; a
@@ -179,7 +183,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
             .expect("spawning a stress thread");
     }
     drop(done_tx);
-    barrier.wait();
+    barrier.release_when(n);
     let released = Instant::now();
     let deadline = released + opts.timeout;
 
@@ -278,6 +282,40 @@ fn merge(workload: &Workload, per_thread: Vec<Vec<Record>>) -> History {
     events.sort_by_key(|(time, order, thread, _)| (*time, *order, *thread));
     History {
         events: events.into_iter().map(|(.., e)| e).collect(),
+    }
+}
+
+/// Releases every thread at once: workers spin (yielding now and then, so
+/// that on a machine with fewer cores than threads the others still get to
+/// arrive) until the releasing thread flips one flag.
+#[derive(Default)]
+struct SpinBarrier {
+    arrived: AtomicUsize,
+    go: AtomicBool,
+}
+
+impl SpinBarrier {
+    fn arrive_and_wait(&self) {
+        // Release: the arrival count publishes nothing else; Acquire on `go`
+        // pairs with the releaser's Release store (orders nothing the
+        // workers read, but keeps the handshake obviously correct).
+        self.arrived.fetch_add(1, Ordering::Release);
+        let mut spins = 0u32;
+        while !self.go.load(Ordering::Acquire) {
+            spins += 1;
+            if spins % 256 == 0 {
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+    }
+
+    fn release_when(&self, n: usize) {
+        while self.arrived.load(Ordering::Acquire) < n {
+            std::thread::yield_now();
+        }
+        self.go.store(true, Ordering::Release);
     }
 }
 

@@ -4,6 +4,7 @@
 //! over a plain map: separate map operations in sequence, not atomic. Under
 //! concurrency each step may throw, or another thread may run between them.
 
+use super::window::FORCED_EVACUATION_STEPS;
 use super::GoMap;
 use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, ResizeKind, Value, Violation};
 
@@ -85,7 +86,9 @@ impl ChaosMap for GoMap {
         match kind {
             ResizeKind::Grow => self.force_grow(false),
             ResizeKind::SameSizeGrow => self.force_grow(true),
-            ResizeKind::Evacuate => self.force_evacuate(1).map(|n| n > 0),
+            ResizeKind::Evacuate => self
+                .force_evacuate(FORCED_EVACUATION_STEPS)
+                .map(|moved| moved > 0),
             ResizeKind::Promote | ResizeKind::RebuildDirty => Ok(false),
         }
     }

@@ -29,6 +29,11 @@ pub(crate) const BUCKET_CNT: usize = 8;
 /// Slot data is read and written with `Relaxed`: Go's map races on it by
 /// design, and the bucket itself was published with Release (see [`Link`]).
 /// Constructed only by [`Arena`], so every `&Bmap` points into an arena.
+///
+/// `repr(C)` keeps Go's layout (144 bytes: tophash, keys, elems, overflow)
+/// instead of letting Rust move the tophash bytes behind the keys: a search
+/// then reads the tophash and the first keys from the same cache line.
+#[repr(C)]
 pub(crate) struct Bmap {
     tophash: [AtomicU8; BUCKET_CNT],
     keys: [AtomicU64; BUCKET_CNT],
@@ -369,6 +374,12 @@ mod tests {
     use super::*;
 
     fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn bucket_has_gos_size() {
+        // 8 tophash bytes, 8 keys, 8 elems, the overflow pointer.
+        assert_eq!(std::mem::size_of::<Bmap>(), 144);
+    }
 
     #[test]
     fn buckets_and_links_are_shareable_between_threads() {

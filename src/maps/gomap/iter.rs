@@ -137,6 +137,9 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
+/// After its end (or its throw) an iterator yields `None` forever.
+impl std::iter::FusedIterator for Iter<'_> {}
+
 impl<'a> Hiter<'a> {
     /// `mapiternext`: the next entry, `None` at the end.
     fn next(&mut self, map: &'a GoMap) -> Result<Option<(u64, u64)>, Throw> {

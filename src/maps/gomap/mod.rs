@@ -4,12 +4,12 @@
 //! # Design
 //!
 //! A map is a header ([`GoMap`], Go's `hmap`) and an array of 2^B buckets.
-//! A bucket ([`bucket::Bmap`]) holds 8 slots — a `tophash` byte each, then the
+//! A bucket (`bucket::Bmap`) holds 8 slots — a `tophash` byte each, then the
 //! 8 keys, then the 8 elems — and a link to an overflow bucket; a bucket and
 //! its overflow buckets form a *chain*. A key's 64-bit hash picks the chain
 //! by its low B bits and is remembered in the slot by its top byte (the
 //! tophash), so a search compares one byte per slot before touching a key.
-//! Tophash values below 5 are markers ([`tophash::Tophash`]): `emptyRest`
+//! Tophash values below 5 are markers (`tophash::Tophash`): `emptyRest`
 //! lets searches stop early, the three `evacuated*` marks record growth.
 //!
 //! The map grows when a *new* key would push the average load past 6.5 per
@@ -27,9 +27,18 @@
 //! Relaxed store), so racing threads lose flag updates, tear the header
 //! between generations and see half-written slots just as Go does — while
 //! Rust's memory stays sound: every index is bounds-checked (a miss is
-//! [`Throw::Fault`](crate::maps::Throw::Fault), Go's SIGSEGV), every chain walk is finite, bucket arrays
-//! and overflow buckets are published with Release/Acquire, and nothing is
-//! freed before the map (see [`bucket`]).
+//! [`Throw::Fault`](crate::maps::Throw::Fault), Go's SIGSEGV), every chain
+//! walk is finite, bucket arrays and overflow buckets are published with
+//! Release/Acquire, and nothing is freed before the map (see the `bucket`
+//! module, the only one with `unsafe`).
+//!
+//! The engine reaches in through [`crate::sync::yield_point`] at Go's race
+//! windows (the `Site::Assign*`, `Delete*`, `Clear*`, `Iter*`, `Access*`,
+//! `GrowWork`, `HashGrowCommit`, `Evacuate*`, `NewOverflow` sites). Faults it
+//! returns are applied only inside the caller's own write window
+//! (`AssignFlagSet`, `DeleteFlagSet`, `GrowWork`): a forced grow, extra
+//! evacuation, or a withheld progress evacuation — the map's own work at an
+//! unlucky moment, never a break of its single-threaded contract.
 //!
 //! Choices where Go has several variants: a `map[uint64]uint64` runs Go's
 //! `_fast64` routines, so assign writes the tophash *before* the key; the
@@ -37,6 +46,19 @@
 //! data stays readable, as for Go's pointer-free buckets); overflow buckets
 //! are allocated one at a time (Go's pre-allocated overflow area only saves
 //! memory); lookups and deletes use the generic tophash-then-key search.
+//!
+//! Deviations, each for Rust's sake: a `with_hint` hint is treated as 0 above
+//! 2 GiB of buckets (Go: 2^48 bytes); a chain walk that can only be a cycle
+//! returns `Throw::Fault` where Go would hang; `hashGrow`'s internal throw
+//! `oldoverflow is not nil` (reachable only through a race) is not modelled;
+//! forced doubling grows (fault injector) are refused once they would leave
+//! fewer entries than buckets, so faults cannot inflate a map without bound.
+//!
+//! Modules: `tophash` (the control byte), `bucket` (buckets, arrays, the
+//! arena), `hash` (hasher and seeded random source), `access` (lookup),
+//! `assign`, `delete`, `clear`, `grow` (hashGrow, growWork, evacuate),
+//! `iter`, `window` (the hashWriting protocol, faults, forced resizes),
+//! `invariants`, `stats`, `backend` (the `ChaosMap` impl).
 //!
 //! # Load factor (spec §7)
 //!

@@ -20,9 +20,10 @@ use crate::maps::Throw;
 use crate::sync::Access;
 use crate::sync::{cover, Cover, Fault, Site};
 
-/// Evacuation steps a [`Fault::Evacuate`] runs (each evacuates the old
-/// bucket at `nevacuate`, like the progress half of `growWork`).
-const FORCED_EVACUATION_STEPS: usize = 4;
+/// Evacuation steps a [`Fault::Evacuate`] (or a forced
+/// `ResizeKind::Evacuate`) runs; each evacuates the old bucket at
+/// `nevacuate`, like the progress half of `growWork`.
+pub(super) const FORCED_EVACUATION_STEPS: usize = 4;
 
 /// A forced doubling grow from B at or above this is refused when it would
 /// leave fewer entries than buckets (load below 1): each doubling allocates
@@ -79,10 +80,17 @@ impl GoMap {
     ///
     /// [`Fault::WithholdEvacuation`] is not handled here: only `growWork`
     /// knows which of its two evacuations may be skipped.
+    #[inline(always)]
     pub(super) fn apply_fault(&self, site: Site, fault: Option<Fault>) -> Result<bool, Throw> {
-        let Some(fault) = fault else {
-            return Ok(false);
-        };
+        match fault {
+            None => Ok(false),
+            Some(fault) => self.apply_fault_slow(site, fault),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn apply_fault_slow(&self, site: Site, fault: Fault) -> Result<bool, Throw> {
         if !site.in_gomap_write_window() {
             return Ok(false);
         }
