@@ -458,12 +458,25 @@ fn check_quiescent(scenario: &Scenario, history: &History, map: &dyn ChaosMap) -
     let mut contents = BTreeMap::new();
     let mut readable = true;
     for k in keys {
-        match map.load(k) {
-            Ok(Some(v)) => {
+        // A backend that panics here is a finding, as anywhere else; it must
+        // not bring the engine down.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.load(k))) {
+            Ok(Ok(Some(v))) => {
                 contents.insert(k, v);
             }
-            Ok(None) => {}
-            Err(_) => readable = false,
+            Ok(Ok(None)) => {}
+            Ok(Err(_)) => readable = false,
+            Err(p) => {
+                return vec![Finding {
+                    kind: FindingKind::Panic,
+                    message: super::stress::panic_message(&*p),
+                    backend: scenario.backend.clone(),
+                    thread: None,
+                    op: None,
+                    step: None,
+                    detail: format!("while the engine read key {k} at quiescence"),
+                }]
+            }
         }
     }
     let quiescent = Quiescent {
