@@ -715,9 +715,25 @@ pub struct Replayed {
 }
 
 impl Replayed {
-    /// Whether the recorded finding came back.
+    /// Whether the recorded finding came back (the same signature).
     pub fn reproduced(&self) -> bool {
         self.finding.is_some()
+    }
+
+    /// The replayed execution's findings about the backend: all but the
+    /// engine's note that the replay diverged from its recorded schedule.
+    pub fn failures(&self) -> Vec<&Finding> {
+        self.execution
+            .findings
+            .iter()
+            .filter(|f| !(self.divergence.is_some() && f.kind == FindingKind::Nondeterminism))
+            .collect()
+    }
+
+    /// Whether the replay failed at all: the recorded finding or another
+    /// one (a finding the checker now classifies differently, or a new bug).
+    pub fn failed(&self) -> bool {
+        !self.failures().is_empty()
     }
 
     /// The timeline of the reproduced finding.
@@ -776,23 +792,26 @@ impl Replayed {
                     repro.run_command()
                 ));
             }
-            None => {
-                out.push_str(&format!(
-                    "no longer reproduces: {} did not occur",
-                    repro.signature()
-                ));
-                let others: Vec<String> = self
-                    .execution
-                    .findings
-                    .iter()
-                    .filter(|f| f.kind != FindingKind::Nondeterminism || self.divergence.is_none())
-                    .map(|f| f.signature().0)
-                    .collect();
-                if !others.is_empty() {
-                    out.push_str(&format!(" (other findings: {})", others.join(", ")));
+            None => match self.failures().first() {
+                Some(other) => {
+                    out.push_str(&format!(
+                        "fails differently: {} did not occur, but {}\n",
+                        repro.signature(),
+                        other.signature()
+                    ));
+                    if !other.detail.is_empty() {
+                        out.push_str(&format!("  {}\n", other.detail));
+                    }
+                    let t = Timeline::build(&self.execution, other);
+                    out.push('\n');
+                    out.push_str(&t.render());
+                    out.push_str(&format!("\nwhat happens: {}\n", t.describe()));
                 }
-                out.push('\n');
-            }
+                None => out.push_str(&format!(
+                    "no longer reproduces: {} did not occur, nor any other finding\n",
+                    repro.signature()
+                )),
+            },
         }
         out
     }

@@ -90,6 +90,9 @@ fn the_checked_in_regression_test_is_what_the_emitter_prints() {
 
 #[test]
 fn the_embedded_repro_still_fails_against_the_buggy_backend() {
+    if std::env::var_os("CHAOS_BLESS").is_some() {
+        return; // this build still embeds the copy being replaced
+    }
     let repro = Repro::from_toml(embedded_repro(EMITTED).unwrap()).unwrap();
     let replayed = replay(&repro, &lossy);
     assert!(replayed.reproduced(), "{}", replayed.report(&repro));

@@ -500,7 +500,7 @@ fn chaos_shrink_writes_a_repro_that_chaos_replay_reproduces() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout.starts_with("//! Regression test emitted by `chaos shrink --emit-test`."));
     assert!(stdout.contains("Box::new(MyMap::new(seed))"), "{stdout}");
-    assert!(stdout.contains("!replayed.reproduced()"), "{stdout}");
+    assert!(stdout.contains("!replayed.failed()"), "{stdout}");
     let embedded = chaos::repro::embedded_repro(&stdout).unwrap();
     assert_eq!(
         Repro::from_toml(embedded).unwrap(),
@@ -531,4 +531,38 @@ fn chaos_shrink_of_a_clean_run_exits_0_and_of_bad_input_2() {
     );
     let out = chaos(&["shrink", "--threads", "0"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_replay_that_fails_with_another_finding_exits_1_and_says_so() {
+    // What a checker change that reclassifies a finding looks like: the
+    // recorded signature does not come back, but the bug is still there.
+    let dir = temp_dir("cli-differently");
+    let original =
+        std::fs::read_to_string(fixture("gomap-throw-concurrent-map-writes.toml")).unwrap();
+    let edited = original
+        .replace(
+            "message = \"concurrent map writes\"",
+            "message = \"bad map state\"",
+        )
+        .replace(
+            "signature = \"throw: concurrent map writes [gomap]\"",
+            "signature = \"throw: bad map state [gomap]\"",
+        );
+    let path = dir.join("reclassified.toml");
+    std::fs::write(&path, edited).unwrap();
+    let out = chaos(&["replay", path.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("fails differently: throw: concurrent map writes [gomap] (recorded: throw: bad map state [gomap])"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✗ fatal error: concurrent map writes"),
+        "{stdout}"
+    );
+    let out = chaos(&["replay", "--json", path.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["status"], "fails-differently");
 }

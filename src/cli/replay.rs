@@ -14,10 +14,12 @@ use super::{BadInput, Exit};
 /// `chaos replay`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Exit codes: 1 when a recorded finding reproduces, 0 when none does (\"no longer
+Exit codes: 1 when a recorded finding reproduces, or the replay fails with
+another finding (\"fails differently\"); 0 when it finds nothing (\"no longer
 reproduces\": the bug was fixed, or the backend changed so that the recorded
-schedule no longer fits it), 2 when a file cannot be read, is not a repro, or
-comes from an incompatible version. With several files the worst code wins.
+schedule no longer fits it; --continue then finishes the execution); 2 when a
+file cannot be read, is not a repro, or comes from an incompatible version.
+With several files the worst code wins.
 
 Examples:
   chaos replay chaos-repros/gomap-throw-concurrent-map-writes.toml
@@ -47,7 +49,7 @@ impl Outcome {
     fn exit(&self) -> Exit {
         match self {
             Outcome::Bad(_) => Exit::BadInput,
-            Outcome::Replayed(r) if r.1.reproduced() => Exit::Finding,
+            Outcome::Replayed(r) if r.1.failed() => Exit::Finding,
             Outcome::Replayed(_) => Exit::Met,
         }
     }
@@ -95,6 +97,12 @@ fn status_line(path: &Path, outcome: &Outcome) -> String {
             };
             if replayed.reproduced() {
                 format!("{p}: reproduced: {}{diverged}", repro.signature())
+            } else if let Some(other) = replayed.failures().first() {
+                format!(
+                    "{p}: fails differently: {} (recorded: {}){diverged}",
+                    other.signature(),
+                    repro.signature()
+                )
             } else {
                 format!("{p}: no longer reproduces: {}{diverged}", repro.signature())
             }
@@ -113,7 +121,12 @@ fn outcome_json(path: &Path, outcome: &Outcome) -> Json {
             let (repro, replayed) = (&r.0, &r.1);
             json!({
                 "file": path.display().to_string(),
-                "status": if replayed.reproduced() { "reproduced" } else { "not-reproduced" },
+                "status": match (replayed.reproduced(), replayed.failed()) {
+                    (true, _) => "reproduced",
+                    (false, true) => "fails-differently",
+                    (false, false) => "not-reproduced",
+                },
+                "findings": replayed.failures().iter().map(|f| f.signature().0).collect::<Vec<_>>(),
                 "signature": repro.signature().0,
                 "description": repro.description,
                 "finding": replayed.finding.as_ref().map(chaos::report::finding_json),

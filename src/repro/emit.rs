@@ -4,8 +4,8 @@
 //! ([`super::replay_with`], continuing past a divergence, since a fixed
 //! backend rarely keeps every yield point of the broken one) against the
 //! backend the user's `new_map` builds, and asserts that the bug **stays
-//! fixed**: the recorded finding must not occur. So a library author's bug,
-//! once fixed, becomes a permanent test in their crate.
+//! fixed**: neither the recorded finding nor any other may occur. So a
+//! library author's bug, once fixed, becomes a permanent test in their crate.
 
 use super::Repro;
 
@@ -61,8 +61,8 @@ pub fn emit_test(repro: &Repro, opts: &EmitOptions) -> String {
         r#"//! Regression test emitted by `chaos shrink --emit-test`.
 //!
 //! It replays the minimal repro embedded below against the backend that
-//! `new_map` builds, and asserts that the bug stays fixed: the recorded
-//! finding must not occur again. If the backend changed since the repro was
+//! `new_map` builds, and asserts that the bug stays fixed: neither the
+//! recorded finding nor any other may occur. If the backend changed since the repro was
 //! recorded, the recorded schedule is followed as far as it still fits and
 //! the execution finishes under the recorded seed.
 
@@ -84,7 +84,7 @@ fn {name}() {{
     }};
     let replayed = replay_with(&repro, &new_map, &opts);
     assert!(
-        !replayed.reproduced(),
+        !replayed.failed(),
         "the bug is back:\n{{}}",
         replayed.report(&repro)
     );
