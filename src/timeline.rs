@@ -41,7 +41,7 @@ pub fn site_phrase(site: Site) -> String {
         Site::HashGrowCommit => "is halfway through committing a grow",
         Site::NewOverflow => "is about to link an overflow bucket",
         Site::AssignInsertSlot => "found the slot for the key",
-        Site::AssignKeyStored => "wrote one of tophash and key, not the other",
+        Site::AssignKeyStored => "wrote the tophash, not yet the key",
         Site::AssignCounted => "incremented count",
         Site::AssignExit => "is about to check and clear hashWriting",
         Site::AssignValue => "cleared hashWriting; the value store is still to come",

@@ -57,6 +57,54 @@ pub struct ShrinkArgs {
     pub json: bool,
 }
 
+/// For a run that found something: the first finding shrunk to a minimal
+/// script, its timeline, and the commands that replay it and write the repro
+/// (`None` when there is nothing to shrink or it does not shrink).
+pub(crate) fn explain(
+    scenario: &chaos::scenario::Scenario,
+    seed: Seed,
+    exec: &engine::Execution,
+    make_map: &dyn Fn(u64) -> Box<dyn chaos::maps::ChaosMap>,
+) -> Option<String> {
+    let finding = exec.findings.iter().find(|f| {
+        !matches!(
+            f.kind,
+            FindingKind::Nondeterminism | FindingKind::Undetected
+        )
+    })?;
+    let made = make(
+        scenario,
+        seed,
+        &finding.signature(),
+        make_map,
+        &MakeOptions::default(),
+    )
+    .ok()?;
+    let f = made.replayed.finding.as_ref()?;
+    let timeline = Timeline::build(&made.replayed.execution, f);
+    Some(format!(
+        "\nshrunk to {} in {} executions:\n\n{}\nwhat happens: {}\n\nreplay the shrunk run: {}\nwrite the minimal repro: chaos shrink {} --seed {seed}\n",
+        plural(made.repro.script.ops(), "op"),
+        made.executions(),
+        timeline.render(),
+        made.repro.description,
+        made.repro.run_command(),
+        chaos::report::replay_command(scenario, seed)
+            .trim_start_matches("chaos run ")
+            .rsplit_once(" --seed ")
+            .map_or("", |(flags, _)| flags),
+    ))
+}
+
+/// `n thing` or `n things`.
+fn plural(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
 /// `chaos shrink`.
 pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
     let scenario = super::run::scenario_of(&args.scenario)?;
@@ -145,18 +193,18 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
     } else {
         let s = &shrunk.scenario;
         let mut text = format!(
-            "shrunk {signature} in {} executions ({:.0?})\n  from {} threads × {} ops to {} threads × {} ops · {} keys · mix {} · seed {}\n  minimal script: {} ops in {} threads\n\n",
+            "shrunk {signature} in {} executions ({:.0?})\n  from {} × {} to {} × {} · {} · mix {} · seed {}\n  minimal script: {} in {}\n\n",
             made.executions(),
             elapsed,
-            scenario.threads,
-            scenario.ops,
-            s.threads,
-            s.ops,
-            s.keys,
+            plural(scenario.threads as usize, "thread"),
+            plural(scenario.ops as usize, "op"),
+            plural(s.threads as usize, "thread"),
+            plural(s.ops as usize, "op"),
+            plural(s.keys as usize, "key"),
             s.mix,
             shrunk.seed,
-            repro.script.ops(),
-            repro.script.threads.len(),
+            plural(repro.script.ops(), "op"),
+            plural(repro.script.threads.len(), "thread"),
         );
         if let Some(f) = &made.replayed.finding {
             text.push_str(&Timeline::build(&made.replayed.execution, f).render());
@@ -170,4 +218,82 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
         let _ = out.write_all(text.as_bytes());
     }
     Ok(Exit::Finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use chaos::report::replay_command;
+    use chaos::scenario::{Distribution, Expect, Mode, Perturb, Scenario, Strategy};
+    use chaos::seed::Seed;
+
+    use crate::cli::args::{Cli, Command};
+
+    /// The shrunk run's line (`report::replay_command`) parses back, through
+    /// the real flag parser, into the very scenario and seed it names: what
+    /// `chaos run` then executes is the execution the shrinker saw fail.
+    #[test]
+    fn the_shrunk_replay_line_parses_back_to_the_same_scenario_and_seed() {
+        let scenarios = [
+            Scenario {
+                backend: "gomap".into(),
+                threads: 2,
+                ops: 1,
+                keys: 1,
+                mix: "store=50".parse().unwrap(),
+                expect: Expect::Throw,
+                ..Scenario::default()
+            },
+            Scenario {
+                backend: "syncmap".into(),
+                threads: 3,
+                ops: 17,
+                keys: 5,
+                prefill: 4,
+                distribution: Distribution::Zipf,
+                strategy: Strategy::Pct,
+                depth: 5,
+                resize_rate: 0.125,
+                evacuate_rate: 0.3,
+                promote_rate: 0.05,
+                max_steps: 5000,
+                ..Scenario::default()
+            },
+            Scenario {
+                backend: "rwmutex".into(),
+                mode: Mode::Stress,
+                perturb: Perturb::Yield,
+                timeout_ms: 2500,
+                mix: "load=1,range=2,clear=3".parse().unwrap(),
+                ..Scenario::default()
+            },
+        ];
+        for (i, s) in scenarios.into_iter().enumerate() {
+            let seed = Seed(0x5eed + i as u64);
+            let line = replay_command(&s, seed);
+            let cli = Cli::try_parse_from(line.split_whitespace())
+                .unwrap_or_else(|e| panic!("{line}: {e}"));
+            let Some(Command::Run(args)) = cli.command else {
+                panic!("{line}: not a run")
+            };
+            let parsed = crate::cli::run::scenario_of(&args.scenario).unwrap();
+            // Fields a mode ignores are left out of its line; compare the rest.
+            let expected = match s.mode {
+                Mode::Sched => Scenario {
+                    perturb: parsed.perturb,
+                    timeout_ms: parsed.timeout_ms,
+                    ..s.clone()
+                },
+                Mode::Stress => Scenario {
+                    strategy: parsed.strategy,
+                    depth: parsed.depth,
+                    max_steps: parsed.max_steps,
+                    ..s.clone()
+                },
+            };
+            assert_eq!(parsed, expected, "{line}");
+            assert_eq!(args.seed, Some(seed), "{line}");
+        }
+    }
 }
