@@ -5,14 +5,17 @@
 //! reproduces), the minimised script (each thread's ops, the scheduling
 //! choices and fired faults of the run that failed, and the seed of that
 //! run), the finding with its signature, and a one-line description of what
-//! happens. An example:
+//! happens. `fixtures/gomap-throw-concurrent-map-writes.toml`, for example:
 //!
 //! ```toml
+//! # chaos repro: throw: concurrent map writes [gomap]
+//! # Replay it with `chaos replay <this file>`; see `chaos replay --help`.
+//!
 //! format = 1
 //! chaos_version = "0.1.0"
-//! description = "thread 0 store(1) passed the hashWriting check; thread 1 store(0) throws: fatal error: concurrent map writes"
-//! seed = "0x5eed"
-//! run = "chaos run --backend gomap --threads 2 --ops 1 --keys 16 --mix store=1 --mode sched --seed 0x5eed"
+//! description = "thread 0 store(0) set hashWriting; thread 1 store(0) throws: fatal error: concurrent map writes"
+//! seed = "0x0"
+//! run = "chaos run --backend gomap --threads 2 --ops 1 --keys 1 --mix store=1 --mode sched --seed 0x0"
 //!
 //! [finding]
 //! signature = "throw: concurrent map writes [gomap]"
@@ -20,27 +23,42 @@
 //! message = "concurrent map writes"
 //! thread = 1
 //! op = 0
-//! step = 9
+//! step = 5
 //! detail = "fatal error: concurrent map writes"
 //!
 //! [scenario]
 //! backend = "gomap"
 //! threads = 2
+//! ops = 1
+//! keys = 1
 //! # ... every scenario field, as in a scenario file
 //!
+//! [scenario.mix]
+//! store = 1
+//!
 //! [script]
-//! seed = "0x5eed"
-//! history_hash = "0x1f0c9d8e7a6b5c4d"
-//! threads = [["store(1, 0x10000000001)"], ["store(0, 0x20000000001)"]]
+//! seed = "0x0"
+//! history_hash = "0x7f2f1d9d993fcb22"
+//! # each thread's ops, in order
+//! threads = [
+//!     ["store(0, 0x10000000001)"],
+//!     ["store(0, 0x20000000001)"],
+//! ]
 //!
 //! [script.trace]
-//! choices = [0, 0, 0, 1, 1, 1, 0, 1]
+//! # the thread chosen at each scheduling decision
+//! choices = [
+//!     0, 0, 0, 1, 1,
+//! ]
+//! # the faults that fired: at = visit index in the run; op, in_op = the thread's op and the visit within it
 //! faults = []
 //! ```
 //!
 //! [`replay`] re-executes the script exactly: the explicit ops, the recorded
 //! choices and faults through [`crate::engine::replay_trace`], and says
-//! whether the recorded signature came back. A stress script (a failure the
+//! whether the recorded signature came back ([`Replayed::reproduced`]) or the
+//! run failed some other way ([`Replayed::failed`]: a finding the checker now
+//! classifies differently, or another bug). A stress script (a failure the
 //! scheduler could not reproduce) has no trace; it replays by running the
 //! ops on real threads up to [`STRESS_N`] times, and reproduces on the
 //! first try that fails the same way.
