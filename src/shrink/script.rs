@@ -669,6 +669,57 @@ mod tests {
     }
 
     #[test]
+    fn decisions_are_labelled_with_the_op_they_resumed_and_project_onto_kept_ops() {
+        let visit = |step, thread, site| SiteVisit {
+            step,
+            thread,
+            site,
+            blocked: false,
+            fault: None,
+        };
+        // Thread 0 runs op 0 (boundary, one yield), thread 1 its op 0, then
+        // thread 0 its op 1; decision d resumes the thread whose visit at
+        // step d + 1 ends what it ran.
+        let choices = [0, 0, 1, 1, 0, 0];
+        let sites = [
+            visit(1, 0, Site::OpBoundary),
+            visit(2, 0, Site::AssignChecked),
+            visit(3, 1, Site::OpBoundary),
+            visit(4, 1, Site::AccessChecked),
+            visit(5, 0, Site::OpBoundary),
+            visit(6, 0, Site::AssignChecked),
+        ];
+        let labels = decision_labels(&choices, &sites);
+        assert_eq!(labels, [(0, 0), (0, 0), (1, 0), (1, 0), (0, 1), (0, 1)]);
+        let best = Best {
+            threads: vec![vec![Op::Len, Op::Len], vec![Op::Len]],
+            trace: Some(Trace {
+                choices: choices.to_vec(),
+                faults: Vec::new(),
+            }),
+            labels,
+            seed: Seed(0),
+            finding: Finding {
+                kind: crate::check::FindingKind::Panic,
+                message: String::new(),
+                backend: String::new(),
+                thread: None,
+                op: None,
+                step: None,
+                detail: String::new(),
+            },
+            history_hash: 0,
+        };
+        // Drop thread 0's first op: its decisions go, its second op is op 0.
+        let keep = |t: u32, op: u64| match (t, op) {
+            (0, 0) => None,
+            (0, 1) => Some((0, 0)),
+            other => Some(other),
+        };
+        assert_eq!(best.project(&keep).0, vec![1, 1, 0, 0]);
+    }
+
+    #[test]
     fn ddmin_only_tests_proper_sublists_of_what_it_kept() {
         let items: Vec<u32> = (0..10).collect();
         let mut kept = items.clone();
