@@ -113,7 +113,11 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
     let first_failure: Arc<StdMutex<Option<Failure>>> = Arc::new(StdMutex::new(None));
     let budget = HISTORY_LIMIT / n.max(1);
     let (done_tx, done_rx) = std::sync::mpsc::channel();
-    let start = Arc::new(std::sync::OnceLock::<Instant>::new());
+    // The TSC read through quanta costs a few nanoseconds where the OS clock
+    // costs tens: twice per op, that is most of recording's overhead. Raw
+    // ticks are stored and turned into nanoseconds at the merge.
+    let clock = quanta::Clock::new();
+    let start = Arc::new(std::sync::OnceLock::<u64>::new());
 
     for t in 0..n {
         let (map, workload, barrier, stop) =
@@ -121,6 +125,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
         let (positions, finished, first_failure) =
             (positions.clone(), finished.clone(), first_failure.clone());
         let (done_tx, start, opts) = (done_tx.clone(), start.clone(), opts.clone());
+        let clock = clock.clone();
         std::thread::Builder::new()
             .name(format!("chaos-stress-{t}"))
             .spawn(move || {
@@ -132,7 +137,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                 let mut records: Vec<Record> = Vec::with_capacity(ops.len().min(budget));
                 let mut truncated = false;
                 barrier.arrive_and_wait();
-                let start = *start.get_or_init(Instant::now);
+                start.get_or_init(|| clock.raw());
                 for (i, op) in ops.iter().enumerate() {
                     // Relaxed: the flag only needs to be seen eventually; a
                     // thread that misses it runs one more op, as a goroutine
@@ -151,12 +156,12 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                             break;
                         }
                     }
-                    let invoke = start.elapsed().as_nanos() as u64;
+                    let invoke = clock.raw();
                     let ret = match catch_unwind(AssertUnwindSafe(|| op.apply(&*map))) {
                         Ok(r) => r,
                         Err(payload) => Ret::Panic(panic_message(&*payload)),
                     };
-                    let returned = start.elapsed().as_nanos() as u64;
+                    let returned = clock.raw();
                     let failure = Failure::of(&ret, t32, i as u32);
                     if opts.record {
                         if records.len() < budget {
@@ -236,7 +241,12 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
     };
     let ops_completed = per_thread.iter().map(|r| r.len() as u64).sum();
     StressRun {
-        history: merge(&workload, per_thread),
+        history: merge(
+            &workload,
+            per_thread,
+            &clock,
+            start.get().copied().unwrap_or(0),
+        ),
         truncated,
         end,
         elapsed,
@@ -248,10 +258,20 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
 /// Merges per-thread records into one history ordered by time (ties: invokes
 /// before returns, then by thread), which is what the checker's interval
 /// order needs.
-fn merge(workload: &Workload, per_thread: Vec<Vec<Record>>) -> History {
+fn merge(
+    workload: &Workload,
+    per_thread: Vec<Vec<Record>>,
+    clock: &quanta::Clock,
+    start: u64,
+) -> History {
+    let ns = |raw: u64| clock.delta_as_nanos(start, raw.max(start));
     let mut events: Vec<(u64, u8, u32, Event)> = Vec::new();
     for (t, records) in per_thread.into_iter().enumerate() {
-        for r in records {
+        for mut r in records {
+            r.invoke = ns(r.invoke);
+            if let Some((time, _)) = &mut r.ret {
+                *time = ns(*time);
+            }
             let op = workload.threads[t][r.index as usize];
             events.push((
                 r.invoke,
