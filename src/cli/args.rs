@@ -31,6 +31,10 @@ pub enum Command {
     /// List the registered backends and mutants.
     #[command(after_help = "Example:\n  chaos backends\n  chaos backends --json")]
     Backends(BackendsArgs),
+    /// Shrink a failing run to a minimal repro file.
+    Shrink(Box<super::shrink::ShrinkArgs>),
+    /// Replay repro files exactly: exit 1 if a finding reproduces, 0 if not.
+    Replay(super::replay::ReplayArgs),
 }
 
 const RUN_EXAMPLES: &str = "\
@@ -154,7 +158,8 @@ impl ScenarioArgs {
     }
 }
 
-fn parse_seed(s: &str) -> Result<Seed, String> {
+/// Parses `--seed`.
+pub(crate) fn parse_seed(s: &str) -> Result<Seed, String> {
     s.parse()
         .map_err(|e: chaos::seed::ParseSeedError| e.to_string())
 }

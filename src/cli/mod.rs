@@ -2,7 +2,9 @@
 
 pub mod args;
 mod hunt;
+mod replay;
 mod run;
+mod shrink;
 
 use std::process::ExitCode;
 
@@ -62,6 +64,8 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Hunt(args)) => hunt::hunt_command(&args),
         Some(Command::Backends(args)) => run::backends(&args),
+        Some(Command::Shrink(args)) => shrink::shrink(&args),
+        Some(Command::Replay(args)) => replay::replay(&args),
     };
     match result {
         Ok(exit) => exit.into(),

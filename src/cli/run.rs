@@ -73,6 +73,10 @@ pub fn default_scenario() -> Result<Exit, BadInput> {
     let make = factory(&scenario.backend)?;
     let exec = engine::execute(&scenario, Seed(0), &*make);
     print!("{}", report::run_human(&exec));
+    // Found: shrink it and show how it happens.
+    if let Some(explained) = super::shrink::explain(&scenario, Seed(0), &exec, &*make) {
+        print!("{explained}");
+    }
     Ok(if exec.expectation_met() {
         Exit::Met
     } else {

@@ -60,6 +60,8 @@ pub fn apply_boundary_fault(
             op,
             what: FailureKind::Throw(t),
         }),
+        // A suspended thread unwound at the end of a sched execution.
+        Err(p) if super::sched::tearing_down() => std::panic::resume_unwind(p),
         Err(p) => Err(Failure {
             thread,
             op,

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::boundary::{Failure, FailureKind};
-use super::faults::FaultConfig;
+use super::faults::{FaultConfig, FiredFault};
 use super::race::Race;
 use super::run_sched::{self, SchedRun};
-use super::sched::{self, SchedConfig, StrategyKind, Trace};
+use super::sched::{self, Departure, End, SchedConfig, SiteVisit, StrategyKind, Trace};
 use super::stress::{self, StressEnd, StressOptions, StressPosition};
 use crate::check::{self, Context, Finding, FindingKind, Quiescent};
 use crate::history::History;
@@ -44,6 +44,30 @@ pub struct Execution {
     /// The schedule and the faults fired (sched mode): replays the run
     /// without the seed.
     pub trace: Option<Trace>,
+    /// How the scheduler says the execution ended (sched mode).
+    pub end: Option<End>,
+    /// Every yield-point visit, when [`SchedOptions::record_sites`] asked
+    /// for them (sched mode; empty otherwise).
+    pub sites: Vec<SiteVisit>,
+    /// With [`SchedOptions::follow`]: where the execution stopped following
+    /// the recorded trace.
+    pub departure: Option<Departure>,
+}
+
+/// Where a sched execution takes its choices and faults from besides the
+/// seed, and what it records. The default: everything from the seed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SchedOptions {
+    /// Replay this trace exactly ([`SchedConfig::replay`]).
+    pub replay: Option<Trace>,
+    /// Follow this trace until the execution departs from it, then draw from
+    /// the seed ([`SchedConfig::follow`]).
+    pub follow: Option<Trace>,
+    /// Fire these faults by each thread's own visit count, instead of
+    /// drawing faults ([`SchedConfig::fault_script`]).
+    pub fault_script: Option<Vec<FiredFault>>,
+    /// Record every yield-point visit ([`SchedConfig::record_sites`]).
+    pub record_sites: bool,
 }
 
 impl Execution {
@@ -83,9 +107,10 @@ pub fn execute_workload(
     workload: Arc<Workload>,
     factory: Factory<'_>,
 ) -> Execution {
-    let mut exec = run_once(scenario, seed, workload.clone(), factory, None);
+    let opts = SchedOptions::default();
+    let mut exec = run_once(scenario, seed, workload.clone(), factory, &opts);
     if scenario.mode == Mode::Sched && !exec.findings.is_empty() {
-        let again = run_once(scenario, seed, workload, factory, None);
+        let again = run_once(scenario, seed, workload, factory, &opts);
         if let Some(i) = exec.history.first_difference(&again.history) {
             exec.findings.insert(
                 0,
@@ -140,11 +165,29 @@ pub fn replay_trace(
     trace: Trace,
     factory: Factory<'_>,
 ) -> Execution {
+    let opts = SchedOptions {
+        replay: Some(trace),
+        ..SchedOptions::default()
+    };
+    execute_sched(scenario, seed, workload, &opts, factory)
+}
+
+/// Runs `workload` once in sched mode (whatever the scenario's mode), with
+/// choices and faults taken as `opts` says. Unlike [`execute_workload`] it
+/// does not run a failing execution twice: a caller that replays or follows
+/// a trace compares histories itself.
+pub fn execute_sched(
+    scenario: &Scenario,
+    seed: Seed,
+    workload: Arc<Workload>,
+    opts: &SchedOptions,
+    factory: Factory<'_>,
+) -> Execution {
     let scenario = Scenario {
         mode: Mode::Sched,
         ..scenario.clone()
     };
-    run_once(&scenario, seed, workload, factory, Some(trace))
+    run_once(&scenario, seed, workload, factory, opts)
 }
 
 /// The scheduler configuration a scenario asks for.
@@ -152,7 +195,7 @@ fn sched_config(
     scenario: &Scenario,
     seed: Seed,
     faults: FaultConfig,
-    replay: Option<Trace>,
+    opts: &SchedOptions,
 ) -> SchedConfig {
     let strategy = match scenario.strategy {
         Strategy::Random => StrategyKind::Random,
@@ -169,7 +212,10 @@ fn sched_config(
         strategy,
         max_steps: scenario.max_steps,
         faults,
-        replay,
+        replay: opts.replay.clone(),
+        follow: opts.follow.clone(),
+        fault_script: opts.fault_script.clone(),
+        record_sites: opts.record_sites,
     }
 }
 
@@ -178,7 +224,7 @@ fn run_once(
     seed: Seed,
     workload: Arc<Workload>,
     factory: Factory<'_>,
-    replay: Option<Trace>,
+    opts: &SchedOptions,
 ) -> Execution {
     let map: Arc<dyn ChaosMap> = Arc::from(factory(seed.derive(Stream::Backend)));
     for k in 0..scenario.prefill {
@@ -220,13 +266,17 @@ fn run_once(
                 elapsed: run.elapsed,
                 steps: None,
                 trace: None,
+                end: None,
+                sites: Vec::new(),
+                departure: None,
             }
         }
         Mode::Sched => {
             let started = Instant::now();
-            let cfg = sched_config(scenario, seed, faults, replay);
-            let run = run_sched::run(map.clone(), &workload, &cfg);
+            let cfg = sched_config(scenario, seed, faults, opts);
+            let mut run = run_sched::run(map.clone(), &workload, &cfg);
             let findings = sched_findings(scenario, &run, &*map);
+            let sites = std::mem::take(&mut run.report.sites);
             Execution {
                 scenario: scenario.clone(),
                 seed,
@@ -236,7 +286,10 @@ fn run_once(
                 coverage: run.report.coverage,
                 elapsed: started.elapsed(),
                 steps: Some(run.report.steps),
+                end: Some(run.report.end),
+                departure: run.report.departure,
                 trace: Some(run.report.trace),
+                sites,
             }
         }
     }
@@ -405,12 +458,25 @@ fn check_quiescent(scenario: &Scenario, history: &History, map: &dyn ChaosMap) -
     let mut contents = BTreeMap::new();
     let mut readable = true;
     for k in keys {
-        match map.load(k) {
-            Ok(Some(v)) => {
+        // A backend that panics here is a finding, as anywhere else; it must
+        // not bring the engine down.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.load(k))) {
+            Ok(Ok(Some(v))) => {
                 contents.insert(k, v);
             }
-            Ok(None) => {}
-            Err(_) => readable = false,
+            Ok(Ok(None)) => {}
+            Ok(Err(_)) => readable = false,
+            Err(p) => {
+                return vec![Finding {
+                    kind: FindingKind::Panic,
+                    message: super::stress::panic_message(&*p),
+                    backend: scenario.backend.clone(),
+                    thread: None,
+                    op: None,
+                    step: None,
+                    detail: format!("while the engine read key {k} at quiescence"),
+                }]
+            }
         }
     }
     let quiescent = Quiescent {

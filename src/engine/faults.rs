@@ -27,9 +27,23 @@
 //! Every draw comes from ChaCha8 keyed by the seed, on streams of its own,
 //! so fault decisions never consume the scheduler's randomness.
 //!
-//! [`FaultInjector::scripted`] instead fires exactly a recorded list of
-//! faults, at the recorded visit indices: replay, and minimising a fault
-//! script, use it.
+//! Three more modes replay recorded faults instead of drawing them:
+//!
+//! - [`FaultInjector::scripted`] fires exactly a recorded list of faults, at
+//!   the recorded (global) visit indices, and reports the first one whose
+//!   visit came with another site or thread: exact replay of a trace.
+//! - [`FaultInjector::by_thread`] fires each recorded fault at its thread's
+//!   own visit (`op`, `in_op`: the `in_op`-th yield point of the thread's
+//!   `op`-th op), if the site matches, and silently skips it otherwise. A
+//!   thread's own visits do not move when the interleaving changes, nor when
+//!   *other* ops of the thread are removed (the minimiser renumbers `op`), so
+//!   a fault script survives new scheduling choices and a smaller script:
+//!   the script minimiser fires faults this way while the choices come from
+//!   a seed.
+//! - [`FaultInjector::following`] fires the recorded faults exactly until the
+//!   execution departs from its recording (a scripted visit with another site
+//!   or thread, or [`FaultInjector::depart`]), then draws from the seed:
+//!   `chaos replay --continue`.
 
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -82,6 +96,14 @@ pub struct FiredFault {
     pub at: u64,
     /// The logical (or workload) thread that received the fault.
     pub thread: usize,
+    /// The receiving thread's op: how many [`Site::OpBoundary`] visits it
+    /// had made, counting this one, minus one (0 for a thread that makes
+    /// none). Unlike `at`, `op` and `in_op` do not move when other threads
+    /// are scheduled differently.
+    pub op: u64,
+    /// The visit's index within that op: 0 at the op's `OpBoundary`, then
+    /// 1, 2, ... (from the thread's start when it makes no boundary visits).
+    pub in_op: u64,
     /// Where it fired.
     #[serde(with = "site_text")]
     pub site: Site,
@@ -143,6 +165,74 @@ fn fires(rng: &mut ChaCha8Rng, rate: f64) -> bool {
     unit < rate
 }
 
+/// The seeded decisions: two-phase activation, then per-visit draws.
+#[derive(Debug)]
+struct Seeded {
+    seed: u64,
+    cfg: FaultConfig,
+    rng: ChaCha8Rng,
+    /// Activation of each pair seen so far (at most a dozen pairs exist,
+    /// so a linear search beats hashing).
+    activation: Vec<(Site, Fault, bool)>,
+}
+
+impl Seeded {
+    /// `None` when every rate is zero (never draws, never fires).
+    fn new(seed: u64, cfg: FaultConfig) -> Option<Self> {
+        if cfg.is_disabled() {
+            return None;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(FIRING_STREAM);
+        Some(Seeded {
+            seed,
+            cfg,
+            rng,
+            activation: Vec::new(),
+        })
+    }
+
+    fn decide(&mut self, site: Site) -> Option<Fault> {
+        let faults = candidates(site);
+        if faults.is_empty() {
+            return None;
+        }
+        // At most five candidates: a fixed array, no allocation.
+        let mut hits = [Fault::Grow; 5];
+        let mut n = 0;
+        for &fault in faults {
+            let mut rate = self.cfg.rate_of(fault);
+            if site == Site::OpBoundary {
+                rate /= 4.0;
+            }
+            if rate <= 0.0 {
+                continue;
+            }
+            let active = match self
+                .activation
+                .iter()
+                .find(|(s, f, _)| *s == site && *f == fault)
+            {
+                Some(&(_, _, on)) => on,
+                None => {
+                    let on = activated(self.seed, site, fault);
+                    self.activation.push((site, fault, on));
+                    on
+                }
+            };
+            if active && fires(&mut self.rng, rate) {
+                hits[n] = fault;
+                n += 1;
+            }
+        }
+        match n {
+            0 => None,
+            1 => Some(hits[0]),
+            _ => Some(hits[self.rng.random_range(0..n as u32) as usize]),
+        }
+    }
+}
+
 #[derive(Debug)]
 #[expect(
     clippy::large_enum_variant,
@@ -151,19 +241,25 @@ fn fires(rng: &mut ChaCha8Rng, rate: f64) -> bool {
 enum Mode {
     /// Every rate zero: never draws, never fires.
     Off,
-    Seeded {
-        seed: u64,
-        cfg: FaultConfig,
-        rng: ChaCha8Rng,
-        /// Activation of each pair seen so far (at most a dozen pairs exist,
-        /// so a linear search beats hashing).
-        activation: Vec<(Site, Fault, bool)>,
-    },
+    Seeded(Seeded),
     Scripted {
         /// Sorted by `at`.
         script: Vec<FiredFault>,
         /// Index of the next scripted fault to fire.
         next: usize,
+    },
+    ByThread {
+        /// Keyed by (thread, op, in_op); an entry is removed when its visit
+        /// comes.
+        script: std::collections::BTreeMap<(usize, u64, u64), FiredFault>,
+    },
+    Following {
+        /// Sorted by `at`.
+        script: Vec<FiredFault>,
+        next: usize,
+        /// Draws after the departure (`None`: every rate zero).
+        seeded: Option<Box<Seeded>>,
+        departed: bool,
     },
 }
 
@@ -178,27 +274,22 @@ pub struct FaultInjector {
     visits: u64,
     /// Thread recorded by [`FaultInjector::decide`].
     thread: usize,
+    /// Per thread: (`OpBoundary` visits so far, visits since the last one).
+    thread_visits: Vec<(u64, u64)>,
     fired: Vec<FiredFault>,
     /// First scripted fault whose visit came with another site or thread.
     mismatch: Option<String>,
+    /// Following mode: why the execution departed from its recording, set at
+    /// the visit where it did and taken by [`FaultInjector::take_departure`].
+    departure: Option<String>,
+    /// By-thread mode: scripted faults whose visit came at another site.
+    skipped: u64,
 }
 
 impl FaultInjector {
     /// A seeded injector. With every rate zero it never fires and never draws.
     pub fn new(seed: u64, cfg: FaultConfig) -> Self {
-        let mode = if cfg.is_disabled() {
-            Mode::Off
-        } else {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(FIRING_STREAM);
-            Mode::Seeded {
-                seed,
-                cfg,
-                rng,
-                activation: Vec::new(),
-            }
-        };
-        Self::with_mode(mode)
+        Self::with_mode(Seeded::new(seed, cfg).map_or(Mode::Off, Mode::Seeded))
     }
 
     /// An injector that fires exactly `faults`, each at its recorded visit
@@ -212,14 +303,66 @@ impl FaultInjector {
         })
     }
 
+    /// An injector that fires each of `faults` at its thread's own visit
+    /// (`op`, `in_op`) when that visit is at the recorded site, and skips it
+    /// otherwise (see [`FaultInjector::skipped`]); never fires anything
+    /// else. `at` is ignored: the script survives a different interleaving.
+    pub fn by_thread(faults: Vec<FiredFault>) -> Self {
+        Self::with_mode(Mode::ByThread {
+            script: faults
+                .into_iter()
+                .map(|f| ((f.thread, f.op, f.in_op), f))
+                .collect(),
+        })
+    }
+
+    /// An injector that fires `faults` exactly as [`FaultInjector::scripted`]
+    /// does until the execution departs from them — a scripted visit arrives
+    /// at another site or thread, or the caller calls
+    /// [`FaultInjector::depart`] — and from then on decides like
+    /// [`FaultInjector::new`]`(seed, cfg)`. Never reports a mismatch.
+    pub fn following(faults: Vec<FiredFault>, seed: u64, cfg: FaultConfig) -> Self {
+        let mut script = faults;
+        script.sort_by_key(|f| f.at);
+        Self::with_mode(Mode::Following {
+            script,
+            next: 0,
+            seeded: Seeded::new(seed, cfg).map(Box::new),
+            departed: false,
+        })
+    }
+
     fn with_mode(mode: Mode) -> Self {
         Self {
             mode,
             visits: 0,
             thread: 0,
+            thread_visits: Vec::new(),
             fired: Vec::new(),
             mismatch: None,
+            departure: None,
+            skipped: 0,
         }
+    }
+
+    /// Following mode: from now on, draw from the seed (the scheduling
+    /// choices departed from the recording). A no-op in other modes.
+    pub fn depart(&mut self) {
+        if let Mode::Following { departed, .. } = &mut self.mode {
+            *departed = true;
+        }
+    }
+
+    /// Following mode: why the execution departed from the recorded faults,
+    /// once, at the visit where it did.
+    pub fn take_departure(&mut self) -> Option<String> {
+        self.departure.take()
+    }
+
+    /// By-thread mode: how many scripted faults did not fire because their
+    /// visit came at another site.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// Sets the thread that [`FaultInjector::decide`] records (a stress
@@ -240,51 +383,22 @@ impl FaultInjector {
     pub fn decide_by(&mut self, thread: usize, site: Site) -> Option<Fault> {
         let at = self.visits;
         self.visits += 1;
+        if self.thread_visits.len() <= thread {
+            self.thread_visits.resize(thread + 1, (0, 0));
+        }
+        let (op, in_op) = {
+            let (boundaries, since) = &mut self.thread_visits[thread];
+            if site == Site::OpBoundary {
+                *boundaries += 1;
+                *since = 0;
+            }
+            let here = (boundaries.saturating_sub(1), *since);
+            *since += 1;
+            here
+        };
         let fault = match &mut self.mode {
             Mode::Off => None,
-            Mode::Seeded {
-                seed,
-                cfg,
-                rng,
-                activation,
-            } => {
-                let faults = candidates(site);
-                if faults.is_empty() {
-                    return None;
-                }
-                // At most five candidates: a fixed array, no allocation.
-                let mut hits = [Fault::Grow; 5];
-                let mut n = 0;
-                for &fault in faults {
-                    let mut rate = cfg.rate_of(fault);
-                    if site == Site::OpBoundary {
-                        rate /= 4.0;
-                    }
-                    if rate <= 0.0 {
-                        continue;
-                    }
-                    let active = match activation
-                        .iter()
-                        .find(|(s, f, _)| *s == site && *f == fault)
-                    {
-                        Some(&(_, _, on)) => on,
-                        None => {
-                            let on = activated(*seed, site, fault);
-                            activation.push((site, fault, on));
-                            on
-                        }
-                    };
-                    if active && fires(rng, rate) {
-                        hits[n] = fault;
-                        n += 1;
-                    }
-                }
-                match n {
-                    0 => None,
-                    1 => Some(hits[0]),
-                    _ => Some(hits[rng.random_range(0..n as u32) as usize]),
-                }
-            }
+            Mode::Seeded(seeded) => seeded.decide(site),
             Mode::Scripted { script, next } => match script.get(*next) {
                 Some(f) if f.at == at => {
                     *next += 1;
@@ -303,11 +417,49 @@ impl FaultInjector {
                 }
                 _ => None,
             },
+            Mode::ByThread { script } => match script.remove(&(thread, op, in_op)) {
+                Some(f) if f.site == site => Some(f.fault),
+                Some(_) => {
+                    self.skipped += 1;
+                    None
+                }
+                None => None,
+            },
+            Mode::Following {
+                script,
+                next,
+                seeded,
+                departed,
+            } => {
+                let mut recorded = None;
+                if !*departed {
+                    if let Some(f) = script.get(*next).copied().filter(|f| f.at == at) {
+                        *next += 1;
+                        if f.site == site && f.thread == thread {
+                            recorded = Some(f.fault);
+                        } else {
+                            *departed = true;
+                            self.departure = Some(format!(
+                                "recorded fault {:?} at visit {at} for thread {} at {:?}, \
+                                 but visit {at} was thread {thread} at {site:?}",
+                                f.fault, f.thread, f.site
+                            ));
+                        }
+                    }
+                }
+                if *departed {
+                    seeded.as_mut().and_then(|s| s.decide(site))
+                } else {
+                    recorded
+                }
+            }
         };
         if let Some(fault) = fault {
             self.fired.push(FiredFault {
                 at,
                 thread,
+                op,
+                in_op,
                 site,
                 fault,
             });
@@ -336,7 +488,8 @@ impl FaultInjector {
         self.mismatch.as_deref()
     }
 
-    /// Scripted mode: recorded faults whose visit has not arrived yet.
+    /// Scripted mode: recorded faults whose visit has not arrived yet (the
+    /// lenient modes never call a fault pending).
     pub fn pending(&self) -> &[FiredFault] {
         match &self.mode {
             Mode::Scripted { script, next } => &script[*next..],
@@ -550,11 +703,79 @@ mod tests {
     }
 
     #[test]
+    fn following_fires_the_recording_until_it_departs_then_draws() {
+        let visits: Vec<(usize, Site)> = (0..200).map(|i| (i % 3, SITES[(i * 5) % 6])).collect();
+        let mut seeded = FaultInjector::new(4, ALL);
+        for &(t, s) in &visits {
+            seeded.decide_by(t, s);
+        }
+        let recorded = seeded.into_fired();
+        assert!(recorded.len() > 2);
+        // Unchanged visits: exactly the recording, no departure.
+        let mut f = FaultInjector::following(recorded.clone(), 77, ALL);
+        for &(t, s) in &visits {
+            f.decide_by(t, s);
+            assert_eq!(f.take_departure(), None);
+        }
+        assert_eq!(f.fired(), &recorded[..]);
+        // The second recorded fault's visit comes at another site: departure
+        // there (said once), then seeded draws from the new seed.
+        let second = recorded[1];
+        let mut f = FaultInjector::following(recorded.clone(), 77, ALL);
+        let mut departures = Vec::new();
+        for (i, &(t, s)) in visits.iter().enumerate() {
+            let s = if i as u64 == second.at {
+                Site::OpBoundary
+            } else {
+                s
+            };
+            f.decide_by(t, s);
+            departures.extend(f.take_departure());
+        }
+        assert_eq!(departures.len(), 1, "{departures:?}");
+        assert!(departures[0].contains("OpBoundary"), "{}", departures[0]);
+        assert_eq!(f.fired()[0], recorded[0]);
+        assert_eq!(f.mismatch(), None);
+        assert!(f.pending().is_empty());
+    }
+
+    #[test]
+    fn by_thread_fires_at_the_threads_own_visit_and_skips_a_moved_site() {
+        let fault = |thread, op, in_op, fault| FiredFault {
+            at: 99,
+            thread,
+            op,
+            in_op,
+            site: Site::GrowWork,
+            fault,
+        };
+        let script = vec![fault(0, 1, 1, Fault::Grow), fault(1, 0, 2, Fault::Evacuate)];
+        let mut f = FaultInjector::by_thread(script);
+        // Thread 1, op 0: boundary, one visit, then the scripted one.
+        assert_eq!(f.decide_by(1, Site::OpBoundary), None);
+        assert_eq!(f.decide_by(1, Site::AssignChecked), None);
+        assert_eq!(f.decide_by(1, Site::GrowWork), Some(Fault::Evacuate));
+        // Thread 0: op 0, then op 1, whose first visit after the boundary is
+        // at another site than recorded: skipped.
+        assert_eq!(f.decide_by(0, Site::OpBoundary), None);
+        assert_eq!(f.decide_by(0, Site::GrowWork), None);
+        assert_eq!(f.decide_by(0, Site::OpBoundary), None);
+        assert_eq!(f.decide_by(0, Site::AssignFlagSet), None);
+        assert_eq!(f.skipped(), 1);
+        assert_eq!(f.decide_by(0, Site::GrowWork), None);
+        assert_eq!(f.fired().len(), 1);
+        let fired = f.fired()[0];
+        assert_eq!((fired.at, fired.op, fired.in_op), (2, 0, 2));
+    }
+
+    #[test]
     fn fired_fault_round_trips_through_text() {
         for site in [Site::GrowWork, Site::User("my window"), Site::SyncMapLocked] {
             let f = FiredFault {
                 at: 3,
                 thread: 1,
+                op: 0,
+                in_op: 1,
                 site,
                 fault: Fault::Promote,
             };

@@ -18,4 +18,6 @@ pub mod sched;
 pub mod stress;
 
 pub use boundary::{Failure, FailureKind};
-pub use execution::{execute, execute_workload, replay_trace, Execution, Factory};
+pub use execution::{
+    execute, execute_sched, execute_workload, replay_trace, Execution, Factory, SchedOptions,
+};

@@ -67,8 +67,13 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: &Workload, cfg: &SchedConfig) -> Sc
                         time: now(),
                     });
                     // No borrow is held here: `apply` yields to other threads.
-                    let ret = catch_unwind(AssertUnwindSafe(|| op.apply(&*map)))
-                        .unwrap_or_else(|p| Ret::Panic(super::stress::panic_message(&*p)));
+                    let ret = match catch_unwind(AssertUnwindSafe(|| op.apply(&*map))) {
+                        Ok(ret) => ret,
+                        // The executor unwinding this suspended thread at the
+                        // end: the op never returned, it did not panic.
+                        Err(p) if sched::tearing_down() => std::panic::resume_unwind(p),
+                        Err(p) => Ret::Panic(super::stress::panic_message(&*p)),
+                    };
                     let failed = Failure::of(&ret, t, i);
                     events.borrow_mut().push(Event::Return {
                         thread: t,

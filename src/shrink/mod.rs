@@ -6,21 +6,40 @@
 //! undone. So shrinking can never return something that does not fail with
 //! the original signature: every accepted state was observed failing.
 //!
-//! Scenario passes, in this order, repeated until a round changes nothing:
+//! The starting point must fail: in sched mode, under exactly the given seed
+//! (the run is deterministic); in stress mode, in at least [`STRESS_K`] of
+//! [`STRESS_N`] tries (2 of 10).
+//!
+//! Scenario passes, pass 1 once, then 2–6 in this order, repeated until a
+//! round changes nothing or the execution budget runs out:
 //!
 //! 1. `mode`: a stress failure is moved to `sched` if it reproduces there
-//!    (deterministic from then on); otherwise it stays in stress, where a
-//!    candidate must fail in at least [`STRESS_K`] of [`STRESS_N`] tries.
+//!    under some of `seeds_per_step` seeds (deterministic from then on, and
+//!    the script minimiser can record its schedule); otherwise it stays in
+//!    stress, where every candidate must fail in at least [`STRESS_K`] of
+//!    [`STRESS_N`] tries.
 //! 2. `ops` per thread: the minimum first, then bisection.
 //! 3. `threads`: likewise.
 //! 4. `keys`, then `prefill`: likewise.
 //! 5. the mix: each operation dropped in turn.
-//! 6. fault rates: each set to zero in turn; the distribution to uniform.
+//! 6. fault rates: each set to zero in turn (unless
+//!    [`ShrinkOptions::keep_fault_rates`]); the distribution to uniform.
 //!
 //! At each candidate the current seed is tried first, then up to
-//! `seeds_per_step - 1` seeds derived from it ([`Seed::derive`]-style), so a
-//! candidate's verdict is a pure function of (candidate, seed), and so is the
-//! whole shrink in sched mode.
+//! `seeds_per_step - 1` seeds derived from it, so a candidate's verdict is a
+//! pure function of (candidate, seed), and so is the whole shrink in sched
+//! mode. A round strictly shrinks some field or it is the last, so the loop
+//! ends.
+//!
+//! The result replays: in sched mode `chaos run` with the shrunk scenario's
+//! flags ([`crate::report::replay_command`]) and the shrunk seed runs the
+//! very execution that was seen failing. In stress mode it fails in at least
+//! [`STRESS_K`] of [`STRESS_N`] tries of the same command, not every time.
+//!
+//! After this, [`script::minimise`] records the failing run as an explicit
+//! script and minimises that.
+
+pub mod script;
 
 use crate::check::{Finding, Signature};
 use crate::engine::{execute, Factory};
@@ -37,8 +56,22 @@ pub const STRESS_N: u32 = 10;
 pub struct ShrinkOptions {
     /// Seeds tried at each candidate (sched mode).
     pub seeds_per_step: u32,
-    /// Total executions allowed.
+    /// Total executions allowed (a sched execution with findings counts
+    /// once, though the engine runs it twice to check determinism).
     pub max_executions: u64,
+    /// Leave the fault rates as they are (pass 6 then only tries the uniform
+    /// distribution): forced faults can be what keeps a script short.
+    pub keep_fault_rates: bool,
+}
+
+/// The `i`-th seed tried for a candidate whose current seed is `seed`:
+/// `seed` itself first, then seeds derived from it.
+pub(crate) fn candidate_seed(seed: Seed, i: u32) -> Seed {
+    if i == 0 {
+        seed
+    } else {
+        Seed(splitmix(seed.0 ^ u64::from(i)))
+    }
 }
 
 impl Default for ShrinkOptions {
@@ -46,6 +79,7 @@ impl Default for ShrinkOptions {
         ShrinkOptions {
             seeds_per_step: 48,
             max_executions: 20_000,
+            keep_fault_rates: false,
         }
     }
 }
@@ -75,7 +109,9 @@ impl Shrinker<'_> {
         self.executions < self.opts.max_executions
     }
 
-    /// The first seed (current first) under which `s` fails the same way.
+    /// The first seed (current first) under which `s` fails the same way;
+    /// in stress mode, the first failing try, if at least [`STRESS_K`] of
+    /// [`STRESS_N`] tries fail.
     fn fails(&mut self, s: &Scenario, seed: Seed) -> Option<(Seed, Finding)> {
         if s.check().is_err() {
             return None;
@@ -86,11 +122,7 @@ impl Shrinker<'_> {
                     if !self.budget_left() {
                         return None;
                     }
-                    let candidate = if i == 0 {
-                        seed
-                    } else {
-                        Seed(splitmix(seed.0 ^ u64::from(i)))
-                    };
+                    let candidate = candidate_seed(seed, i);
                     if let Some(f) = self.run(s, candidate) {
                         return Some((candidate, f));
                     }
@@ -104,11 +136,11 @@ impl Shrinker<'_> {
                     if !self.budget_left() {
                         return None;
                     }
-                    let candidate = if i == 0 {
-                        seed
-                    } else {
-                        Seed(splitmix(seed.0 ^ u64::from(i)))
-                    };
+                    // Not enough tries left to reach STRESS_K: stop early.
+                    if hits + (STRESS_N - i) < STRESS_K {
+                        return None;
+                    }
+                    let candidate = candidate_seed(seed, i);
                     if let Some(f) = self.run(s, candidate) {
                         hits += 1;
                         first.get_or_insert((candidate, f));
@@ -186,8 +218,10 @@ impl Shrinker<'_> {
 }
 
 /// Shrinks a failing `scenario` under `seed` whose finding has `signature`.
-/// Returns `None` if the original run does not fail that way (in stress mode:
-/// not in at least [`STRESS_K`] of [`STRESS_N`] tries).
+/// Returns `None` if the original run does not fail that way: in sched mode
+/// under `seed`; in stress mode neither under the scheduler (any of
+/// `seeds_per_step` seeds) nor in at least [`STRESS_K`] of [`STRESS_N`]
+/// stress tries.
 pub fn shrink(
     scenario: &Scenario,
     seed: Seed,
@@ -201,18 +235,33 @@ pub fn shrink(
         opts,
         executions: 0,
     };
-    let (seed0, finding0) = me.fails(scenario, seed)?;
-    let mut best = (scenario.clone(), seed0, finding0);
-
-    // Pass 1: move a stress failure into the deterministic scheduler.
-    if best.0.mode == Mode::Stress {
-        let sched = Scenario {
-            mode: Mode::Sched,
-            ..best.0.clone()
-        };
-        me.try_candidate(&mut best, sched);
+    if scenario.check().is_err() {
+        return None;
     }
-    for _round in 0..4 {
+    let mut best = match scenario.mode {
+        // Deterministic: the given seed, and only it, is the failing run.
+        Mode::Sched => {
+            let finding = me.run(scenario, seed)?;
+            (scenario.clone(), seed, finding)
+        }
+        // Pass 1: move a stress failure into the deterministic scheduler
+        // when it reproduces there; otherwise it must fail often enough in
+        // stress for a verdict on smaller candidates to mean anything.
+        Mode::Stress => {
+            let sched = Scenario {
+                mode: Mode::Sched,
+                ..scenario.clone()
+            };
+            match me.fails(&sched, seed) {
+                Some((seed, finding)) => (sched, seed, finding),
+                None => {
+                    let (seed, finding) = me.fails(scenario, seed)?;
+                    (scenario.clone(), seed, finding)
+                }
+            }
+        }
+    };
+    loop {
         let mut changed = false;
         let (ops, threads, keys, prefill) =
             (best.0.ops, best.0.threads, best.0.keys, best.0.prefill);
@@ -231,12 +280,14 @@ pub fn shrink(
                 changed |= me.try_candidate(&mut best, s);
             }
         }
-        for zero in [
-            |s: &mut Scenario| s.resize_rate = 0.0,
-            |s: &mut Scenario| s.evacuate_rate = 0.0,
-            |s: &mut Scenario| s.promote_rate = 0.0,
-            |s: &mut Scenario| s.distribution = Distribution::Uniform,
-        ] {
+        let simplifications: [fn(&mut Scenario); 4] = [
+            |s| s.resize_rate = 0.0,
+            |s| s.evacuate_rate = 0.0,
+            |s| s.promote_rate = 0.0,
+            |s| s.distribution = Distribution::Uniform,
+        ];
+        let first = if me.opts.keep_fault_rates { 3 } else { 0 };
+        for zero in &simplifications[first..] {
             let mut s = best.0.clone();
             zero(&mut s);
             changed |= me.try_candidate(&mut best, s);

@@ -30,10 +30,12 @@ use std::rc::Rc;
 use corosensei::stack::DefaultStack;
 use corosensei::CoroutineResult;
 
-use super::strategy::{PctStrategy, RandomStrategy, ReplayStrategy, Strategy};
+use super::strategy::{
+    DepartureCell, FollowStrategy, PctStrategy, RandomStrategy, ReplayStrategy, Strategy,
+};
 use super::switch::{Coroutine, CoroutineRef, Slot};
 use super::threadset::ThreadSet;
-use super::{End, SchedConfig, SchedReport, StrategyKind, ThreadPosition, Trace};
+use super::{End, SchedConfig, SchedReport, SiteVisit, StrategyKind, ThreadPosition, Trace};
 use crate::engine::faults::FaultInjector;
 use crate::sync::{Blocking, Cover, Fault, Hook, ResourceId, Site};
 
@@ -100,25 +102,54 @@ impl Executor {
         cfg: &SchedConfig,
         threads: Vec<Box<dyn FnOnce() + 'a>>,
     ) -> SchedReport {
-        let strategy: Box<dyn Strategy> = match (&cfg.replay, cfg.strategy) {
-            (Some(trace), _) => Box::new(ReplayStrategy::new(trace.choices.clone())),
-            (None, StrategyKind::Random) => Box::new(RandomStrategy::new(cfg.seed)),
-            (None, StrategyKind::Pct { depth, horizon }) => {
-                let horizon = if horizon == 0 { cfg.max_steps } else { horizon };
-                Box::new(PctStrategy::new(cfg.seed, depth, horizon))
+        let seeded = || -> Box<dyn Strategy> {
+            match cfg.strategy {
+                StrategyKind::Random => Box::new(RandomStrategy::new(cfg.seed)),
+                StrategyKind::Pct { depth, horizon } => {
+                    let horizon = if horizon == 0 { cfg.max_steps } else { horizon };
+                    Box::new(PctStrategy::new(cfg.seed, depth, horizon))
+                }
             }
         };
-        self.run_with(cfg, strategy, threads)
+        match (&cfg.replay, &cfg.follow) {
+            (Some(trace), _) => {
+                let strategy = Box::new(ReplayStrategy::new(trace.choices.clone()));
+                self.run_inner(cfg, strategy, None, threads)
+            }
+            (None, Some(trace)) => {
+                let cell = DepartureCell::new();
+                let strategy = Box::new(FollowStrategy::new(
+                    trace.choices.clone(),
+                    seeded(),
+                    cell.clone(),
+                ));
+                self.run_inner(cfg, strategy, Some(cell), threads)
+            }
+            (None, None) => self.run_inner(cfg, seeded(), None, threads),
+        }
     }
 
     /// Like [`Executor::run`], with a strategy of the caller's (for instance
     /// one that wraps a built-in one). `cfg.strategy` and the choices of
-    /// `cfg.replay` are ignored; faults still come from `cfg.replay`'s trace
-    /// when set, else from `cfg.seed` and `cfg.faults`.
+    /// `cfg.replay` and `cfg.follow` are ignored; faults come from
+    /// `cfg.replay`'s trace when set, else from `cfg.fault_script`, else
+    /// from `cfg.follow`'s trace (then the seed), else from `cfg.seed` and
+    /// `cfg.faults`.
     pub fn run_with<'a>(
         &mut self,
         cfg: &SchedConfig,
+        strategy: Box<dyn Strategy>,
+        threads: Vec<Box<dyn FnOnce() + 'a>>,
+    ) -> SchedReport {
+        let cell = cfg.follow.as_ref().map(|_| DepartureCell::new());
+        self.run_inner(cfg, strategy, cell, threads)
+    }
+
+    fn run_inner<'a>(
+        &mut self,
+        cfg: &SchedConfig,
         mut strategy: Box<dyn Strategy>,
+        departure: Option<DepartureCell>,
         threads: Vec<Box<dyn FnOnce() + 'a>>,
     ) -> SchedReport {
         let n = threads.len();
@@ -127,13 +158,23 @@ impl Executor {
                 .unwrap_or_else(|e| panic!("cannot allocate a coroutine stack: {e}"));
             self.stacks.push(stack);
         }
-        let injector = match &cfg.replay {
-            Some(trace) if !trace.faults.is_empty() => {
+        let injector = match (&cfg.replay, &cfg.fault_script, &cfg.follow) {
+            (Some(trace), ..) if !trace.faults.is_empty() => {
                 Some(FaultInjector::scripted(trace.faults.clone()))
             }
-            Some(_) => None,
-            None if cfg.faults.is_disabled() => None,
-            None => Some(FaultInjector::new(cfg.seed, cfg.faults)),
+            (Some(_), ..) => None,
+            (None, Some(script), _) if script.is_empty() => None,
+            (None, Some(script), _) => Some(FaultInjector::by_thread(script.clone())),
+            (None, None, Some(trace)) if trace.faults.is_empty() && cfg.faults.is_disabled() => {
+                None
+            }
+            (None, None, Some(trace)) => Some(FaultInjector::following(
+                trace.faults.clone(),
+                cfg.seed,
+                cfg.faults,
+            )),
+            (None, None, None) if cfg.faults.is_disabled() => None,
+            (None, None, None) => Some(FaultInjector::new(cfg.seed, cfg.faults)),
         };
         strategy.begin(n);
         let exec = Rc::new(Exec {
@@ -157,6 +198,8 @@ impl Executor {
                 end: None,
                 stopped_by: None,
                 panics: Vec::new(),
+                sites: cfg.record_sites.then(Vec::new),
+                departure,
             }),
             slots: (0..n).map(|_| Slot::new()).collect(),
         });
@@ -264,9 +307,27 @@ struct State {
     end: Option<End>,
     stopped_by: Option<usize>,
     panics: Vec<(usize, String)>,
+    /// The yield-point log, when recording.
+    sites: Option<Vec<SiteVisit>>,
+    /// Following a recording: where the execution departed from it.
+    departure: Option<DepartureCell>,
 }
 
 impl State {
+    /// Appends a visit to the site log, when recording.
+    fn log_site(&mut self, t: usize, site: Site, blocked: bool) {
+        let step = self.step;
+        if let Some(sites) = &mut self.sites {
+            sites.push(SiteVisit {
+                step,
+                thread: t as u32,
+                site,
+                blocked,
+                fault: None,
+            });
+        }
+    }
+
     /// Makes one scheduling decision: the thread to run next, or `None` when
     /// the execution ends here (`self.end` then says why).
     fn decide(&mut self, running: Option<usize>) -> Option<usize> {
@@ -465,6 +526,8 @@ impl Exec {
                 .collect::<BTreeMap<_, _>>(),
             positions,
             panics: Vec::new(),
+            sites: st.sites.take().unwrap_or_default(),
+            departure: st.departure.as_ref().and_then(DepartureCell::get),
         }
     }
 
@@ -522,6 +585,7 @@ impl Hook for Exec {
         let th = &mut st.threads[t];
         th.last_site = Some(site);
         th.yields += 1;
+        st.log_site(t, site, false);
 
         if st.stopped_by.is_some() {
             // Only the stopping thread runs now; it still advances the clock.
@@ -536,24 +600,36 @@ impl Hook for Exec {
             return None;
         }
 
-        let fault = match st.injector.as_mut() {
-            None => None,
+        let departed_before = st.departure.as_ref().is_some_and(DepartureCell::is_set);
+        let (fault, departed_now, mismatch) = match st.injector.as_mut() {
+            None => (None, None, None),
             Some(injector) => {
-                let fault = injector.decide_by(t, site);
-                if let Some(detail) = injector.mismatch() {
-                    let detail = detail.to_owned();
-                    st.end = Some(End::Diverged {
-                        step: st.choices.len() as u64,
-                        detail,
-                    });
-                    st.next = None;
-                    drop(st);
-                    self.park(t);
-                    return None;
+                if departed_before {
+                    injector.depart();
                 }
-                fault
+                let fault = injector.decide_by(t, site);
+                let mismatch = injector.mismatch().map(str::to_owned);
+                (fault, injector.take_departure(), mismatch)
             }
         };
+        if let (Some(fault), Some(sites)) = (fault, &mut st.sites) {
+            if let Some(visit) = sites.last_mut() {
+                visit.fault = Some(fault);
+            }
+        }
+        if let (Some(detail), Some(cell)) = (departed_now, &st.departure) {
+            cell.set(st.choices.len() as u64, detail);
+        }
+        if let Some(detail) = mismatch {
+            st.end = Some(End::Diverged {
+                step: st.choices.len() as u64,
+                detail,
+            });
+            st.next = None;
+            drop(st);
+            self.park(t);
+            return None;
+        }
         match st.decide(Some(t)) {
             Some(u) if u == t => fault,
             next => {
@@ -587,6 +663,7 @@ impl Hook for Exec {
             self.park(t);
             return Blocking::Retry;
         }
+        st.log_site(t, Site::LockAcquire, true);
         st.block(t, resource);
         st.next = if st.stopped_by.is_some() {
             // The stopping thread cannot go on and nobody else may run.
@@ -659,6 +736,15 @@ fn with_active<R>(f: impl FnOnce(&Exec) -> R) -> Option<R> {
 /// counter, for history timestamps. `None` outside an execution.
 pub fn logical_time() -> Option<u64> {
     with_active(|e| e.state.borrow().step)
+}
+
+/// True while the execution on this OS thread unwinds its suspended
+/// threads at the end (corosensei's forced unwind). A body that catches
+/// panics must let such an unwind through (`resume_unwind`): it is not a
+/// panic of the code it ran, and catching it records an op that never
+/// returned as one that panicked.
+pub fn tearing_down() -> bool {
+    with_active(|e| e.state.borrow().phase == Phase::TearingDown).unwrap_or(false)
 }
 
 /// The logical thread running now, when called from a body. `None` outside

@@ -48,11 +48,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::faults::FaultConfig;
+use crate::engine::faults::{FaultConfig, FiredFault};
 use crate::sync::{Cover, ResourceId, Site};
 
-pub use executor::{current_thread, logical_time, stop_execution, Executor};
-pub use strategy::{sched_rng, PctStrategy, RandomStrategy, ReplayStrategy, Strategy};
+pub use executor::{current_thread, logical_time, stop_execution, tearing_down, Executor};
+pub use strategy::{
+    sched_rng, DepartureCell, FollowStrategy, PctStrategy, RandomStrategy, ReplayStrategy, Strategy,
+};
 pub use trace::Trace;
 
 /// Which strategy chooses the schedule.
@@ -86,8 +88,26 @@ pub struct SchedConfig {
     pub max_steps: u64,
     /// Fault rates (ignored when replaying: the trace's faults are fired).
     pub faults: FaultConfig,
-    /// Replay this trace's choices and faults instead of drawing them.
+    /// Replay this trace's choices and faults instead of drawing them; a
+    /// replay that cannot follow them ends [`End::Diverged`].
     pub replay: Option<Trace>,
+    /// Follow this trace's choices and faults until the execution departs
+    /// from it (a recorded choice not runnable, a recorded fault's visit at
+    /// another site or thread, or the trace running out), then draw both from
+    /// [`SchedConfig::seed`] with [`SchedConfig::strategy`] and
+    /// [`SchedConfig::faults`]. Never diverges: where it departed is
+    /// [`SchedReport::departure`]. Ignored when `replay` is set.
+    pub follow: Option<Trace>,
+    /// Fire exactly these faults, each at its thread's own visit (`op`,
+    /// `in_op`) when the site matches (skipped otherwise), instead of drawing faults; the
+    /// choices still come from the seed (or `follow`). The script minimiser
+    /// uses it to keep a fault script while re-searching schedules. Ignored
+    /// when `replay` is set.
+    pub fault_script: Option<Vec<FiredFault>>,
+    /// Record every yield-point visit in [`SchedReport::sites`] (off by
+    /// default: exploration does not pay for it; replay turns it on to print
+    /// a timeline).
+    pub record_sites: bool,
 }
 
 impl SchedConfig {
@@ -99,6 +119,9 @@ impl SchedConfig {
             max_steps: 1_000_000,
             faults: FaultConfig::default(),
             replay: None,
+            follow: None,
+            fault_script: None,
+            record_sites: false,
         }
     }
 }
@@ -140,6 +163,32 @@ pub enum End {
     },
 }
 
+/// Where an execution that followed a recorded trace
+/// ([`SchedConfig::follow`]) stopped following it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Departure {
+    /// The decision (index in [`Trace::choices`]) at which it departed.
+    pub step: u64,
+    /// What the recording expected and what happened instead.
+    pub detail: String,
+}
+
+/// One yield-point visit, recorded when [`SchedConfig::record_sites`] is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SiteVisit {
+    /// The logical time of the visit (history events carry the same clock).
+    pub step: u64,
+    /// The visiting logical thread.
+    pub thread: u32,
+    /// Where it was.
+    pub site: Site,
+    /// True when the thread did not pass a yield point but found a lock
+    /// held and blocked (`site` is then [`Site::LockAcquire`]).
+    pub blocked: bool,
+    /// The fault the injector fired at this visit, if any.
+    pub fault: Option<crate::sync::Fault>,
+}
+
 /// Where one logical thread stood when the execution ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ThreadPosition {
@@ -174,4 +223,10 @@ pub struct SchedReport {
     /// Bodies that panicked, in order: thread and panic message. The others
     /// ran on.
     pub panics: Vec<(usize, String)>,
+    /// Every yield-point visit in order, when [`SchedConfig::record_sites`]
+    /// is on (empty otherwise).
+    pub sites: Vec<SiteVisit>,
+    /// With [`SchedConfig::follow`]: where the execution stopped following
+    /// the recorded trace (`None`: it followed it to the end).
+    pub departure: Option<Departure>,
 }

@@ -5,8 +5,13 @@
 //! of the seed and of the bodies' behaviour under those choices. Nothing
 //! else — no time, no addresses, no hash-map order — may reach a choice.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+use super::Departure;
 
 /// ChaCha stream of scheduling draws (faults use streams of their own).
 const SCHED_STREAM: u64 = 0;
@@ -252,6 +257,125 @@ impl Strategy for ReplayStrategy {
     }
 }
 
+/// Where an execution departed from its recording, shared between a
+/// [`FollowStrategy`] and the executor (whose fault injector may notice the
+/// departure first). The first departure recorded is kept.
+#[derive(Clone, Debug, Default)]
+pub struct DepartureCell(Rc<RefCell<Option<Departure>>>);
+
+impl DepartureCell {
+    /// An empty cell: no departure yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The departure, if one was recorded.
+    pub fn get(&self) -> Option<Departure> {
+        self.0.borrow().clone()
+    }
+
+    /// Whether a departure was recorded.
+    pub fn is_set(&self) -> bool {
+        self.0.borrow().is_some()
+    }
+
+    /// Records a departure at decision `step`, unless one was recorded already.
+    pub fn set(&self, step: u64, detail: impl Into<String>) {
+        let mut cell = self.0.borrow_mut();
+        if cell.is_none() {
+            *cell = Some(Departure {
+                step,
+                detail: detail.into(),
+            });
+        }
+    }
+}
+
+/// Follows recorded choices until the execution departs from them, then lets
+/// `fallback` (a seeded strategy) decide: `chaos replay --continue`, and the
+/// script minimiser's first attempt at a smaller script.
+///
+/// It departs when a recorded choice is not runnable, when the recording
+/// runs out while the execution goes on, or when someone else (the
+/// executor, on a fault that no longer matches) records a departure in the
+/// shared [`DepartureCell`]. It never makes an execution diverge.
+pub struct FollowStrategy {
+    choices: Vec<u32>,
+    next: usize,
+    fallback: Box<dyn Strategy>,
+    departure: DepartureCell,
+}
+
+impl std::fmt::Debug for FollowStrategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FollowStrategy")
+            .field("choices", &self.choices.len())
+            .field("next", &self.next)
+            .field("departure", &self.departure.get())
+            .finish()
+    }
+}
+
+impl FollowStrategy {
+    /// Follows `choices` (a [`super::Trace`]'s), then `fallback`; the
+    /// departure is recorded in `departure`.
+    pub fn new(choices: Vec<u32>, fallback: Box<dyn Strategy>, departure: DepartureCell) -> Self {
+        Self {
+            choices,
+            next: 0,
+            fallback,
+            departure,
+        }
+    }
+}
+
+impl Strategy for FollowStrategy {
+    fn begin(&mut self, threads: usize) {
+        self.next = 0;
+        self.fallback.begin(threads);
+    }
+
+    fn next_thread(&mut self, runnable: &[usize], running: Option<usize>) -> Result<usize, String> {
+        if !self.departure.is_set() {
+            let i = self.next;
+            match self.choices.get(i) {
+                Some(&want) if runnable.contains(&(want as usize)) => {
+                    self.next += 1;
+                    return Ok(want as usize);
+                }
+                Some(&want) => self.departure.set(
+                    i as u64,
+                    format!(
+                        "the recording chose thread {want}, which is not runnable here \
+                         (runnable {runnable:?}, last ran {running:?})"
+                    ),
+                ),
+                None => self.departure.set(
+                    i as u64,
+                    format!(
+                        "the recording ends after {} decisions but the execution went on",
+                        self.choices.len()
+                    ),
+                ),
+            }
+        }
+        self.fallback.next_thread(runnable, running)
+    }
+
+    fn end(&mut self, decisions: u64) -> Result<(), String> {
+        if self.next < self.choices.len() {
+            self.departure.set(
+                decisions,
+                format!(
+                    "the execution ended after {decisions} decisions but the recording has {}",
+                    self.choices.len()
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,5 +443,42 @@ mod tests {
         r.begin(2);
         r.next_thread(&[0, 1], None).unwrap();
         assert!(r.end(1).unwrap_err().contains("trace has 2"));
+    }
+
+    #[test]
+    fn follow_departs_once_then_draws_from_the_fallback() {
+        let cell = DepartureCell::new();
+        let mut f = FollowStrategy::new(
+            vec![1, 0, 1],
+            Box::new(RandomStrategy::new(5)),
+            cell.clone(),
+        );
+        f.begin(2);
+        assert_eq!(f.next_thread(&[0, 1], None), Ok(1));
+        assert_eq!(f.next_thread(&[0, 1], Some(1)), Ok(0));
+        assert!(!cell.is_set());
+        // Thread 1 finished: the recorded choice is not runnable any more.
+        assert_eq!(f.next_thread(&[0], Some(0)), Ok(0));
+        let d = cell.get().unwrap();
+        assert_eq!(d.step, 2);
+        assert!(d.detail.contains("thread 1"), "{}", d.detail);
+        // From now on the fallback decides; the first departure is kept.
+        for _ in 0..10 {
+            assert!(f.next_thread(&[0, 1], Some(0)).is_ok());
+        }
+        assert_eq!(f.end(13), Ok(()));
+        assert_eq!(cell.get().unwrap().step, 2);
+
+        // A recording with decisions left over: departure at the end, no error.
+        let cell = DepartureCell::new();
+        let mut f = FollowStrategy::new(
+            vec![0, 0, 0],
+            Box::new(RandomStrategy::new(5)),
+            cell.clone(),
+        );
+        f.begin(1);
+        assert_eq!(f.next_thread(&[0], None), Ok(0));
+        assert_eq!(f.end(1), Ok(()));
+        assert!(cell.get().unwrap().detail.contains("recording has 3"));
     }
 }

@@ -1,0 +1,182 @@
+//! `chaos replay FILE...`: re-execute repro files exactly.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde_json::{json, Value as Json};
+
+use chaos::maps::registry;
+use chaos::repro::{replay_with, ReplayOptions, Replayed, Repro, ReproError};
+
+use super::{BadInput, Exit};
+
+/// `chaos replay`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Exit codes: 1 when a recorded finding reproduces, or the replay fails with
+another finding (\"fails differently\"); 0 when it finds nothing (\"no longer
+reproduces\": the bug was fixed, or the backend changed so that the recorded
+schedule no longer fits it; --continue then finishes the execution); 2 when a
+file cannot be read, is not a repro, or comes from an incompatible version.
+With several files the worst code wins.
+
+Examples:
+  chaos replay chaos-repros/gomap-throw-concurrent-map-writes.toml
+  chaos replay fixtures/*.toml --json
+  chaos replay old.toml --continue      # the backend changed: finish under the recorded seed")]
+pub struct ReplayArgs {
+    /// Repro files written by `chaos shrink` (TOML).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// When the recorded schedule no longer fits the backend, follow it as
+    /// far as it goes, then finish the execution with choices and faults
+    /// drawn from the recorded seed.
+    #[arg(long = "continue")]
+    pub continue_on_divergence: bool,
+    /// Print a JSON array, one object per file, instead of the human report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One file's outcome.
+enum Outcome {
+    Replayed(Box<(Repro, Replayed)>),
+    Bad(String),
+}
+
+impl Outcome {
+    fn exit(&self) -> Exit {
+        match self {
+            Outcome::Bad(_) => Exit::BadInput,
+            Outcome::Replayed(r) if r.1.failed() => Exit::Finding,
+            Outcome::Replayed(_) => Exit::Met,
+        }
+    }
+}
+
+fn replay_file(path: &Path, opts: &ReplayOptions) -> Outcome {
+    let repro = match Repro::read(path) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Bad(e.to_string()),
+    };
+    let info = match registry::lookup(&repro.scenario.backend) {
+        Ok(info) => info,
+        Err(_) => {
+            return Outcome::Bad(
+                ReproError::UnknownBackend {
+                    path: path.display().to_string(),
+                    name: repro.scenario.backend.clone(),
+                }
+                .to_string(),
+            )
+        }
+    };
+    let build = move |seed| info.build(seed);
+    let replayed = replay_with(&repro, &build, opts);
+    Outcome::Replayed(Box::new((repro, replayed)))
+}
+
+/// The one-line status of a file.
+fn status_line(path: &Path, outcome: &Outcome) -> String {
+    let p = path.display();
+    match outcome {
+        Outcome::Bad(e) => e.clone(),
+        Outcome::Replayed(r) => {
+            let (repro, replayed) = (&r.0, &r.1);
+            let diverged = match (&replayed.divergence, replayed.continued) {
+                (Some(d), false) => format!(
+                    " (the recorded schedule diverged at decision {}; --continue finishes it under the seed)",
+                    d.step
+                ),
+                (Some(d), true) => format!(
+                    " (diverged at decision {}, continued under the seed)",
+                    d.step
+                ),
+                (None, _) => String::new(),
+            };
+            if replayed.reproduced() {
+                format!("{p}: reproduced: {}{diverged}", repro.signature())
+            } else if let Some(other) = replayed.failures().first() {
+                format!(
+                    "{p}: fails differently: {} (recorded: {}){diverged}",
+                    other.signature(),
+                    repro.signature()
+                )
+            } else {
+                format!("{p}: no longer reproduces: {}{diverged}", repro.signature())
+            }
+        }
+    }
+}
+
+fn outcome_json(path: &Path, outcome: &Outcome) -> Json {
+    match outcome {
+        Outcome::Bad(e) => json!({
+            "file": path.display().to_string(),
+            "status": "error",
+            "error": e,
+        }),
+        Outcome::Replayed(r) => {
+            let (repro, replayed) = (&r.0, &r.1);
+            json!({
+                "file": path.display().to_string(),
+                "status": match (replayed.reproduced(), replayed.failed()) {
+                    (true, _) => "reproduced",
+                    (false, true) => "fails-differently",
+                    (false, false) => "not-reproduced",
+                },
+                "findings": replayed.failures().iter().map(|f| f.signature().0).collect::<Vec<_>>(),
+                "signature": repro.signature().0,
+                "description": repro.description,
+                "finding": replayed.finding.as_ref().map(chaos::report::finding_json),
+                "history_hash": format!("{:#018x}", replayed.execution.history_hash()),
+                "history_matches": replayed.history_matches,
+                "divergence": replayed.divergence.as_ref().map(|d| json!({
+                    "step": d.step,
+                    "detail": d.detail,
+                })),
+                "continued": replayed.continued,
+                "tries": replayed.tries,
+                "run": repro.run_command(),
+            })
+        }
+    }
+}
+
+/// `chaos replay`.
+pub fn replay(args: &ReplayArgs) -> Result<Exit, BadInput> {
+    let opts = ReplayOptions {
+        continue_on_divergence: args.continue_on_divergence,
+        ..ReplayOptions::default()
+    };
+    let outcomes: Vec<(&PathBuf, Outcome)> = args
+        .files
+        .iter()
+        .map(|f| (f, replay_file(f, &opts)))
+        .collect();
+    let worst = outcomes
+        .iter()
+        .map(|(_, o)| o.exit())
+        .max_by_key(|e| *e as u8)
+        .unwrap_or(Exit::Met);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let all: Vec<Json> = outcomes.iter().map(|(p, o)| outcome_json(p, o)).collect();
+        let _ = writeln!(out, "{}", Json::Array(all));
+        return Ok(worst);
+    }
+    for (path, outcome) in &outcomes {
+        match outcome {
+            Outcome::Bad(e) => eprintln!("chaos: {e}"),
+            Outcome::Replayed(_) => {
+                let _ = writeln!(out, "{}", status_line(path, outcome));
+            }
+        }
+    }
+    // One file: the whole report (finding, timeline, what to do next).
+    if let [(_, Outcome::Replayed(r))] = &outcomes[..] {
+        let _ = write!(out, "\n{}", r.1.report(&r.0));
+    }
+    Ok(worst)
+}

@@ -1,0 +1,299 @@
+//! `chaos shrink`: from a failing run to a minimal repro file.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use serde_json::json;
+
+use chaos::check::FindingKind;
+use chaos::engine;
+use chaos::repro::{emit_test, make, EmitOptions, MakeError, MakeOptions};
+use chaos::seed::Seed;
+use chaos::timeline::Timeline;
+
+use super::args::{parse_seed, ScenarioArgs};
+use super::{BadInput, Exit};
+
+/// `chaos shrink`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Shrinks at seed level (threads, ops, keys, mix, fault rates, re-searching seeds
+at each size), then minimises the failing run's script (each thread's ops and
+the fired faults, by delta debugging), writes the minimal repro into --out, and
+prints its timeline, the shrunk `chaos run` line and the `chaos replay` line.
+
+Exit codes: 1 shrunk (a finding), 0 the run does not fail (nothing to shrink),
+2 bad input.
+
+Examples:
+  chaos shrink --backend gomap --threads 8 --ops 10000 --mix load=50,store=50 --keys 1000 --seed 0x1
+  chaos shrink --scenario chaos/rwmutex.toml --seed 0x21 --out fixtures
+  chaos shrink --backend mutant-split-swap --threads 4 --seed 7 --emit-test > tests/split_swap_regression.rs")]
+pub struct ShrinkArgs {
+    /// The scenario of the failing run and its overrides.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// The seed of the failing run: decimal or 0x-hex. Default: 0.
+    #[arg(long, value_parser = parse_seed)]
+    pub seed: Option<Seed>,
+    /// Directory the repro file is written into.
+    #[arg(long, value_name = "DIR", default_value = "chaos-repros")]
+    pub out: PathBuf,
+    /// Print a ready-to-paste Rust regression test (it asserts the bug stays
+    /// fixed) instead of the human report.
+    #[arg(long)]
+    pub emit_test: bool,
+    /// The backend constructor the emitted test calls (a Rust expression of
+    /// type Box<dyn ChaosMap>; `seed: u64` is in scope).
+    #[arg(long, value_name = "EXPR", requires = "emit_test")]
+    pub constructor: Option<String>,
+    /// Most executions for seed-level shrinking.
+    #[arg(long, value_name = "N")]
+    pub max_executions: Option<u64>,
+    /// Print one JSON object instead of the human report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// For a run that found something: the first finding shrunk to a minimal
+/// script, its timeline, and the commands that replay it and write the repro
+/// (`None` when there is nothing to shrink or it does not shrink).
+pub(crate) fn explain(
+    scenario: &chaos::scenario::Scenario,
+    seed: Seed,
+    exec: &engine::Execution,
+    make_map: &dyn Fn(u64) -> Box<dyn chaos::maps::ChaosMap>,
+) -> Option<String> {
+    let finding = exec.findings.iter().find(|f| {
+        !matches!(
+            f.kind,
+            FindingKind::Nondeterminism | FindingKind::Undetected
+        )
+    })?;
+    let made = make(
+        scenario,
+        seed,
+        &finding.signature(),
+        make_map,
+        &MakeOptions::default(),
+    )
+    .ok()?;
+    let f = made.replayed.finding.as_ref()?;
+    let timeline = Timeline::build(&made.replayed.execution, f);
+    Some(format!(
+        "\nshrunk to {} in {} executions:\n\n{}\nwhat happens: {}\n\nreplay the shrunk run: {}\nwrite the minimal repro: chaos shrink {} --seed {seed}\n",
+        plural(made.repro.script.ops(), "op"),
+        made.executions(),
+        timeline.render(),
+        made.repro.description,
+        made.repro.run_command(),
+        chaos::report::replay_command(scenario, seed)
+            .trim_start_matches("chaos run ")
+            .rsplit_once(" --seed ")
+            .map_or("", |(flags, _)| flags),
+    ))
+}
+
+/// `n thing` or `n things`.
+fn plural(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
+/// `chaos shrink`.
+pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
+    let scenario = super::run::scenario_of(&args.scenario)?;
+    let make_map = super::run::factory(&scenario.backend)?;
+    let seed = args.seed.unwrap_or(Seed(0));
+    let started = Instant::now();
+    let exec = engine::execute(&scenario, seed, &*make_map);
+    // The finding to shrink: the first one about the backend (not the
+    // engine's own nondeterminism check, nor "expected a throw").
+    let Some(finding) = exec.findings.iter().find(|f| {
+        !matches!(
+            f.kind,
+            FindingKind::Nondeterminism | FindingKind::Undetected
+        )
+    }) else {
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            let _ = writeln!(
+                out,
+                "{}",
+                json!({ "outcome": "clean", "seed": seed.to_string(), "scenario": scenario.to_raw() })
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "nothing to shrink: the run does not fail ({})",
+                chaos::report::replay_command(&scenario, seed)
+            );
+        }
+        return Ok(Exit::Met);
+    };
+    let signature = finding.signature();
+    let mut opts = MakeOptions::default();
+    if let Some(n) = args.max_executions {
+        opts.shrink.max_executions = n;
+    }
+    let made = match make(&scenario, seed, &signature, &*make_map, &opts) {
+        Ok(made) => made,
+        Err(e) => {
+            // The run failed, so this is a finding, just not a shrinkable one.
+            let why = match &e {
+                MakeError::NotFailing(_) => format!(
+                    "{signature} did not reproduce often enough to shrink (under the scheduler, nor in 2 of 10 stress tries)"
+                ),
+                other => other.to_string(),
+            };
+            eprintln!("chaos: cannot shrink: {why}");
+            return Ok(Exit::Finding);
+        }
+    };
+    let path = made.repro.write_to_dir(&args.out)?;
+    let elapsed = started.elapsed();
+    let repro = &made.repro;
+    let shrunk = &made.shrunk;
+    let emitted = args.emit_test.then(|| {
+        let mut o = EmitOptions::default();
+        if let Some(c) = &args.constructor {
+            o.constructor = c.clone();
+        }
+        emit_test(repro, &o)
+    });
+    let replay_line = format!("chaos replay {}", path.display());
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let mut o = json!({
+            "outcome": "shrunk",
+            "file": path.display().to_string(),
+            "signature": signature.0,
+            "description": repro.description,
+            "scenario": shrunk.scenario.to_raw(),
+            "seed": shrunk.seed.to_string(),
+            "replay": repro.run_command(),
+            "replay_repro": replay_line,
+            "script_threads": repro.script.threads.len(),
+            "script_ops": repro.script.ops(),
+            "executions": made.executions(),
+            "elapsed_ms": elapsed.as_secs_f64() * 1e3,
+        });
+        if let Some(t) = &emitted {
+            o["test"] = json!(t);
+        }
+        let _ = writeln!(out, "{o}");
+    } else if let Some(test) = &emitted {
+        let _ = write!(out, "{test}");
+        eprintln!("chaos: wrote {}", path.display());
+    } else {
+        let s = &shrunk.scenario;
+        let mut text = format!(
+            "shrunk {signature} in {} executions ({:.0?})\n  from {} × {} to {} × {} · {} · mix {} · seed {}\n  minimal script: {} in {}\n\n",
+            made.executions(),
+            elapsed,
+            plural(scenario.threads as usize, "thread"),
+            plural(scenario.ops as usize, "op"),
+            plural(s.threads as usize, "thread"),
+            plural(s.ops as usize, "op"),
+            plural(s.keys as usize, "key"),
+            s.mix,
+            shrunk.seed,
+            plural(repro.script.ops(), "op"),
+            plural(repro.script.threads.len(), "thread"),
+        );
+        if let Some(f) = &made.replayed.finding {
+            text.push_str(&Timeline::build(&made.replayed.execution, f).render());
+        }
+        text.push_str(&format!(
+            "\nwhat happens: {}\n\nwrote {}\nreplay the shrunk run:    {}\nreplay the minimal repro: {replay_line}\n",
+            repro.description,
+            path.display(),
+            repro.run_command(),
+        ));
+        let _ = out.write_all(text.as_bytes());
+    }
+    Ok(Exit::Finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use chaos::report::replay_command;
+    use chaos::scenario::{Distribution, Expect, Mode, Perturb, Scenario, Strategy};
+    use chaos::seed::Seed;
+
+    use crate::cli::args::{Cli, Command};
+
+    /// The shrunk run's line (`report::replay_command`) parses back, through
+    /// the real flag parser, into the very scenario and seed it names: what
+    /// `chaos run` then executes is the execution the shrinker saw fail.
+    #[test]
+    fn the_shrunk_replay_line_parses_back_to_the_same_scenario_and_seed() {
+        let scenarios = [
+            Scenario {
+                backend: "gomap".into(),
+                threads: 2,
+                ops: 1,
+                keys: 1,
+                mix: "store=50".parse().unwrap(),
+                expect: Expect::Throw,
+                ..Scenario::default()
+            },
+            Scenario {
+                backend: "syncmap".into(),
+                threads: 3,
+                ops: 17,
+                keys: 5,
+                prefill: 4,
+                distribution: Distribution::Zipf,
+                strategy: Strategy::Pct,
+                depth: 5,
+                resize_rate: 0.125,
+                evacuate_rate: 0.3,
+                promote_rate: 0.05,
+                max_steps: 5000,
+                ..Scenario::default()
+            },
+            Scenario {
+                backend: "rwmutex".into(),
+                mode: Mode::Stress,
+                perturb: Perturb::Yield,
+                timeout_ms: 2500,
+                mix: "load=1,range=2,clear=3".parse().unwrap(),
+                ..Scenario::default()
+            },
+        ];
+        for (i, s) in scenarios.into_iter().enumerate() {
+            let seed = Seed(0x5eed + i as u64);
+            let line = replay_command(&s, seed);
+            let cli = Cli::try_parse_from(line.split_whitespace())
+                .unwrap_or_else(|e| panic!("{line}: {e}"));
+            let Some(Command::Run(args)) = cli.command else {
+                panic!("{line}: not a run")
+            };
+            let parsed = crate::cli::run::scenario_of(&args.scenario).unwrap();
+            // Fields a mode ignores are left out of its line; compare the rest.
+            let expected = match s.mode {
+                Mode::Sched => Scenario {
+                    perturb: parsed.perturb,
+                    timeout_ms: parsed.timeout_ms,
+                    ..s.clone()
+                },
+                Mode::Stress => Scenario {
+                    strategy: parsed.strategy,
+                    depth: parsed.depth,
+                    max_steps: parsed.max_steps,
+                    ..s.clone()
+                },
+            };
+            assert_eq!(parsed, expected, "{line}");
+            assert_eq!(args.seed, Some(seed), "{line}");
+        }
+    }
+}

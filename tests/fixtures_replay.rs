@@ -1,0 +1,214 @@
+//! Every repro in `fixtures/` replays to its recorded finding, exactly.
+//!
+//! Never skipped: an empty or missing `fixtures/` fails, since users (and
+//! CI) rely on the fixtures being there, and every registered mutant must
+//! have its fixture. The fixtures are produced by the `#[ignore]`d
+//! generator below:
+//!
+//! ```text
+//! cargo test --test fixtures_replay -- --ignored generate_fixtures
+//! ```
+//!
+//! It writes the minimal repro of every mutant (`chaos backends`) and of the
+//! three `gomap` throws. Repro files are never overwritten with different
+//! text: delete `fixtures/` first to regenerate it from scratch.
+
+use std::path::{Path, PathBuf};
+
+use chaos::check::FindingKind;
+use chaos::engine::execute;
+use chaos::maps::registry::{self, FindingClass};
+use chaos::repro::{make, replay, MakeOptions, Repro};
+use chaos::scenario::{Mode, Scenario};
+use chaos::seed::Seed;
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn fixture_files() -> Vec<PathBuf> {
+    let dir = fixtures_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}; the fixtures must be there", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Most ops a mutant's minimal repro may have.
+const MUTANT_MAX_OPS: usize = 8;
+
+#[test]
+fn every_fixture_replays_its_recorded_finding_exactly() {
+    let files = fixture_files();
+    assert!(
+        !files.is_empty(),
+        "fixtures/ has no repro files; generate them (see this file's docs)"
+    );
+    let mut backends = std::collections::BTreeSet::new();
+    let mut gomap_throws = std::collections::BTreeSet::new();
+    for path in &files {
+        let repro = Repro::read(path).unwrap_or_else(|e| panic!("{e}"));
+        let info = registry::lookup(&repro.scenario.backend)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let replayed = replay(&repro, &|seed| info.build(seed));
+        assert!(
+            replayed.reproduced(),
+            "{}: {}",
+            path.display(),
+            replayed.report(&repro)
+        );
+        assert_eq!(
+            replayed.finding.as_ref(),
+            Some(&repro.finding),
+            "{}",
+            path.display()
+        );
+        assert_eq!(replayed.history_matches, Some(true), "{}", path.display());
+        if info.is_mutant() {
+            assert!(
+                repro.script.ops() <= MUTANT_MAX_OPS,
+                "{}: {} ops",
+                path.display(),
+                repro.script.ops()
+            );
+        }
+        if repro.scenario.backend == "gomap" && repro.finding.kind == FindingKind::Throw {
+            gomap_throws.insert(repro.finding.message.clone());
+        }
+        backends.insert(repro.scenario.backend.clone());
+    }
+    for info in registry::backends().iter().filter(|b| b.is_mutant()) {
+        assert!(
+            backends.contains(info.name()),
+            "no fixture for {}; generate the fixtures (see this file's docs)",
+            info.name()
+        );
+    }
+    for message in [
+        "concurrent map writes",
+        "concurrent map read and map write",
+        "concurrent map iteration and map write",
+    ] {
+        assert!(
+            gomap_throws.contains(message),
+            "no gomap fixture for {message}"
+        );
+    }
+}
+
+/// Which findings a target is after.
+type Wanted = Box<dyn Fn(&chaos::check::Finding) -> bool>;
+
+/// A scenario that finds each target quickly, and what must be found.
+fn targets() -> Vec<(Scenario, Wanted)> {
+    let base = |backend: &str, threads, ops, keys, mix: &str| Scenario {
+        backend: backend.into(),
+        threads,
+        ops,
+        keys,
+        mix: mix.parse().unwrap(),
+        mode: Mode::Sched,
+        ..Scenario::default()
+    };
+    let throw = |message: &'static str| -> Wanted {
+        Box::new(move |f| f.kind == FindingKind::Throw && f.message == message)
+    };
+    let mut out: Vec<(Scenario, Wanted)> = vec![
+        (
+            base("gomap", 2, 20, 8, "store=1"),
+            throw("concurrent map writes"),
+        ),
+        (
+            base("gomap", 2, 20, 8, "load=80,store=20"),
+            throw("concurrent map read and map write"),
+        ),
+        (
+            base("gomap", 2, 20, 8, "range=50,store=50"),
+            throw("concurrent map iteration and map write"),
+        ),
+    ];
+    for info in registry::backends() {
+        let Some(m) = info.mutant_info() else {
+            continue;
+        };
+        let mut s = match info.name() {
+            "mutant-write-under-rlock" => base(info.name(), 2, 30, 8, "load=50,store=50"),
+            "mutant-unlocked-read" => base(info.name(), 2, 30, 8, "load=50,store=50"),
+            "mutant-check-then-act" => {
+                base(info.name(), 3, 20, 4, "load_or_store=60,delete=20,load=20")
+            }
+            "mutant-split-swap" => base(info.name(), 2, 20, 2, "swap=60,load=20,store=20"),
+            "mutant-expunged-store" | "mutant-lossy-promotion" => Scenario {
+                promote_rate: 0.3,
+                ..base(info.name(), 2, 40, 4, "load=40,store=30,delete=30")
+            },
+            "mutant-iter-ignores-oldbuckets" => {
+                base(info.name(), 2, 150, 400, "store=60,range=20,load=20")
+            }
+            _ => base(info.name(), 2, 150, 400, "store=60,load=30,delete=10"),
+        };
+        if m.needs_growth {
+            // A map that already has overflow chains (the prefill: 16 keys
+            // in 2 buckets), forced to grow and evacuate: the minimal repro
+            // is then a few ops, not the dozens of stores that build chains.
+            s.prefill = 16;
+            s.keys = 32;
+            s.ops = 50;
+            s.resize_rate = 0.2;
+            s.evacuate_rate = 0.2;
+        }
+        // The class the registry expects; a lost write may show first as the
+        // broken structure (`count-mismatch`), which the checker tries first.
+        let kinds: &[FindingKind] = match m.expected {
+            FindingClass::Throw => &[FindingKind::Throw],
+            FindingClass::Linearizability => &[FindingKind::Linearizability],
+            FindingClass::LostWrite => &[FindingKind::LostWrite, FindingKind::Invariant],
+            FindingClass::Invariant => &[FindingKind::Invariant],
+        };
+        out.push((s, Box::new(move |f| kinds.contains(&f.kind))));
+    }
+    out
+}
+
+#[test]
+#[ignore = "writes fixtures/: run it by name to (re)generate them"]
+fn generate_fixtures() {
+    let dir = fixtures_dir();
+    for (scenario, wanted) in targets() {
+        let info = registry::lookup(&scenario.backend).unwrap();
+        let build = move |seed| info.build(seed);
+        let (seed, sig) = (0..2000)
+            .map(Seed)
+            .find_map(|seed| {
+                execute(&scenario, seed, &build)
+                    .findings
+                    .iter()
+                    .find(|f| wanted(f))
+                    .map(|f| (seed, f.signature()))
+            })
+            .unwrap_or_else(|| panic!("no wanted finding in 2000 seeds of {scenario:?}"));
+        let started = std::time::Instant::now();
+        let made = make(&scenario, seed, &sig, &build, &MakeOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", scenario.backend));
+        let path = made.repro.write_to_dir(&dir).unwrap();
+        println!(
+            "{}: {} ops in {} threads, {} executions, {:.0?}: {}",
+            path.display(),
+            made.repro.script.ops(),
+            made.repro.script.threads.len(),
+            made.executions(),
+            started.elapsed(),
+            made.repro.description
+        );
+        if info.is_mutant() {
+            assert!(
+                made.repro.script.ops() <= MUTANT_MAX_OPS,
+                "{}",
+                made.repro.to_toml()
+            );
+        }
+    }
+}
