@@ -8,8 +8,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use chaos::check::FindingKind;
 use chaos::hunt::{hunt, HuntLimits, SeedRange, Shard};
 use chaos::report;
+use chaos::repro;
 use chaos::scenario::Expect;
 
 use super::args::ScenarioArgs;
@@ -48,6 +50,10 @@ pub struct HuntArgs {
     /// Also write a JUnit XML report to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Shrink the first execution of each distinct signature found and
+    /// write its repro file into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 fn parse_range(s: &str) -> Result<SeedRange, String> {
@@ -123,6 +129,39 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
         };
         write_file(path, &report::junit("chaos hunt", &cases))?;
     }
+    // One repro per distinct signature: shrinking the same bug twice adds
+    // nothing but time.
+    let mut repros: Vec<(String, String)> = Vec::new();
+    if let Some(dir) = &args.out {
+        let mut seen = std::collections::BTreeSet::new();
+        for exec in &result.found {
+            let Some(f) = exec.findings.iter().find(|f| {
+                !matches!(
+                    f.kind,
+                    FindingKind::Nondeterminism | FindingKind::Undetected
+                )
+            }) else {
+                continue;
+            };
+            let sig = f.signature();
+            if !seen.insert(sig.clone()) {
+                continue;
+            }
+            match repro::make(
+                &exec.scenario,
+                exec.seed,
+                &sig,
+                &*make,
+                &repro::MakeOptions::default(),
+            ) {
+                Ok(made) => {
+                    let path = made.repro.write_to_dir(dir)?;
+                    repros.push((sig.0, path.display().to_string()));
+                }
+                Err(e) => eprintln!("chaos: could not shrink {sig} (seed {}): {e}", exec.seed),
+            }
+        }
+    }
     let mut out = std::io::stdout().lock();
     let text = if args.json {
         let o = json!({
@@ -135,6 +174,7 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
             "elapsed_ms": result.elapsed.as_secs_f64() * 1e3,
             "seeds_per_second": result.rate(),
             "found": result.found.iter().map(report::run_json).collect::<Vec<_>>(),
+            "repros": repros.iter().map(|(sig, path)| json!({ "signature": sig, "file": path })).collect::<Vec<_>>(),
         });
         format!("{o}\n")
     } else {
@@ -156,6 +196,9 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
         );
         for exec in &result.found {
             t.push_str(&report::run_human(exec));
+        }
+        for (sig, path) in &repros {
+            t.push_str(&format!("repro for {sig}: {path} (chaos replay {path})\n"));
         }
         t
     };
