@@ -4,6 +4,9 @@
 //!   50 ops, 90% load / 10% store, keys uniform in 0..16, random strategy —
 //!   one fresh seed per execution, end to end (workload generation, the
 //!   execution, the checker). Also 8 threads × 50 and PCT depth 3.
+//! - `explore/…`: the same workloads under the scheduler with no history and
+//!   no checker — exploration alone, the quantity shuttle's iterations/s
+//!   measure.
 //! - `stress/…`: aggregate ops/s of `rwmutex` and `syncmap` on real threads
 //!   (2 and 8 threads, 90/10), with history recording on and off.
 
@@ -48,6 +51,43 @@ fn sched(c: &mut Criterion) {
                 seed += 1;
                 let e = execute(&s, Seed(seed), &|seed| info.build(seed));
                 assert!(e.findings.is_empty());
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Exploration alone, as shuttle measures it: the W1 workload on the real
+/// `rwmutex` backend under the scheduler, one fresh seed per execution, with
+/// no history and no checker.
+fn explore(c: &mut Criterion) {
+    use chaos::engine::sched::{Executor, SchedConfig};
+    let info = registry::lookup("rwmutex").unwrap();
+    let mut group = c.benchmark_group("explore");
+    group.throughput(Throughput::Elements(1));
+    for (name, threads) in [("W1 random 2x50", 2u32), ("random 8x50", 8)] {
+        let s = w1(threads, Strategy::Random);
+        let mut executor = Executor::new();
+        let mut seed = 0u64;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                seed += 1;
+                let workload = generate(&s, Seed(seed));
+                let map: Arc<dyn chaos::maps::ChaosMap> = Arc::from(info.build(seed));
+                let bodies: Vec<Box<dyn FnOnce() + '_>> = workload
+                    .threads
+                    .iter()
+                    .map(|ops| {
+                        let map = map.clone();
+                        Box::new(move || {
+                            for op in ops {
+                                let _ = chaos::sync::yield_point(chaos::sync::Site::OpBoundary);
+                                std::hint::black_box(op.apply(&*map));
+                            }
+                        }) as Box<dyn FnOnce() + '_>
+                    })
+                    .collect();
+                executor.run(&SchedConfig::new(seed), bodies)
             })
         });
     }
@@ -103,5 +143,5 @@ fn stress_ops(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sched, stress_ops);
+criterion_group!(benches, sched, explore, stress_ops);
 criterion_main!(benches);
