@@ -141,7 +141,13 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
     if let Some(n) = args.max_executions {
         opts.shrink.max_executions = n;
     }
-    let made = match make(&scenario, seed, &signature, &*make_map, &opts) {
+    // A spinner while shrinking (drawn on stderr only when it is a terminal).
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(format!("shrinking {signature}"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let made = make(&scenario, seed, &signature, &*make_map, &opts);
+    spinner.finish_and_clear();
+    let made = match made {
         Ok(made) => made,
         Err(e) => {
             // The run failed, so this is a finding, just not a shrinkable one.
