@@ -301,20 +301,13 @@ pub fn parse_op(text: &str) -> Result<Op, String> {
     })
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
 fn toml_error(text: &str, path: &str, e: &toml::de::Error) -> ReproError {
-    let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+    let (line, column, reason) = crate::scenario::toml_error_at(text, e);
     ReproError::Toml {
         path: path.to_string(),
         line,
         column,
-        reason: e.message().replace('\n', " ").trim().to_string(),
+        reason,
     }
 }
 

@@ -217,12 +217,12 @@ impl RawScenario {
     /// Parses TOML text; `path` is only used in error messages.
     pub fn from_toml(text: &str, path: &str) -> Result<Self, ScenarioError> {
         toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            let (line, column, reason) = toml_error_at(text, &e);
             ScenarioError::Toml {
                 path: path.to_string(),
                 line,
                 column,
-                reason: e.message().replace('\n', " ").trim().to_string(),
+                reason,
             }
         })
     }
@@ -385,12 +385,18 @@ impl Scenario {
     }
 }
 
-/// 1-based (line, column) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+/// Where a TOML error is, 1-based (line, column), and its reason on one
+/// line: every TOML file the tool reads reports errors this way.
+pub(crate) fn toml_error_at(text: &str, e: &toml::de::Error) -> (usize, usize, String) {
+    let offset = e.span().map_or(0, |s| s.start);
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+    (
+        line,
+        column,
+        e.message().replace('\n', " ").trim().to_string(),
+    )
 }
 
 #[cfg(test)]
