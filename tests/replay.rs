@@ -566,3 +566,21 @@ fn a_replay_that_fails_with_another_finding_exits_1_and_says_so() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["status"], "fails-differently");
 }
+
+#[test]
+fn a_repro_from_another_chaos_version_still_replays_and_says_so() {
+    let text = std::fs::read_to_string(fixture("gomap-throw-concurrent-map-writes.toml")).unwrap();
+    let older = text.replacen(
+        &format!("chaos_version = \"{}\"", env!("CARGO_PKG_VERSION")),
+        "chaos_version = \"0.0.9\"",
+        1,
+    );
+    assert_ne!(older, text, "the fixture names its version");
+    let path = temp_dir("older-version").join("older.toml");
+    std::fs::write(&path, older).unwrap();
+    let o = chaos(&["replay", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    let first = out.lines().next().unwrap_or("");
+    assert!(first.contains("recorded by chaos 0.0.9"), "{first}");
+}

@@ -95,6 +95,17 @@ fn status_line(path: &Path, outcome: &Outcome) -> String {
                 ),
                 (None, _) => String::new(),
             };
+            // Same format, other version: the replay is still exact, but a
+            // changed checker may name the same bug differently.
+            let here = env!("CARGO_PKG_VERSION");
+            let diverged = if repro.chaos_version == here {
+                diverged
+            } else {
+                format!(
+                    "{diverged} (recorded by chaos {}, replayed by {here})",
+                    repro.chaos_version
+                )
+            };
             if replayed.reproduced() {
                 format!("{p}: reproduced: {}{diverged}", repro.signature())
             } else if let Some(other) = replayed.failures().first() {
