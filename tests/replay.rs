@@ -569,13 +569,14 @@ fn a_replay_that_fails_with_another_finding_exits_1_and_says_so() {
 
 #[test]
 fn a_repro_from_another_chaos_version_still_replays_and_says_so() {
-    let text = std::fs::read_to_string(fixture("gomap-throw-concurrent-map-writes.toml")).unwrap();
-    let older = text.replacen(
+    let original =
+        std::fs::read_to_string(fixture("gomap-throw-concurrent-map-writes.toml")).unwrap();
+    let older = original.replacen(
         &format!("chaos_version = \"{}\"", env!("CARGO_PKG_VERSION")),
         "chaos_version = \"0.0.9\"",
         1,
     );
-    assert_ne!(older, text, "the fixture names its version");
+    assert_ne!(older, original, "the fixture names its version");
     let path = temp_dir("older-version").join("older.toml");
     std::fs::write(&path, older).unwrap();
     let o = chaos(&["replay", path.to_str().unwrap()]);
