@@ -52,6 +52,35 @@ enum Call {
     Cad(Value),
 }
 
+impl std::fmt::Display for Call {
+    /// The per-key view of an op, values in hex as everywhere else.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Call::Read => write!(f, "a read"),
+            Call::Store(v) => write!(f, "store({v:#x})"),
+            Call::Delete => write!(f, "delete"),
+            Call::LoadOrStore(v) => write!(f, "load_or_store({v:#x})"),
+            Call::LoadAndDelete => write!(f, "load_and_delete"),
+            Call::Swap(v) => write!(f, "swap({v:#x})"),
+            Call::Cas(old, new) => write!(f, "compare_and_swap({old:#x}, {new:#x})"),
+            Call::Cad(old) => write!(f, "compare_and_delete({old:#x})"),
+        }
+    }
+}
+
+impl std::fmt::Display for Res {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Res::Unit => write!(f, "()"),
+            Res::Value(None) => write!(f, "absent"),
+            Res::Value(Some(v)) => write!(f, "{v:#x}"),
+            Res::LoadOrStore(v, loaded) => write!(f, "({v:#x}, loaded={loaded})"),
+            Res::Bool(b) => write!(f, "{b}"),
+            Res::Unknown => write!(f, "nothing (pending)"),
+        }
+    }
+}
+
 /// The result part; `Unknown` for a pending operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Res {
@@ -179,7 +208,7 @@ fn last_writes(
             return Err(Counterexample {
                 key: Some(key),
                 summary: format!(
-                    "key {key}: the last write, {:?}, completed after every other write to the key, \
+                    "key {key}: the last write, {}, completed after every other write to the key, \
                      yet at quiescence the key is {} instead of {}",
                     last.call,
                     show(found),
@@ -582,7 +611,7 @@ fn counterexample(
     Counterexample {
         key: Some(key),
         summary: format!(
-            "key {key}: {:?} returning {:?} cannot be placed after {} earlier op(s) (value then {})",
+            "key {key}: {} returning {} cannot be placed after {} earlier op(s) (value then {})",
             stuck_op.call,
             stuck_op.res,
             prefix.len(),

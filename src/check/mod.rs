@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 
 use crate::history::{History, Operation};
 use crate::maps::{Key, RangeSemantics, Value, Violation};
+use crate::timeline::{op_text, ret_text};
 use crate::workload::Ret;
 
 /// What the engine read off the backend once every thread had finished.
@@ -112,8 +113,10 @@ fn check_sequential(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) 
                 format!("{} disagrees with the sequential model", o.op.name()),
                 Some(i),
                 format!(
-                    "{:?} returned {got:?}; a sequential map returns {want:?}",
-                    o.op
+                    "{} returned {}; a sequential map returns {}",
+                    op_text(&o.op),
+                    ret_text(got),
+                    ret_text(&want)
                 ),
             ));
         }
@@ -171,18 +174,16 @@ fn describe_ops(ops: &[Operation], which: &[usize]) -> String {
         .take(8)
         .map(|&i| {
             let o = &ops[i];
-            let ret = match &o.ret {
-                Some((_, r)) => format!("{r:?}"),
-                None => "pending".into(),
+            let (ret, until) = match &o.ret {
+                Some((t, r)) => (ret_text(r), t.to_string()),
+                None => ("pending".into(), String::new()),
             };
             format!(
-                "t{}#{} {:?} → {} [{}..{}]",
+                "t{}#{} {} → {ret} [{}..{until}]",
                 o.thread,
                 o.index,
-                o.op,
-                ret,
+                op_text(&o.op),
                 o.invoke,
-                o.ret.as_ref().map_or(u64::MAX, |r| r.0)
             )
         })
         .collect::<Vec<_>>()
