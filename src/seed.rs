@@ -45,7 +45,10 @@ impl Seed {
     }
 }
 
-/// SplitMix64's output function: a bijective 64-bit mixer.
+/// SplitMix64's step and output function: a bijective 64-bit mixer. The
+/// one copy in the crate; streams call it with their state before the gamma
+/// is added.
+#[inline]
 pub fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

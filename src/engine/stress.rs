@@ -356,7 +356,7 @@ struct PerturbHook {
     perturb: Perturb,
     rng: Cell<u64>,
     injector: Option<RefCell<FaultInjector>>,
-    coverage: Rc<Cell<std::collections::BTreeMap<Cover, u64>>>,
+    coverage: Rc<RefCell<std::collections::BTreeMap<Cover, u64>>>,
 }
 
 impl PerturbHook {
@@ -371,7 +371,7 @@ impl PerturbHook {
                     opts.faults,
                 ))
             }),
-            coverage: Rc::new(Cell::new(Default::default())),
+            coverage: Rc::default(),
         })
     }
 
@@ -413,8 +413,6 @@ impl Hook for PerturbHook {
     }
 
     fn cover(&self, mark: Cover) {
-        let mut m = self.coverage.take();
-        *m.entry(mark).or_insert(0) += 1;
-        self.coverage.set(m);
+        *self.coverage.borrow_mut().entry(mark).or_insert(0) += 1;
     }
 }

@@ -382,11 +382,10 @@ impl Registry {
 /// finaliser is a bijection of `seed + (index + 1) * γ`), and every bit of
 /// the seed affects every bit of the result.
 pub fn derive_seed(seed: u64, index: u64) -> u64 {
+    // The `index`-th draw of a splitmix64 stream started at `seed`
+    // (`splitmix` adds the first gamma itself).
     const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut z = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(GAMMA));
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    crate::seed::splitmix(seed.wrapping_add(index.wrapping_mul(GAMMA)))
 }
 
 #[cfg(test)]

@@ -32,14 +32,6 @@ fn moremur(mut x: u64) -> u64 {
     x ^ (x >> 27)
 }
 
-/// splitmix64's output function.
-#[inline]
-fn splitmix_finalize(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 /// The map's own random source: `hash0` and its reseeds, the iterator's
 /// random start, `incrnoverflow`'s sampling for B ≥ 16.
 ///
@@ -64,11 +56,8 @@ impl Rng {
     #[inline]
     pub(crate) fn next_u64(&self) -> u64 {
         // Relaxed: the draws need distinct states, not ordering with other memory.
-        let s = self
-            .state
-            .fetch_add(GOLDEN_GAMMA, Ordering::Relaxed)
-            .wrapping_add(GOLDEN_GAMMA);
-        splitmix_finalize(s)
+        // `splitmix` adds the gamma itself, so this is splitmix64's stream.
+        crate::seed::splitmix(self.state.fetch_add(GOLDEN_GAMMA, Ordering::Relaxed))
     }
 
     /// The next 32 random bits (Go's `uint32(rand())`).
