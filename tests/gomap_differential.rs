@@ -2,7 +2,7 @@
 //! single-thread sequences: inserts, updates, deletes (also of absent keys),
 //! lookups, clears, forced grows and evacuations, full iterations, and
 //! iterations interleaved with writes — with Go's iteration guarantees
-//! checked precisely (spec §5.4) and `check_invariants()` clean throughout.
+//! checked precisely (docs/go-maps.md §5.4) and `check_invariants()` clean throughout.
 
 use std::collections::{HashMap, HashSet};
 
@@ -89,7 +89,7 @@ impl Harness {
         assert_eq!(seen, self.model, "op {at}");
     }
 
-    /// An iteration with writes between its steps. Checks spec §5.4:
+    /// An iteration with writes between its steps. Checks docs/go-maps.md §5.4:
     /// - every produced pair is the key's current mapping at that step (so a
     ///   key deleted before it is reached is never produced, and values are
     ///   never stale);

@@ -1,4 +1,4 @@
-//! Growth exactly as Go grows (spec §4, §7, §13): when B steps up, how fast
+//! Growth exactly as Go grows (docs/go-maps.md §4, §7, §13): when B steps up, how fast
 //! evacuation goes, same-size grows under churn, and iteration at every
 //! evacuation stage of a grow.
 
@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 const CHURN_STEPS: usize = 1_000_000;
 
 /// Counts at which inserting distinct keys into a fresh map takes B to
-/// 1, 2, …, 15 (spec §7 and §13, measured on Go 1.19).
+/// 1, 2, …, 15 (docs/go-maps.md §7 and §13, measured on Go 1.19).
 const B_STEPS: [usize; 15] = [
     9, 14, 27, 53, 105, 209, 417, 833, 1665, 3329, 6657, 13313, 26625, 53249, 106497,
 ];
@@ -43,7 +43,7 @@ fn b_steps_up_exactly_at_gos_counts_and_evacuation_keeps_pace() {
         if grow_started_at.is_some() && !after.growing {
             // Each write evacuates its own bucket and at least the one at
             // nevacuate, so a grow ends within noldbuckets writes; Go 1.19
-            // took about 0.69 · 2^oldB writes (spec §13).
+            // took about 0.69 · 2^oldB writes (docs/go-maps.md §13).
             let (start, nold) = grow_started_at.take().unwrap();
             let writes = count - start + 1;
             assert!(

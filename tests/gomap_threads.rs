@@ -1,7 +1,7 @@
 //! Real OS threads racing on one `GoMap`, as Go programs race on a plain
 //! map: Go's fatal errors come back as throws, and nothing ever crashes.
 //!
-//! Detection is best-effort (spec §10), so each detection test repeats a
+//! Detection is best-effort (docs/go-maps.md §10), so each detection test repeats a
 //! short race until it sees the throw. Measured on the 2-core development
 //! machine under load from parallel builds: a writer-vs-writer race is
 //! caught in about 1 of 1.5 attempts, iteration-vs-writer 1 of 2,

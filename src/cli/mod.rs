@@ -12,7 +12,7 @@ use clap::Parser;
 
 use args::{Cli, Command};
 
-/// The documented exit codes (DESIGN.md, "Contracts that users see").
+/// The documented exit codes (docs/design.md, "Contracts that users see").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// The run met its expectation.

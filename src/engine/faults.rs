@@ -1,6 +1,6 @@
 //! The fault injector: seeded decisions, at yield points, to move a backend's
 //! own internal work (a grow, evacuation, `sync.Map` promotion) to an unlucky
-//! moment (DESIGN.md step 4).
+//! moment (docs/design.md step 4).
 //!
 //! # Two-phase activation
 //!

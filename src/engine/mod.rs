@@ -2,7 +2,7 @@
 //!
 //! - [`execute`]: one execution of a scenario under a seed, in either mode,
 //!   with the checker run on what it produced.
-//! - [`stress`]: real OS threads (DESIGN.md step 3, `stress` mode).
+//! - [`stress`]: real OS threads (docs/design.md step 3, `stress` mode).
 //! - [`sched`]: the deterministic scheduler (`sched` mode). Logical threads
 //!   run one at a time on one OS thread as coroutines; a seeded strategy
 //!   chooses who runs at every yield point, so a seed replays an execution

@@ -12,7 +12,7 @@ use super::{Cover, Site};
 /// A fault the injector asks a backend to apply at a yield point.
 ///
 /// Faults only move a backend's own internal work to an unlucky moment; they
-/// never change what the backend promises (DESIGN.md step 4).
+/// never change what the backend promises (docs/design.md step 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Fault {
     /// Start a doubling grow now (if none is in progress).

@@ -4,7 +4,7 @@
 //! scheduler can switch there, a stress run can perturb there, the fault
 //! injector can decide whether a fault applies there, and a timeline can say
 //! "thread 1 passed the hashWriting check" instead of printing an address.
-//! The names follow `spec/go-maps.md` §3–§5 and §11 (the ◆ marks).
+//! The names follow `docs/go-maps.md` §3–§5 and §11 (the ◆ marks).
 
 use serde::{Deserialize, Serialize};
 
@@ -104,7 +104,7 @@ pub enum Site {
 impl Site {
     /// True where the calling thread owns a `gomap`'s write window
     /// (`hashWriting` set by itself): the only places where a forced grow or
-    /// forced evacuation keeps the backend's own contract (DESIGN.md step 4).
+    /// forced evacuation keeps the backend's own contract (docs/design.md step 4).
     pub fn in_gomap_write_window(self) -> bool {
         matches!(
             self,

@@ -1,4 +1,4 @@
-//! The deterministic scheduler (DESIGN.md step 3, `sched` mode).
+//! The deterministic scheduler (docs/design.md step 3, `sched` mode).
 //!
 //! An [`Executor`] runs the logical threads of one execution one at a time,
 //! on the calling OS thread, each as a stackful coroutine. A thread runs

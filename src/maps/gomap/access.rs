@@ -1,4 +1,4 @@
-//! Lookup (spec §3.1): `mapaccess2` and the iterator's `mapaccessK`.
+//! Lookup (docs/go-maps.md §3.1): `mapaccess2` and the iterator's `mapaccessK`.
 //!
 //! A lookup checks `hashWriting` once, on entry, and never again; it never
 //! evacuates, allocates or touches flags. During a grow it searches the old

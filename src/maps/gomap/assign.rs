@@ -1,4 +1,4 @@
-//! Assign (spec §3.2): `mapassign` in its `_fast64` form, and the caller's
+//! Assign (docs/go-maps.md §3.2): `mapassign` in its `_fast64` form, and the caller's
 //! value store after the write window.
 
 use std::sync::atomic::Ordering::Relaxed;

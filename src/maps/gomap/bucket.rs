@@ -1,5 +1,5 @@
 //! Buckets (`bmap`), bucket arrays, and the arena that keeps every one of
-//! them alive until the map is dropped (spec §1.3, §1.4).
+//! them alive until the map is dropped (docs/go-maps.md §1.3, §1.4).
 //!
 //! Racing threads read buckets that a writer is changing, and iterators walk
 //! arrays the map has already retired, so: every cell is an atomic, arrays and

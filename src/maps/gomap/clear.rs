@@ -1,4 +1,4 @@
-//! Clear (spec §3.4): `mapclear`, Go 1.21+.
+//! Clear (docs/go-maps.md §3.4): `mapclear`, Go 1.21+.
 
 use std::sync::atomic::Ordering::Relaxed;
 

@@ -1,4 +1,4 @@
-//! Delete (spec §3.3, §2.2): `mapdelete`, with `emptyRest` maintenance.
+//! Delete (docs/go-maps.md §3.3, §2.2): `mapdelete`, with `emptyRest` maintenance.
 
 use std::ptr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -83,7 +83,7 @@ impl GoMap {
     /// After slot `i` of bucket `b` (in the chain from `head`) became
     /// `emptyOne`: if nothing full follows it in the chain, turn it and the
     /// run of `emptyOne` slots before it into `emptyRest`, so searches stop
-    /// there. Keeps `emptyRest` suffix-closed in every chain (spec §2.2).
+    /// there. Keeps `emptyRest` suffix-closed in every chain (docs/go-maps.md §2.2).
     fn mark_empty_rest(&self, head: &Bmap, b: &Bmap, i: usize) -> Result<(), Throw> {
         if i == BUCKET_CNT - 1 {
             if let Some(next) = b.overflow() {

@@ -1,4 +1,4 @@
-//! Growth (spec §4): `hashGrow`, `growWork`, `evacuate`,
+//! Growth (docs/go-maps.md §4): `hashGrow`, `growWork`, `evacuate`,
 //! `advanceEvacuationMark`, `newoverflow`, `incrnoverflow`.
 //!
 //! Everything here runs inside a writer's window (`hashWriting` set by the
@@ -93,7 +93,7 @@ impl GoMap {
     ///
     /// The source slot's mark is written before its entry is copied, and
     /// slot 0's first, so a racing reader can see a bucket "evacuated" whose
-    /// entries have not arrived yet (spec §4.5's ordering fact).
+    /// entries have not arrived yet (docs/go-maps.md §4.5's ordering fact).
     ///
     /// Old buckets are never cleared: a `map[uint64]uint64` bucket holds no
     /// pointers, for which Go skips clearing too, so iterators and racing

@@ -1,5 +1,5 @@
 //! `check_invariants`: every structural invariant stated on the `GoMap`
-//! fields (spec §2.1, §4.7, §11), checked at quiescence.
+//! fields (docs/go-maps.md §2.1, §4.7, §11), checked at quiescence.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

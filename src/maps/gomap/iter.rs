@@ -1,4 +1,4 @@
-//! Iteration (spec §5): `hiter`, `mapiterinit`, `mapiternext`.
+//! Iteration (docs/go-maps.md §5): `hiter`, `mapiterinit`, `mapiternext`.
 //!
 //! An iterator snapshots B and the bucket array at its start and walks all
 //! 2^B chains from a random bucket, each at a random slot rotation. If a
@@ -9,7 +9,7 @@
 //! are looked up again in the live map, so deleted keys are skipped and
 //! values are current. Every step first checks `hashWriting`.
 //!
-//! Guarantees (spec §5.4): each key present for the whole iteration is
+//! Guarantees (docs/go-maps.md §5.4): each key present for the whole iteration is
 //! produced exactly once; a key deleted before it is reached is not
 //! produced; keys inserted meanwhile may or may not be; after `clear`,
 //! nothing further is produced.

@@ -1,5 +1,5 @@
 //! Go's classic runtime hash map (`hmap`/`bmap`, Go 1.x–1.23), re-implemented
-//! over `u64` keys and values. Behaviour spec: `spec/go-maps.md` §1–§7.
+//! over `u64` keys and values. Behaviour spec: `docs/go-maps.md` §1–§7.
 //!
 //! # Design
 //!
@@ -60,7 +60,7 @@
 //! `iter`, `window` (the hashWriting protocol, faults, forced resizes),
 //! `invariants`, `stats`, `backend` (the `ChaosMap` impl).
 //!
-//! # Load factor (spec §7)
+//! # Load factor (docs/go-maps.md §7)
 //!
 //! `T(B)`: the most entries a table of 2^B buckets holds; a new-key insert
 //! into a map that is not growing doubles it iff `count + 1 > T(B)`.
@@ -194,7 +194,7 @@ pub struct GoMap {
     /// `array-size` (`buckets` has 2^B buckets).
     b: AtomicU8,
     /// `noverflow`: overflow buckets allocated for the current generation of
-    /// `buckets`; exact for B < 16, sampled for B ≥ 16 (spec §4.2). Reset
+    /// `buckets`; exact for B < 16, sampled for B ≥ 16 (docs/go-maps.md §4.2). Reset
     /// only by `hashGrow` and `clear`.
     /// Invariant `noverflow-mismatch` (B < 16): equals the overflow buckets
     /// in the chains of `buckets`.
@@ -314,7 +314,7 @@ impl GoMap {
     }
 
     /// `makemap` (`make(map[uint64]uint64, hint)`): the smallest B whose
-    /// table holds `hint` entries without growing (spec §7); the array is
+    /// table holds `hint` entries without growing (docs/go-maps.md §7); the array is
     /// allocated now if B > 0. A hint whose `hint * bucketSize` overflows or
     /// exceeds the allocation limit is treated as 0, as Go does (the limit
     /// here is 2 GiB, not Go's 2^48 bytes).
@@ -335,7 +335,7 @@ impl GoMap {
         GoMap::from_parts(0, seed, Some(mutation))
     }
 
-    /// `len(m)`: `count`, read without any check (spec §3.5).
+    /// `len(m)`: `count`, read without any check (docs/go-maps.md §3.5).
     pub fn len(&self) -> usize {
         // Relaxed: Go reads count without synchronisation.
         self.count.load(Relaxed)
@@ -405,7 +405,7 @@ mod tests {
 
     #[test]
     fn load_factor_table_matches_spec() {
-        // T(B) from spec §7: the largest count that does not overload B.
+        // T(B) from docs/go-maps.md §7: the largest count that does not overload B.
         let t = |b: u8| (0..).find(|&c| over_load_factor(c + 1, b)).unwrap();
         assert_eq!(t(0), 8);
         for b in 1..=20u8 {

@@ -1,4 +1,4 @@
-//! `tophash`: the one byte per slot that says what the slot holds (spec §1.1, §2).
+//! `tophash`: the one byte per slot that says what the slot holds (docs/go-maps.md §1.1, §2).
 //!
 //! A full slot stores the top 8 bits of its key's hash, lifted into
 //! `MIN_TOP_HASH..=255`, so that the values below `MIN_TOP_HASH` are free to

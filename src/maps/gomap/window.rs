@@ -1,5 +1,5 @@
 //! The write window: Go's `hashWriting` protocol, and the faults and forced
-//! resizes that run inside it (spec §3.2 steps 2/4/11, §10, §11).
+//! resizes that run inside it (docs/go-maps.md §3.2 steps 2/4/11, §10, §11).
 //!
 //! A write checks the flag on entry, toggles it with XOR after hashing, and
 //! on exit checks that it is still set before clearing it. All three are
@@ -45,7 +45,7 @@ impl GoMap {
     }
 
     /// `h.flags ^= hashWriting`, as a separate load and store so that racing
-    /// writers lose each other's updates (spec §10 item 3).
+    /// writers lose each other's updates (docs/go-maps.md §10 item 3).
     #[inline(always)]
     pub(super) fn toggle_writing(&self) {
         self.update_flags(|f| f ^ HASH_WRITING);

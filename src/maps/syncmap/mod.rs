@@ -1,5 +1,6 @@
-//! `syncmap`: a clone of Go 1.20–1.23 `sync.Map` (`spec/go-maps.md` §8),
-//! whose two maps are [`GoMap`]s.
+//! `syncmap`: a clone of Go 1.20–1.23 `sync.Map` (`docs/go-maps.md` §8),
+//! whose two maps are [`GoMap`]s. Section numbers (§) in this module refer
+//! to `docs/go-maps.md`.
 //!
 //! # Design (Go's, §8.1)
 //!
