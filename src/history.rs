@@ -117,11 +117,11 @@ impl History {
     /// equal on any machine and any version of this crate that keeps the
     /// event format. Sched mode prints it; a replay compares it.
     pub fn hash(&self) -> u64 {
-        let mut h = Fnv1a::default();
+        let mut h = crate::seed::StableHasher::default();
         for e in &self.events {
             serde_json::to_writer(&mut h, e).expect("events serialise");
         }
-        h.0
+        h.finish()
     }
 
     /// Index of the first event where two histories differ, if they do.
@@ -133,26 +133,6 @@ impl History {
     }
 }
 
-/// FNV-1a, 64-bit: tiny, stable, and good enough to tell histories apart.
-struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::io::Write for Fnv1a {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        for &b in buf {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -85,7 +85,7 @@ use crate::report::replay_command;
 use crate::scenario::{Mode, RawScenario, Scenario};
 use crate::seed::Seed;
 use crate::shrink::script::{self, Minimised, Script, ScriptError, ScriptOptions};
-use crate::shrink::{self, candidate_seed, ShrinkOptions, Shrunk, STRESS_N};
+use crate::shrink::{self, ShrinkOptions, Shrunk, STRESS_N};
 use crate::timeline::{op_text, Timeline};
 use crate::workload::Op;
 
@@ -856,7 +856,7 @@ pub fn replay_with(repro: &Repro, factory: Factory<'_>, opts: &ReplayOptions) ->
             tries += 1;
             let exec = execute_workload(
                 &scenario,
-                candidate_seed(repro.script_seed, i),
+                repro.script_seed.candidate(i),
                 workload.clone(),
                 factory,
             );

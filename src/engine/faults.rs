@@ -45,17 +45,13 @@
 //!   or thread, or [`FaultInjector::depart`]), then draws from the seed:
 //!   `chaos replay --continue`.
 
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{Rng, RngCore};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::seed;
 use crate::sync::{Fault, Site};
 
-/// ChaCha stream of the per-visit firing draws (the scheduler uses stream 0).
-const FIRING_STREAM: u64 = 0xFA17_0001;
-/// Activation uses one ChaCha stream per injection site: this tag, mixed with
-/// a stable hash of the pair, names it.
-const ACTIVATION_STREAM_TAG: u64 = 0xAC71_0000_0000_0000;
 
 /// Fault rates, each a per-visit probability in `[0, 1]`. The default (all
 /// zero) disables the injector.
@@ -138,23 +134,14 @@ fn candidates(site: Site) -> &'static [Fault] {
     }
 }
 
-/// A stable 64-bit name of an injection site: FNV-1a over the `Debug` text of
-/// the pair, which depends only on the variant names (never on addresses, on
-/// the platform or on enum layout).
-fn pair_code(site: Site, fault: Fault) -> u64 {
-    let text = format!("{site:?}/{fault:?}");
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// Whether the injection site `(site, fault)` is switched on for `seed`: one
 /// ChaCha8 bit on a stream of the pair's own, so the answer is the same
 /// whenever and in whatever order the pair is first visited.
 fn activated(seed: u64, site: Site, fault: Fault) -> bool {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(ACTIVATION_STREAM_TAG ^ pair_code(site, fault));
-    rng.next_u32() & 1 == 1
+    // The stream is named by the pair's `Debug` text, which depends only on
+    // the variant names (never on addresses, the platform or enum layout).
+    let stream = seed::activation_stream(&format!("{site:?}/{fault:?}"));
+    seed::chacha(seed, stream).next_u32() & 1 == 1
 }
 
 /// A uniform draw in `[0, 1)` compared with `rate`: always true at 1.0,
@@ -182,12 +169,10 @@ impl Seeded {
         if cfg.is_disabled() {
             return None;
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(FIRING_STREAM);
         Some(Seeded {
             seed,
             cfg,
-            rng,
+            rng: seed::chacha(seed, seed::FIRING_STREAM),
             activation: Vec::new(),
         })
     }

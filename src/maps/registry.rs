@@ -3,7 +3,7 @@
 //! Every backend is built from a `u64` seed by a plain function
 //! ([`Constructor`]). The seed feeds every inner Go map's hash seed, so an
 //! execution replays exactly; a backend with several inner maps gives each
-//! its own sub-seed from [`derive_seed`].
+//! its own sub-seed from [`crate::seed::sub_seed`].
 //!
 //! The built-in backends are [`backends()`]; [`lookup`] finds one by name and
 //! [`describe_lines`] is what `chaos backends` prints. To add your own, build
@@ -376,18 +376,6 @@ impl Registry {
     }
 }
 
-/// The `index`-th sub-seed of `seed`, for a backend's several inner maps.
-///
-/// Distinct indices give distinct sub-seeds for the same seed (SplitMix64's
-/// finaliser is a bijection of `seed + (index + 1) * γ`), and every bit of
-/// the seed affects every bit of the result.
-pub fn derive_seed(seed: u64, index: u64) -> u64 {
-    // The `index`-th draw of a splitmix64 stream started at `seed`
-    // (`splitmix` adds the first gamma itself).
-    const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
-    crate::seed::splitmix(seed.wrapping_add(index.wrapping_mul(GAMMA)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,7 +438,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for seed in [0, 1, u64::MAX] {
             for i in 0..1000 {
-                assert!(seen.insert(derive_seed(seed, i)));
+                assert!(seen.insert(crate::seed::sub_seed(seed, i)));
             }
         }
     }

@@ -44,7 +44,7 @@ pub mod script;
 use crate::check::{Finding, Signature};
 use crate::engine::{execute, Factory};
 use crate::scenario::{Distribution, Mode, Scenario};
-use crate::seed::{splitmix, Seed};
+use crate::seed::Seed;
 
 /// A stress candidate must fail in at least this many of [`STRESS_N`] tries.
 pub const STRESS_K: u32 = 2;
@@ -62,16 +62,6 @@ pub struct ShrinkOptions {
     /// Leave the fault rates as they are (pass 6 then only tries the uniform
     /// distribution): forced faults can be what keeps a script short.
     pub keep_fault_rates: bool,
-}
-
-/// The `i`-th seed tried for a candidate whose current seed is `seed`:
-/// `seed` itself first, then seeds derived from it.
-pub(crate) fn candidate_seed(seed: Seed, i: u32) -> Seed {
-    if i == 0 {
-        seed
-    } else {
-        Seed(splitmix(seed.0 ^ u64::from(i)))
-    }
 }
 
 impl Default for ShrinkOptions {
@@ -122,7 +112,7 @@ impl Shrinker<'_> {
                     if !self.budget_left() {
                         return None;
                     }
-                    let candidate = candidate_seed(seed, i);
+                    let candidate = seed.candidate(i);
                     if let Some(f) = self.run(s, candidate) {
                         return Some((candidate, f));
                     }
@@ -140,7 +130,7 @@ impl Shrinker<'_> {
                     if hits + (STRESS_N - i) < STRESS_K {
                         return None;
                     }
-                    let candidate = candidate_seed(seed, i);
+                    let candidate = seed.candidate(i);
                     if let Some(f) = self.run(s, candidate) {
                         hits += 1;
                         first.get_or_insert((candidate, f));

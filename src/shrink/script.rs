@@ -54,7 +54,7 @@
 
 use std::sync::Arc;
 
-use super::{candidate_seed, STRESS_K, STRESS_N};
+use super::{STRESS_K, STRESS_N};
 use crate::check::{Finding, Signature};
 use crate::engine::faults::FiredFault;
 use crate::engine::sched::{SiteVisit, Trace};
@@ -365,7 +365,7 @@ impl Minimiser<'_> {
                 return None;
             }
             self.executions += 1;
-            let seed = candidate_seed(seed, i);
+            let seed = seed.candidate(i);
             let exec = execute_workload(&scenario, seed, workload.clone(), self.factory);
             if let Some(f) = exec
                 .findings
@@ -410,7 +410,7 @@ impl Minimiser<'_> {
                 fault_script: (!seeded_faults).then(|| faults.clone()),
                 ..SchedOptions::default()
             };
-            if let Some(b) = self.sched_try(threads, candidate_seed(best.seed, i), &opts) {
+            if let Some(b) = self.sched_try(threads, best.seed.candidate(i), &opts) {
                 return Some(b);
             }
         }
@@ -427,7 +427,7 @@ impl Minimiser<'_> {
                 fault_script: Some(faults.to_vec()),
                 ..SchedOptions::default()
             };
-            if let Some(b) = self.sched_try(&best.threads, candidate_seed(best.seed, i), &opts) {
+            if let Some(b) = self.sched_try(&best.threads, best.seed.candidate(i), &opts) {
                 return Some(b);
             }
         }
@@ -470,7 +470,7 @@ impl Minimiser<'_> {
                         break;
                     }
                     self.executions += 1;
-                    let seed = candidate_seed(seed, i);
+                    let seed = seed.candidate(i);
                     let exec = execute(&base, seed, self.factory);
                     if let Some(f) = exec
                         .findings

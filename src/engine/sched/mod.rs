@@ -53,7 +53,7 @@ use crate::sync::{Cover, ResourceId, Site};
 
 pub use executor::{current_thread, logical_time, stop_execution, tearing_down, Executor};
 pub use strategy::{
-    sched_rng, DepartureCell, FollowStrategy, PctStrategy, RandomStrategy, ReplayStrategy, Strategy,
+    DepartureCell, FollowStrategy, PctStrategy, RandomStrategy, ReplayStrategy, Strategy,
 };
 pub use trace::Trace;
 

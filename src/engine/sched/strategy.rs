@@ -8,22 +8,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::Departure;
-
-/// ChaCha stream of scheduling draws (faults use streams of their own).
-const SCHED_STREAM: u64 = 0;
-
-/// The scheduler's seeded generator: ChaCha8 keyed by the seed, on the
-/// scheduling stream. Portable: the same seed gives the same draws on every
-/// platform.
-pub fn sched_rng(seed: u64) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(SCHED_STREAM);
-    rng
-}
 
 /// Chooses the thread that runs at each scheduling decision of an execution.
 ///
@@ -85,7 +73,7 @@ impl RandomStrategy {
     /// A random walk drawn from `seed`.
     pub fn new(seed: u64) -> Self {
         Self {
-            rng: sched_rng(seed),
+            rng: crate::seed::chacha(seed, crate::seed::SCHED_STREAM),
         }
     }
 }
@@ -147,7 +135,7 @@ impl PctStrategy {
     /// the first `horizon` (≥ 1) contended decisions.
     pub fn new(seed: u64, depth: u32, horizon: u64) -> Self {
         Self {
-            rng: sched_rng(seed),
+            rng: crate::seed::chacha(seed, crate::seed::SCHED_STREAM),
             depth: depth.max(1),
             horizon: horizon.max(1),
             priorities: Vec::new(),

@@ -68,7 +68,7 @@ use arc_swap::ArcSwap;
 
 use crate::maps::gomap::GoMap;
 use crate::maps::mutants::lossy_promotion;
-use crate::maps::registry::derive_seed;
+use crate::seed::sub_seed;
 use crate::maps::rwmutex::EVACUATE_STEPS;
 use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, ResizeKind, Throw, Value, Violation};
 use crate::sync::{cover, yield_point, Cover, Fault, Mutex, MutexGuard, Site};
@@ -165,7 +165,7 @@ impl SyncMap {
     /// A fresh inner Go map's seed; the caller holds `mu`.
     fn next_map_seed_locked(&self, l: &mut Locked) -> u64 {
         l.maps_made += 1;
-        derive_seed(self.seed, l.maps_made)
+        sub_seed(self.seed, l.maps_made)
     }
 
     /// The lock-free load of `read` that starts every fast path.
