@@ -133,7 +133,6 @@ impl History {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,7 +86,7 @@ use crate::scenario::{Mode, RawScenario, Scenario};
 use crate::seed::Seed;
 use crate::shrink::script::{self, Minimised, Script, ScriptError, ScriptOptions};
 use crate::shrink::{self, ShrinkOptions, Shrunk, STRESS_N};
-use crate::timeline::{op_text, Timeline};
+use crate::timeline::Timeline;
 use crate::workload::Op;
 
 /// The repro format this crate writes and reads.
@@ -223,84 +223,6 @@ struct FileTrace {
     faults: Vec<FiredFault>,
 }
 
-/// Parses an op in the form [`op_text`] prints: `store(3, 0x10000000001)`,
-/// `load(3)`, `range()`, ... Numbers are decimal or `0x`-hex.
-pub fn parse_op(text: &str) -> Result<Op, String> {
-    let t = text.trim();
-    let bad = |why: &str| format!("bad op {text:?}: {why}");
-    let (name, rest) = t
-        .split_once('(')
-        .ok_or_else(|| bad("expected name(args), e.g. store(3, 0x10000000001)"))?;
-    let args = rest
-        .strip_suffix(')')
-        .ok_or_else(|| bad("missing the closing parenthesis"))?;
-    let args: Vec<u64> = args
-        .split(',')
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-        .map(|a| {
-            let parsed = match a.strip_prefix("0x").or_else(|| a.strip_prefix("0X")) {
-                Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
-                None => a.replace('_', "").parse(),
-            };
-            parsed.map_err(|_| bad(&format!("{a:?} is not a number")))
-        })
-        .collect::<Result<_, _>>()?;
-    let arity = |n: usize| -> Result<(), String> {
-        if args.len() == n {
-            Ok(())
-        } else {
-            Err(bad(&format!(
-                "{} takes {n} argument{}, got {}",
-                name.trim(),
-                if n == 1 { "" } else { "s" },
-                args.len()
-            )))
-        }
-    };
-    let a = |i: usize| args[i];
-    Ok(match name.trim() {
-        "load" => arity(1).map(|_| Op::Load { key: a(0) })?,
-        "store" => arity(2).map(|_| Op::Store {
-            key: a(0),
-            value: a(1),
-        })?,
-        "delete" => arity(1).map(|_| Op::Delete { key: a(0) })?,
-        "load_or_store" => arity(2).map(|_| Op::LoadOrStore {
-            key: a(0),
-            value: a(1),
-        })?,
-        "load_and_delete" => arity(1).map(|_| Op::LoadAndDelete { key: a(0) })?,
-        "swap" => arity(2).map(|_| Op::Swap {
-            key: a(0),
-            value: a(1),
-        })?,
-        "compare_and_swap" => arity(3).map(|_| Op::CompareAndSwap {
-            key: a(0),
-            old: a(1),
-            new: a(2),
-        })?,
-        "compare_and_delete" => arity(2).map(|_| Op::CompareAndDelete {
-            key: a(0),
-            old: a(1),
-        })?,
-        "range" if args.is_empty() => Op::Range { limit: 0 },
-        "range" => arity(1).and_then(|_| {
-            u32::try_from(a(0))
-                .map(|limit| Op::Range { limit })
-                .map_err(|_| bad("the range limit does not fit in 32 bits"))
-        })?,
-        "clear" => arity(0).map(|_| Op::Clear)?,
-        "len" => arity(0).map(|_| Op::Len)?,
-        other => {
-            return Err(bad(&format!(
-                "unknown operation {other:?}; operations are: {}",
-                crate::workload::OP_NAMES.join(", ")
-            )))
-        }
-    })
-}
-
 fn toml_error(text: &str, path: &str, e: &toml::de::Error) -> ReproError {
     let (line, column, reason) = crate::scenario::toml_error_at(text, e);
     ReproError::Toml {
@@ -412,7 +334,7 @@ impl Repro {
         }
         out.push_str("# each thread's ops, in order\nthreads = [\n");
         for ops in &self.script.threads {
-            let ops: Vec<String> = ops.iter().map(|o| quote(&op_text(o))).collect();
+            let ops: Vec<String> = ops.iter().map(|o| quote(&o.to_string())).collect();
             out.push_str(&format!("    [{}],\n", ops.join(", ")));
         }
         out.push_str("]\n");
@@ -506,7 +428,9 @@ impl Repro {
             let mut parsed = Vec::new();
             for (i, op) in ops.iter().enumerate() {
                 parsed.push(
-                    parse_op(op).map_err(|e| invalid(&format!("script.threads[{t}][{i}]"), e))?,
+                    op.parse::<Op>().map_err(|e| {
+                        invalid(&format!("script.threads[{t}][{i}]"), e.to_string())
+                    })?,
                 );
             }
             threads.push(parsed);
@@ -1066,55 +990,6 @@ impl fmt::Display for Repro {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_op_round_trips_through_its_text() {
-        let ops = [
-            Op::Load { key: 3 },
-            Op::Store {
-                key: 3,
-                value: 0x100_0000_0001,
-            },
-            Op::Delete { key: 0 },
-            Op::LoadOrStore { key: 1, value: 9 },
-            Op::LoadAndDelete { key: 2 },
-            Op::Swap { key: 5, value: 7 },
-            Op::CompareAndSwap {
-                key: 1,
-                old: 2,
-                new: 3,
-            },
-            Op::CompareAndDelete { key: 1, old: 2 },
-            Op::Range { limit: 0 },
-            Op::Range { limit: 4 },
-            Op::Clear,
-            Op::Len,
-        ];
-        for op in ops {
-            assert_eq!(parse_op(&op_text(&op)), Ok(op), "{}", op_text(&op));
-        }
-        assert_eq!(
-            parse_op(" store( 3 ,10 ) "),
-            Ok(Op::Store { key: 3, value: 10 })
-        );
-        assert_eq!(parse_op("range(0)"), Ok(Op::Range { limit: 0 }));
-    }
-
-    #[test]
-    fn bad_op_text_says_what_is_wrong() {
-        for (text, says) in [
-            ("store(3)", "takes 2 arguments"),
-            ("stor(3, 4)", "unknown operation"),
-            ("load 3", "expected name(args)"),
-            ("load(3", "closing parenthesis"),
-            ("load(x)", "not a number"),
-            ("range(99999999999)", "32 bits"),
-        ] {
-            let e = parse_op(text).unwrap_err();
-            assert!(e.contains(says), "{text}: {e}");
-            assert!(!e.contains('\n'));
-        }
-    }
 
     #[test]
     fn file_stems_are_readable_slugs() {

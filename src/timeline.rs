@@ -28,92 +28,6 @@ use crate::history::{Event, Operation};
 use crate::sync::Site;
 use crate::workload::{Op, Ret};
 
-/// A short human phrase for what a thread has just done when it stands at
-/// `site` (it completes "thread 1 store(3) …").
-pub fn site_phrase(site: Site) -> String {
-    let p = match site {
-        Site::AccessChecked => "passed the read's hashWriting check",
-        Site::AccessBucketChosen => "chose the bucket array to search",
-        Site::AccessValueCopy => "found the slot, about to copy the value out",
-        Site::AssignChecked => "passed the hashWriting check",
-        Site::AssignFlagSet => "set hashWriting",
-        Site::GrowWork => "is about to do grow work",
-        Site::HashGrowCommit => "is halfway through committing a grow",
-        Site::NewOverflow => "is about to link an overflow bucket",
-        Site::AssignInsertSlot => "found the slot for the key",
-        Site::AssignKeyStored => "wrote the tophash, not yet the key",
-        Site::AssignCounted => "incremented count",
-        Site::AssignExit => "is about to check and clear hashWriting",
-        Site::AssignValue => "cleared hashWriting; the value store is still to come",
-        Site::EvacuateSlot => "is halfway through evacuating an old bucket",
-        Site::AdvanceEvacuationMark => "is about to advance nevacuate",
-        Site::DeleteChecked => "passed the delete's hashWriting check",
-        Site::DeleteFlagSet => "set hashWriting to delete",
-        Site::DeleteSlotCleared => "emptied the slot, emptyRest not yet fixed",
-        Site::DeleteExit => "is about to check and clear hashWriting after a delete",
-        Site::ClearChecked => "passed the clear's hashWriting check",
-        Site::ClearWiping => "is wiping the bucket arrays",
-        Site::ClearExit => "is about to check and clear hashWriting after a clear",
-        Site::IterChecked => "passed the iterator's hashWriting check",
-        Site::IterBucketChosen => "chose the next bucket to walk",
-        Site::IterRelookup => "is re-looking-up an entry that moved",
-        Site::LockAcquire => "is about to take a lock",
-        Site::LockRelease => "released a lock",
-        Site::SyncMapReadLoaded => "loaded sync.Map's read-only view",
-        Site::SyncMapEntryCas => "is about to CAS an entry",
-        Site::SyncMapLocked => "holds sync.Map's mu",
-        Site::SyncMapPromote => "is about to promote dirty to read",
-        Site::OpBoundary => "is between two ops",
-        Site::User(name) => return format!("reached `{name}`"),
-    };
-    p.to_string()
-}
-
-/// An op as text: `store(3, 0x10000000001)`. The repro file uses the same
-/// form ([`crate::repro::parse_op`] reads it back).
-pub fn op_text(op: &Op) -> String {
-    match *op {
-        Op::Load { key } => format!("load({key})"),
-        Op::Store { key, value } => format!("store({key}, {value:#x})"),
-        Op::Delete { key } => format!("delete({key})"),
-        Op::LoadOrStore { key, value } => format!("load_or_store({key}, {value:#x})"),
-        Op::LoadAndDelete { key } => format!("load_and_delete({key})"),
-        Op::Swap { key, value } => format!("swap({key}, {value:#x})"),
-        Op::CompareAndSwap { key, old, new } => {
-            format!("compare_and_swap({key}, {old:#x}, {new:#x})")
-        }
-        Op::CompareAndDelete { key, old } => format!("compare_and_delete({key}, {old:#x})"),
-        Op::Range { limit: 0 } => "range()".to_string(),
-        Op::Range { limit } => format!("range({limit})"),
-        Op::Clear => "clear()".to_string(),
-        Op::Len => "len()".to_string(),
-    }
-}
-
-/// An op named by its kind and key only: `store(3)`, `range()`.
-pub fn op_short(op: &Op) -> String {
-    match op.key() {
-        Some(k) => format!("{}({k})", op.name()),
-        None => format!("{}()", op.name()),
-    }
-}
-
-/// What an op returned, as text.
-pub fn ret_text(ret: &Ret) -> String {
-    match ret {
-        Ret::Unit => "()".into(),
-        Ret::Value(None) => "None".into(),
-        Ret::Value(Some(v)) => format!("Some({v:#x})"),
-        Ret::LoadOrStore { actual, loaded } => format!("({actual:#x}, loaded={loaded})"),
-        Ret::Bool(b) => b.to_string(),
-        Ret::Entries(e) => format!("{} entries", e.len()),
-        Ret::Len(n) => n.to_string(),
-        Ret::Unsupported => "unsupported".into(),
-        Ret::Throw(t) => t.to_string(),
-        Ret::Panic(m) => format!("panic: {m}"),
-    }
-}
-
 /// What a row of the timeline shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RowKind {
@@ -181,7 +95,7 @@ impl Timeline {
                 thread: o.thread,
                 kind: RowKind::Start,
                 op: o.op,
-                text: op_text(&o.op),
+                text: o.op.to_string(),
                 clause: None,
             });
             let until = o.ret.as_ref().map_or(end, |r| r.0);
@@ -198,8 +112,8 @@ impl Timeline {
                     clause: Some(format!(
                         "thread {} {} gets a forced {fault:?} where it {}",
                         o.thread,
-                        op_short(&o.op),
-                        site_phrase(v.site)
+                        o.op.short(),
+                        v.site.phrase()
                     )),
                 });
             }
@@ -207,7 +121,7 @@ impl Timeline {
                 let phrase = if v.blocked {
                     "waits for a lock".to_string()
                 } else {
-                    site_phrase(v.site)
+                    v.site.phrase()
                 };
                 rows.push(Row {
                     step: v.step,
@@ -215,7 +129,7 @@ impl Timeline {
                     kind: RowKind::Paused,
                     op: o.op,
                     text: format!("‖ {phrase}"),
-                    clause: Some(format!("thread {} {} {phrase}", o.thread, op_short(&o.op))),
+                    clause: Some(format!("thread {} {} {phrase}", o.thread, o.op.short())),
                 });
             }
             match &o.ret {
@@ -224,7 +138,7 @@ impl Timeline {
                     thread: o.thread,
                     kind: RowKind::Failed,
                     op: o.op,
-                    text: format!("✗ {}", ret_text(ret)),
+                    text: format!("✗ {}", ret.to_string()),
                     clause: None,
                 }),
                 Some((t, ret)) => rows.push(Row {
@@ -232,7 +146,7 @@ impl Timeline {
                     thread: o.thread,
                     kind: RowKind::Returned,
                     op: o.op,
-                    text: format!("→ {}", ret_text(ret)),
+                    text: format!("→ {}", ret.to_string()),
                     clause: None,
                 }),
                 None => rows.push(Row {
@@ -323,7 +237,7 @@ impl Timeline {
                     RowKind::Failed => clauses.push(format!(
                         "thread {} {} throws: {}",
                         r.thread,
-                        op_short(&r.op),
+                        r.op.short(),
                         r.text.trim_start_matches("✗ ")
                     )),
                     _ => {}
@@ -333,11 +247,14 @@ impl Timeline {
             for r in &self.rows {
                 match r.kind {
                     RowKind::Returned if r.text == "→ ()" => {
-                        clauses.push(format!("thread {} {}", r.thread, op_text(&r.op)));
+                        clauses.push(format!("thread {} {}", r.thread, r.op.to_string()));
                     }
-                    RowKind::Returned => {
-                        clauses.push(format!("thread {} {} {}", r.thread, op_text(&r.op), r.text))
-                    }
+                    RowKind::Returned => clauses.push(format!(
+                        "thread {} {} {}",
+                        r.thread,
+                        r.op.to_string(),
+                        r.text
+                    )),
                     RowKind::Paused if r.text.contains("waits for a lock") => {
                         clauses.extend(r.clause.clone());
                     }
@@ -433,17 +350,18 @@ mod tests {
     #[test]
     fn every_site_has_a_phrase_and_ops_print_readably() {
         for site in [Site::AssignChecked, Site::OpBoundary, Site::User("w")] {
-            assert!(!site_phrase(site).is_empty());
+            assert!(!site.phrase().is_empty());
         }
-        assert_eq!(site_phrase(Site::User("my window")), "reached `my window`");
+        assert_eq!(Site::User("my window").phrase(), "reached `my window`");
         assert_eq!(
-            op_text(&Op::Store {
+            Op::Store {
                 key: 3,
                 value: 0x100_0000_0001
-            }),
+            }
+            .to_string(),
             "store(3, 0x10000000001)"
         );
-        assert_eq!(op_text(&Op::Range { limit: 0 }), "range()");
-        assert_eq!(op_short(&Op::Delete { key: 9 }), "delete(9)");
+        assert_eq!(Op::Range { limit: 0 }.to_string(), "range()");
+        assert_eq!(Op::Delete { key: 9 }.short(), "delete(9)");
     }
 }

@@ -27,7 +27,6 @@ use std::collections::BTreeMap;
 
 use crate::history::{History, Operation};
 use crate::maps::{Key, RangeSemantics, Value, Violation};
-use crate::timeline::{op_text, ret_text};
 use crate::workload::Ret;
 
 /// What the engine read off the backend once every thread had finished.
@@ -114,9 +113,9 @@ fn check_sequential(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) 
                 Some(i),
                 format!(
                     "{} returned {}; a sequential map returns {}",
-                    op_text(&o.op),
-                    ret_text(got),
-                    ret_text(&want)
+                    o.op.to_string(),
+                    got.to_string(),
+                    want.to_string()
                 ),
             ));
         }
@@ -175,14 +174,14 @@ fn describe_ops(ops: &[Operation], which: &[usize]) -> String {
         .map(|&i| {
             let o = &ops[i];
             let (ret, until) = match &o.ret {
-                Some((t, r)) => (ret_text(r), t.to_string()),
+                Some((t, r)) => (r.to_string(), t.to_string()),
                 None => ("pending".into(), String::new()),
             };
             format!(
                 "t{}#{} {} → {ret} [{}..{until}]",
                 o.thread,
                 o.index,
-                op_text(&o.op),
+                o.op.to_string(),
                 o.invoke,
             )
         })

@@ -52,7 +52,6 @@ use serde::{Deserialize, Serialize};
 use crate::seed;
 use crate::sync::{Fault, Site};
 
-
 /// Fault rates, each a per-visit probability in `[0, 1]`. The default (all
 /// zero) disables the injector.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

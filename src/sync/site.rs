@@ -102,6 +102,47 @@ pub enum Site {
 }
 
 impl Site {
+    /// A short human phrase for what a thread has just done when it stands
+    /// here (it completes "thread 1 store(3) …"); the timeline prints it.
+    pub fn phrase(&self) -> String {
+        let p = match self {
+            Site::AccessChecked => "passed the read's hashWriting check",
+            Site::AccessBucketChosen => "chose the bucket array to search",
+            Site::AccessValueCopy => "found the slot, about to copy the value out",
+            Site::AssignChecked => "passed the hashWriting check",
+            Site::AssignFlagSet => "set hashWriting",
+            Site::GrowWork => "is about to do grow work",
+            Site::HashGrowCommit => "is halfway through committing a grow",
+            Site::NewOverflow => "is about to link an overflow bucket",
+            Site::AssignInsertSlot => "found the slot for the key",
+            Site::AssignKeyStored => "wrote the tophash, not yet the key",
+            Site::AssignCounted => "incremented count",
+            Site::AssignExit => "is about to check and clear hashWriting",
+            Site::AssignValue => "cleared hashWriting; the value store is still to come",
+            Site::EvacuateSlot => "is halfway through evacuating an old bucket",
+            Site::AdvanceEvacuationMark => "is about to advance nevacuate",
+            Site::DeleteChecked => "passed the delete's hashWriting check",
+            Site::DeleteFlagSet => "set hashWriting to delete",
+            Site::DeleteSlotCleared => "emptied the slot, emptyRest not yet fixed",
+            Site::DeleteExit => "is about to check and clear hashWriting after a delete",
+            Site::ClearChecked => "passed the clear's hashWriting check",
+            Site::ClearWiping => "is wiping the bucket arrays",
+            Site::ClearExit => "is about to check and clear hashWriting after a clear",
+            Site::IterChecked => "passed the iterator's hashWriting check",
+            Site::IterBucketChosen => "chose the next bucket to walk",
+            Site::IterRelookup => "is re-looking-up an entry that moved",
+            Site::LockAcquire => "is about to take a lock",
+            Site::LockRelease => "released a lock",
+            Site::SyncMapReadLoaded => "loaded sync.Map's read-only view",
+            Site::SyncMapEntryCas => "is about to CAS an entry",
+            Site::SyncMapLocked => "holds sync.Map's mu",
+            Site::SyncMapPromote => "is about to promote dirty to read",
+            Site::OpBoundary => "is between two ops",
+            Site::User(name) => return format!("reached `{name}`"),
+        };
+        p.to_string()
+    }
+
     /// True where the calling thread owns a `gomap`'s write window
     /// (`hashWriting` set by itself): the only places where a forced grow or
     /// forced evacuation keeps the backend's own contract (docs/design.md step 4).

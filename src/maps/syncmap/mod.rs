@@ -68,9 +68,9 @@ use arc_swap::ArcSwap;
 
 use crate::maps::gomap::GoMap;
 use crate::maps::mutants::lossy_promotion;
-use crate::seed::sub_seed;
 use crate::maps::rwmutex::EVACUATE_STEPS;
 use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, ResizeKind, Throw, Value, Violation};
+use crate::seed::sub_seed;
 use crate::sync::{cover, yield_point, Cover, Fault, Mutex, MutexGuard, Site};
 use entry::Entry;
 
