@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::engine::{execute, Execution};
-use crate::maps::ChaosMap;
+use crate::maps::Constructor;
 use crate::scenario::{Expect, Scenario};
 use crate::seed::Seed;
 
@@ -156,7 +156,7 @@ pub fn hunt(
     range: SeedRange,
     shard: Shard,
     limits: HuntLimits,
-    factory: &(dyn Fn(u64) -> Box<dyn ChaosMap> + Sync),
+    build: &Constructor,
     progress: &(dyn Fn(u64) + Sync),
 ) -> HuntReport {
     let started = Instant::now();
@@ -193,7 +193,7 @@ pub fn hunt(
                     if stop.load(Ordering::Relaxed) {
                         return None;
                     }
-                    let exec = execute(scenario, Seed(seed), factory);
+                    let exec = execute(scenario, Seed(seed), build);
                     progress(executed.fetch_add(1, Ordering::Relaxed) + 1);
                     let wanted = match scenario.expect {
                         Expect::Clean => !exec.findings.is_empty(),

@@ -108,14 +108,15 @@
 
 pub mod check;
 pub mod engine;
+pub mod files;
 pub mod history;
 pub mod hunt;
 pub mod maps;
+pub mod replay;
 pub mod report;
 pub mod repro;
 pub mod scenario;
 pub mod seed;
 pub mod shrink;
 pub mod sync;
-pub mod timeline;
 pub mod workload;

@@ -54,18 +54,18 @@
 //! faults = []
 //! ```
 //!
-//! [`replay`] re-executes the script exactly: the explicit ops, the recorded
-//! choices and faults through [`crate::engine::replay_trace`], and says
-//! whether the recorded signature came back ([`Replayed::reproduced`]) or the
-//! run failed some other way ([`Replayed::failed`]: a finding the checker now
-//! classifies differently, or another bug). A stress script (a failure the
-//! scheduler could not reproduce) has no trace; it replays by running the
-//! ops on real threads up to [`STRESS_N`] times, and reproduces on the
-//! first try that fails the same way.
+//! [`replay`] re-executes the script exactly ([`crate::replay`] does the
+//! work: the explicit ops, the recorded choices and faults) and says whether
+//! the recorded signature came back, or the run failed some other way (a
+//! finding the checker now classifies differently, or another bug): its
+//! [`Verdict`]. A stress script (a failure the scheduler could not
+//! reproduce) has no trace; it replays by running the ops on real threads
+//! up to [`crate::replay::STRESS_N`] times, and reproduces on the first try
+//! that fails the same way.
 //!
-//! Files are written atomically (a temporary file in the same directory,
-//! then a link that fails rather than overwrite), and a different repro
-//! never replaces one already there: it gets a numbered name.
+//! Files are written atomically ([`crate::files::write_new`]), and a
+//! different repro never replaces one already there: it gets a numbered
+//! name.
 
 mod emit;
 
@@ -73,21 +73,22 @@ pub use emit::{embedded_repro, emit_test, EmitOptions, REPRO_BEGIN, REPRO_END};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::check::{Finding, FindingKind, Signature};
 use crate::engine::faults::FiredFault;
-use crate::engine::sched::{Departure, End, Trace};
-use crate::engine::{execute_sched, execute_workload, Execution, Factory, SchedOptions};
-use crate::report::replay_command;
-use crate::scenario::{Mode, RawScenario, Scenario};
+use crate::engine::sched::Trace;
+use crate::maps::Constructor;
+use crate::replay::{replay_script, Recorded};
+use crate::report::Timeline;
+use crate::scenario::{RawScenario, Scenario};
 use crate::seed::Seed;
-use crate::shrink::script::{self, Minimised, Script, ScriptError, ScriptOptions};
-use crate::shrink::{self, ShrinkOptions, Shrunk, STRESS_N};
-use crate::timeline::Timeline;
+use crate::shrink::script::{self, Minimised, ScriptError, ScriptOptions};
+use crate::shrink::{self, ShrinkOptions, Shrunk};
 use crate::workload::Op;
+
+pub use crate::replay::{ReplayOptions, Replayed, Script, Verdict};
 
 /// The repro format this crate writes and reads.
 pub const FORMAT: u32 = 1;
@@ -277,7 +278,7 @@ impl Repro {
 
     /// The `chaos run` line that reproduces the seed-level shrunk run.
     pub fn run_command(&self) -> String {
-        replay_command(&self.scenario, self.seed)
+        self.scenario.command_line(self.seed)
     }
 
     /// The scenario the script runs under.
@@ -544,313 +545,50 @@ impl Repro {
     }
 
     /// Writes the repro into `dir` (created if needed) and returns its path.
-    /// Atomic: the text goes to a temporary file in `dir` first, then is
-    /// linked under its name, which fails rather than replace a file. A file
-    /// of that name with the same text is left as it is (the same repro);
-    /// one with other text is never overwritten: the repro gets the next
-    /// free numbered name (`stem-2.toml`, `stem-3.toml`, ...).
+    /// Atomic, and never over a different file: a file of that name with the
+    /// same text is left as it is (the same repro); one with other text gets
+    /// the repro written under the next free numbered name (`stem-2.toml`,
+    /// `stem-3.toml`, ...). See [`crate::files::write_new`].
     pub fn write_to_dir(&self, dir: &Path) -> Result<PathBuf, ReproError> {
-        let io = |path: &Path, e: std::io::Error| ReproError::Io {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        };
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        let text = self.to_toml();
-        let stem = self.file_stem();
-        let tmp = dir.join(format!(".{stem}.tmp-{}", std::process::id()));
-        let mut written = false;
-        for n in 1..10_000u32 {
-            let name = if n == 1 {
-                format!("{stem}.toml")
-            } else {
-                format!("{stem}-{n}.toml")
-            };
-            let target = dir.join(name);
-            match std::fs::read(&target) {
-                Ok(existing) if existing == text.as_bytes() => {
-                    if written {
-                        let _ = std::fs::remove_file(&tmp);
-                    }
-                    return Ok(target);
-                }
-                Ok(_) => continue,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io(&target, e)),
+        crate::files::write_new(dir, &self.file_stem(), "toml", &self.to_toml()).map_err(|e| {
+            ReproError::Io {
+                path: dir.display().to_string(),
+                reason: e.to_string(),
             }
-            if !written {
-                std::fs::write(&tmp, &text).map_err(|e| io(&tmp, e))?;
-                written = true;
-            }
-            match std::fs::hard_link(&tmp, &target) {
-                Ok(()) => {
-                    let _ = std::fs::remove_file(&tmp);
-                    return Ok(target);
-                }
-                // Someone wrote it meanwhile: compare again.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let same = std::fs::read(&target).is_ok_and(|t| t == text.as_bytes());
-                    if same {
-                        let _ = std::fs::remove_file(&tmp);
-                        return Ok(target);
-                    }
-                }
-                // A file system without hard links: rename, having just
-                // seen the name free.
-                Err(_) => {
-                    return std::fs::rename(&tmp, &target)
-                        .map(|()| target.clone())
-                        .map_err(|e| io(&target, e));
-                }
-            }
-        }
-        let _ = std::fs::remove_file(&tmp);
-        Err(ReproError::Io {
-            path: dir.display().to_string(),
-            reason: format!("no free name for {stem}.toml"),
         })
     }
 }
 
-/// How to replay.
-#[derive(Clone, Debug)]
-pub struct ReplayOptions {
-    /// When the recorded schedule no longer fits the backend (the replay
-    /// diverges), follow it as far as it goes and finish the execution with
-    /// choices and faults drawn from the script's seed.
-    pub continue_on_divergence: bool,
-    /// Record yield-point sites, for the timeline (on by default).
-    pub record_sites: bool,
-}
-
-impl Default for ReplayOptions {
-    fn default() -> Self {
-        ReplayOptions {
-            continue_on_divergence: false,
-            record_sites: true,
-        }
-    }
-}
-
-/// What a replay did.
-#[derive(Clone, Debug)]
-pub struct Replayed {
-    /// The execution (the continued one, after a divergence with
-    /// `continue_on_divergence`).
-    pub execution: Execution,
-    /// The finding with the recorded signature, if it came back.
-    pub finding: Option<Finding>,
-    /// Where the exact replay could not follow the recorded trace.
-    pub divergence: Option<Departure>,
-    /// Whether the execution was continued under the seed after a divergence.
-    pub continued: bool,
-    /// Sched mode: whether the history hash equals the recorded one.
-    pub history_matches: Option<bool>,
-    /// Executions run (stress scripts may take several tries).
-    pub tries: u32,
-}
-
-impl Replayed {
-    /// Whether the recorded finding came back (the same signature).
-    pub fn reproduced(&self) -> bool {
-        self.finding.is_some()
-    }
-
-    /// The replayed execution's findings about the backend: all but the
-    /// engine's note that the replay diverged from its recorded schedule.
-    pub fn failures(&self) -> Vec<&Finding> {
-        self.execution
-            .findings
-            .iter()
-            .filter(|f| !(self.divergence.is_some() && f.kind == FindingKind::Nondeterminism))
-            .collect()
-    }
-
-    /// Whether the replay failed at all: the recorded finding or another
-    /// one (a finding the checker now classifies differently, or a new bug).
-    pub fn failed(&self) -> bool {
-        !self.failures().is_empty()
-    }
-
-    /// The timeline of the reproduced finding.
-    pub fn timeline(&self) -> Option<Timeline> {
-        self.finding
-            .as_ref()
-            .map(|f| Timeline::build(&self.execution, f))
-    }
-
-    /// The human report: the verdict, the finding and its timeline, or where
-    /// the replay diverged, and what to do next.
-    pub fn report(&self, repro: &Repro) -> String {
-        let mut out = String::new();
-        if let Some(d) = &self.divergence {
-            out.push_str(&format!(
-                "the recorded schedule no longer fits the backend: at decision {} {}\n",
-                d.step, d.detail
-            ));
-            if self.continued {
-                out.push_str(&format!(
-                    "continued from there under seed {}\n",
-                    repro.script_seed
-                ));
-            } else {
-                out.push_str(
-                    "  (the backend changed since the repro was recorded; run with --continue to finish the execution under the recorded seed)\n",
-                );
-            }
-        }
-        match &self.finding {
-            Some(f) => {
-                out.push_str(&format!("reproduced: {f}\n"));
-                if !f.detail.is_empty() {
-                    out.push_str(&format!("  {}\n", f.detail));
-                }
-                out.push_str(&format!("  signature: {}\n", f.signature()));
-                if let Some(t) = self.timeline() {
-                    out.push('\n');
-                    out.push_str(&t.render());
-                    out.push('\n');
-                    out.push_str(&format!("what happens: {}\n", t.describe()));
-                }
-                if let (Some(m), Some(h)) = (self.history_matches, repro.history_hash) {
-                    out.push_str(&format!(
-                        "history hash {:#018x} ({})\n",
-                        self.execution.history_hash(),
-                        if m {
-                            "identical to the recorded run".to_string()
-                        } else {
-                            format!("the recorded run had {h:#018x}")
-                        }
-                    ));
-                }
-                out.push_str(&format!(
-                    "seed-level replay: {}\nfix the backend, then `chaos replay` this file again: it exits 0 once the bug is gone\n",
-                    repro.run_command()
-                ));
-            }
-            None => match self.failures().first() {
-                Some(other) => {
-                    out.push_str(&format!(
-                        "fails differently: {} did not occur, but {}\n",
-                        repro.signature(),
-                        other.signature()
-                    ));
-                    if !other.detail.is_empty() {
-                        out.push_str(&format!("  {}\n", other.detail));
-                    }
-                    let t = Timeline::build(&self.execution, other);
-                    out.push('\n');
-                    out.push_str(&t.render());
-                    out.push_str(&format!("\nwhat happens: {}\n", t.describe()));
-                }
-                None => out.push_str(&format!(
-                    "no longer reproduces: {} did not occur, nor any other finding\n",
-                    repro.signature()
-                )),
-            },
-        }
-        out
-    }
-}
-
-/// Replays `repro` exactly against the backend `factory` builds.
-pub fn replay(repro: &Repro, factory: Factory<'_>) -> Replayed {
-    replay_with(repro, factory, &ReplayOptions::default())
+/// Replays `repro` exactly against the backend `build` builds.
+pub fn replay(repro: &Repro, build: &Constructor) -> Replayed {
+    replay_with(repro, build, &ReplayOptions::default())
 }
 
 /// Replays `repro` as `opts` say.
-pub fn replay_with(repro: &Repro, factory: Factory<'_>, opts: &ReplayOptions) -> Replayed {
-    let scenario = repro.script_scenario();
+pub fn replay_with(repro: &Repro, build: &Constructor, opts: &ReplayOptions) -> Replayed {
     let signature = repro.signature();
-    let find = |exec: &Execution| {
-        exec.findings
-            .iter()
-            .find(|f| f.signature() == signature)
-            .cloned()
+    let recorded = Recorded {
+        scenario: &repro.scenario,
+        script: &repro.script,
+        seed: repro.script_seed,
+        signature: &signature,
+        history_hash: repro.history_hash,
     };
-    let workload = Arc::new(repro.script.workload());
-    let Some(trace) = &repro.script.trace else {
-        // A stress script: real threads, up to STRESS_N tries.
-        let scenario = Scenario {
-            mode: Mode::Stress,
-            ..scenario
-        };
-        let mut tries = 0;
-        let mut last = None;
-        for i in 0..STRESS_N {
-            tries += 1;
-            let exec = execute_workload(
-                &scenario,
-                repro.script_seed.candidate(i),
-                workload.clone(),
-                factory,
-            );
-            if let Some(f) = find(&exec) {
-                return Replayed {
-                    execution: exec,
-                    finding: Some(f),
-                    divergence: None,
-                    continued: false,
-                    history_matches: None,
-                    tries,
-                };
-            }
-            last = Some(exec);
-        }
-        return Replayed {
-            execution: last.expect("at least one try"),
-            finding: None,
-            divergence: None,
-            continued: false,
-            history_matches: None,
-            tries,
-        };
-    };
-    let exact = SchedOptions {
-        replay: Some(trace.clone()),
-        record_sites: opts.record_sites,
-        ..SchedOptions::default()
-    };
-    let exec = execute_sched(
-        &scenario,
-        repro.script_seed,
-        workload.clone(),
-        &exact,
-        factory,
-    );
-    let divergence = match &exec.end {
-        Some(End::Diverged { step, detail }) => Some(Departure {
-            step: *step,
-            detail: detail.clone(),
-        }),
-        _ => None,
-    };
-    if divergence.is_some() && opts.continue_on_divergence {
-        let follow = SchedOptions {
-            follow: Some(trace.clone()),
-            record_sites: opts.record_sites,
-            ..SchedOptions::default()
-        };
-        let exec = execute_sched(&scenario, repro.script_seed, workload, &follow, factory);
-        return Replayed {
-            finding: find(&exec),
-            history_matches: repro.history_hash.map(|h| h == exec.history_hash()),
-            execution: exec,
-            divergence,
-            continued: true,
-            tries: 2,
-        };
-    }
-    Replayed {
-        finding: if divergence.is_some() {
-            None
-        } else {
-            find(&exec)
-        },
-        history_matches: repro.history_hash.map(|h| h == exec.history_hash()),
-        execution: exec,
-        divergence,
-        continued: false,
-        tries: 1,
+    replay_script(recorded, build, opts)
+}
+
+impl Replayed {
+    /// The human report of replaying `repro`: the verdict, the finding and
+    /// its timeline, or where the replay diverged, and what to do next
+    /// ([`crate::report::replayed`]).
+    pub fn report(&self, repro: &Repro) -> String {
+        crate::report::replayed(
+            self,
+            &repro.signature(),
+            repro.script_seed,
+            repro.history_hash,
+            &repro.run_command(),
+        )
     }
 }
 
@@ -914,16 +652,16 @@ pub fn make(
     scenario: &Scenario,
     seed: Seed,
     signature: &Signature,
-    factory: Factory<'_>,
+    build: &Constructor,
     opts: &MakeOptions,
 ) -> Result<Made, MakeError> {
-    let mut shrunk = shrink::shrink(scenario, seed, signature, factory, opts.shrink.clone())
+    let mut shrunk = shrink::shrink(scenario, seed, signature, build, opts.shrink.clone())
         .ok_or_else(|| MakeError::NotFailing(signature.clone()))?;
     let mut minimised = script::minimise(
         &shrunk.scenario,
         shrunk.seed,
         signature,
-        factory,
+        build,
         opts.script.clone(),
     )?;
     let zeroed = |s: &Scenario| {
@@ -939,12 +677,12 @@ pub fn make(
             ..opts.shrink.clone()
         };
         let spent = shrunk.executions + minimised.executions;
-        if let Some(again) = shrink::shrink(scenario, seed, signature, factory, keep) {
+        if let Some(again) = shrink::shrink(scenario, seed, signature, build, keep) {
             let m = script::minimise(
                 &again.scenario,
                 again.seed,
                 signature,
-                factory,
+                build,
                 opts.script.clone(),
             );
             match m {
@@ -961,7 +699,7 @@ pub fn make(
         }
     }
     let mut repro = Repro::new(&shrunk.scenario, shrunk.seed, &minimised);
-    let replayed = replay(&repro, factory);
+    let replayed = replay(&repro, build);
     let Some(finding) = &replayed.finding else {
         return Err(MakeError::NotReproduced(signature.clone()));
     };

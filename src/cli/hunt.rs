@@ -8,7 +8,6 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use chaos::check::FindingKind;
 use chaos::hunt::{hunt, HuntLimits, SeedRange, Shard};
 use chaos::report;
 use chaos::repro;
@@ -106,7 +105,7 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let progress = |done: u64| bar.set_position(done);
-    let result = hunt(&scenario, range, shard, limits, &*make, &progress);
+    let result = hunt(&scenario, range, shard, limits, make, &progress);
     bar.finish_and_clear();
 
     if let Some(path) = &args.junit {
@@ -135,12 +134,7 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
     if let Some(dir) = &args.out {
         let mut seen = std::collections::BTreeSet::new();
         for exec in &result.found {
-            let Some(f) = exec.findings.iter().find(|f| {
-                !matches!(
-                    f.kind,
-                    FindingKind::Nondeterminism | FindingKind::Undetected
-                )
-            }) else {
+            let Some(f) = exec.first_bug() else {
                 continue;
             };
             let sig = f.signature();
@@ -151,7 +145,7 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
                 &exec.scenario,
                 exec.seed,
                 &sig,
-                &*make,
+                make,
                 &repro::MakeOptions::default(),
             ) {
                 Ok(made) => {
@@ -210,21 +204,8 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
     })
 }
 
-/// Writes `text` to `path` atomically (a temp file beside it, then rename).
+/// Writes `text` to `path` atomically ([`chaos::files::write_atomic`]).
 pub fn write_file(path: &std::path::Path, text: &str) -> Result<(), BadInput> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("chaos"),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            BadInput(format!("cannot write {}: {e}", path.display()))
-        })
+    chaos::files::write_atomic(path, text)
+        .map_err(|e| BadInput(format!("cannot write {}: {e}", path.display())))
 }

@@ -7,6 +7,7 @@ use clap::Args;
 use serde_json::{json, Value as Json};
 
 use chaos::maps::registry;
+use chaos::report;
 use chaos::repro::{replay_with, ReplayOptions, Replayed, Repro, ReproError};
 
 use super::{BadInput, Exit};
@@ -72,51 +73,35 @@ fn replay_file(path: &Path, opts: &ReplayOptions) -> Outcome {
             )
         }
     };
-    let build = move |seed| info.build(seed);
-    let replayed = replay_with(&repro, &build, opts);
+    let replayed = replay_with(&repro, info.constructor(), opts);
     Outcome::Replayed(Box::new((repro, replayed)))
+}
+
+/// What the reports say of a repro file.
+fn recorded<'a>(
+    repro: &'a Repro,
+    signature: &'a chaos::check::Signature,
+    run_command: &'a str,
+) -> report::RecordedRepro<'a> {
+    report::RecordedRepro {
+        signature,
+        chaos_version: &repro.chaos_version,
+        description: &repro.description,
+        run_command,
+    }
 }
 
 /// The one-line status of a file.
 fn status_line(path: &Path, outcome: &Outcome) -> String {
-    let p = path.display();
     match outcome {
         Outcome::Bad(e) => e.clone(),
         Outcome::Replayed(r) => {
-            let (repro, replayed) = (&r.0, &r.1);
-            let diverged = match (&replayed.divergence, replayed.continued) {
-                (Some(d), false) => format!(
-                    " (the recorded schedule diverged at decision {}; --continue finishes it under the seed)",
-                    d.step
-                ),
-                (Some(d), true) => format!(
-                    " (diverged at decision {}, continued under the seed)",
-                    d.step
-                ),
-                (None, _) => String::new(),
-            };
-            // Same format, other version: the replay is still exact, but a
-            // changed checker may name the same bug differently.
-            let here = env!("CARGO_PKG_VERSION");
-            let diverged = if repro.chaos_version == here {
-                diverged
-            } else {
-                format!(
-                    "{diverged} (recorded by chaos {}, replayed by {here})",
-                    repro.chaos_version
-                )
-            };
-            if replayed.reproduced() {
-                format!("{p}: reproduced: {}{diverged}", repro.signature())
-            } else if let Some(other) = replayed.failures().first() {
-                format!(
-                    "{p}: fails differently: {} (recorded: {}){diverged}",
-                    other.signature(),
-                    repro.signature()
-                )
-            } else {
-                format!("{p}: no longer reproduces: {}{diverged}", repro.signature())
-            }
+            let (sig, run) = (r.0.signature(), r.0.run_command());
+            report::replay_status(
+                &path.display().to_string(),
+                recorded(&r.0, &sig, &run),
+                &r.1,
+            )
         }
     }
 }
@@ -129,28 +114,12 @@ fn outcome_json(path: &Path, outcome: &Outcome) -> Json {
             "error": e,
         }),
         Outcome::Replayed(r) => {
-            let (repro, replayed) = (&r.0, &r.1);
-            json!({
-                "file": path.display().to_string(),
-                "status": match (replayed.reproduced(), replayed.failed()) {
-                    (true, _) => "reproduced",
-                    (false, true) => "fails-differently",
-                    (false, false) => "not-reproduced",
-                },
-                "findings": replayed.failures().iter().map(|f| f.signature().0).collect::<Vec<_>>(),
-                "signature": repro.signature().0,
-                "description": repro.description,
-                "finding": replayed.finding.as_ref().map(chaos::report::finding_json),
-                "history_hash": format!("{:#018x}", replayed.execution.history_hash()),
-                "history_matches": replayed.history_matches,
-                "divergence": replayed.divergence.as_ref().map(|d| json!({
-                    "step": d.step,
-                    "detail": d.detail,
-                })),
-                "continued": replayed.continued,
-                "tries": replayed.tries,
-                "run": repro.run_command(),
-            })
+            let (sig, run) = (r.0.signature(), r.0.run_command());
+            report::replay_json(
+                &path.display().to_string(),
+                recorded(&r.0, &sig, &run),
+                &r.1,
+            )
         }
     }
 }

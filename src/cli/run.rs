@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use chaos::engine;
-use chaos::maps::{registry, ChaosMap};
+use chaos::maps::{registry, Constructor};
 use chaos::report;
 use chaos::scenario::{Expect, Mix, Mode, RawScenario, Scenario};
 use chaos::seed::Seed;
@@ -11,13 +11,10 @@ use chaos::seed::Seed;
 use super::args::{BackendsArgs, RunArgs, ScenarioArgs};
 use super::{BadInput, Exit};
 
-/// A backend constructor, as the engine takes it.
-type MakeMap = Box<dyn Fn(u64) -> Box<dyn ChaosMap> + Sync>;
-
-/// Resolves a backend name to a constructor, or a one-line error listing the names.
-pub(crate) fn factory(name: &str) -> Result<MakeMap, BadInput> {
-    let info = registry::lookup(name)?;
-    Ok(Box::new(move |seed| info.build(seed)))
+/// Resolves a backend name to its constructor, or a one-line error listing
+/// the names.
+pub(crate) fn factory(name: &str) -> Result<&'static Constructor, BadInput> {
+    Ok(registry::lookup(name)?.constructor())
 }
 
 /// The scenario from `--scenario FILE` and the flags over it.
@@ -36,7 +33,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
     }
     let scenario = scenario_of(&args.scenario)?;
     let make = factory(&scenario.backend)?;
-    let exec = engine::execute(&scenario, args.seed.unwrap_or(Seed(0)), &*make);
+    let exec = engine::execute(&scenario, args.seed.unwrap_or(Seed(0)), make);
     if let Some(path) = &args.junit {
         super::hunt::write_file(
             path,
@@ -71,10 +68,10 @@ pub fn default_scenario() -> Result<Exit, BadInput> {
         ..Scenario::default()
     };
     let make = factory(&scenario.backend)?;
-    let exec = engine::execute(&scenario, Seed(0), &*make);
+    let exec = engine::execute(&scenario, Seed(0), make);
     print!("{}", report::run_human(&exec));
     // Found: shrink it and show how it happens.
-    if let Some(explained) = super::shrink::explain(&scenario, Seed(0), &exec, &*make) {
+    if let Some(explained) = super::shrink::explain(&scenario, Seed(0), &exec, make) {
         print!("{explained}");
     }
     Ok(if exec.expectation_met() {

@@ -7,11 +7,10 @@ use std::time::Instant;
 use clap::Args;
 use serde_json::json;
 
-use chaos::check::FindingKind;
 use chaos::engine;
+use chaos::report::Timeline;
 use chaos::repro::{emit_test, make, EmitOptions, MakeError, MakeOptions};
 use chaos::seed::Seed;
-use chaos::timeline::Timeline;
 
 use super::args::{parse_seed, ScenarioArgs};
 use super::{BadInput, Exit};
@@ -64,14 +63,9 @@ pub(crate) fn explain(
     scenario: &chaos::scenario::Scenario,
     seed: Seed,
     exec: &engine::Execution,
-    make_map: &dyn Fn(u64) -> Box<dyn chaos::maps::ChaosMap>,
+    make_map: &chaos::maps::Constructor,
 ) -> Option<String> {
-    let finding = exec.findings.iter().find(|f| {
-        !matches!(
-            f.kind,
-            FindingKind::Nondeterminism | FindingKind::Undetected
-        )
-    })?;
+    let finding = exec.first_bug()?;
     let made = make(
         scenario,
         seed,
@@ -89,10 +83,7 @@ pub(crate) fn explain(
         timeline.render(),
         made.repro.description,
         made.repro.run_command(),
-        chaos::report::replay_command(scenario, seed)
-            .trim_start_matches("chaos run ")
-            .rsplit_once(" --seed ")
-            .map_or("", |(flags, _)| flags),
+        scenario.flags().join(" "),
     ))
 }
 
@@ -111,15 +102,10 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
     let make_map = super::run::factory(&scenario.backend)?;
     let seed = args.seed.unwrap_or(Seed(0));
     let started = Instant::now();
-    let exec = engine::execute(&scenario, seed, &*make_map);
+    let exec = engine::execute(&scenario, seed, make_map);
     // The finding to shrink: the first one about the backend (not the
     // engine's own nondeterminism check, nor "expected a throw").
-    let Some(finding) = exec.findings.iter().find(|f| {
-        !matches!(
-            f.kind,
-            FindingKind::Nondeterminism | FindingKind::Undetected
-        )
-    }) else {
+    let Some(finding) = exec.first_bug() else {
         let mut out = std::io::stdout().lock();
         if args.json {
             let _ = writeln!(
@@ -145,7 +131,7 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message(format!("shrinking {signature}"));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let made = make(&scenario, seed, &signature, &*make_map, &opts);
+    let made = make(&scenario, seed, &signature, make_map, &opts);
     spinner.finish_and_clear();
     let made = match made {
         Ok(made) => made,

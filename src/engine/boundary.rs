@@ -1,6 +1,6 @@
 //! What both runners do between two operations and when one fails.
 
-use crate::maps::{ChaosMap, ResizeKind, Throw};
+use crate::maps::{ChaosMap, Throw};
 use crate::sync::Fault;
 use crate::workload::Ret;
 
@@ -45,15 +45,12 @@ pub fn apply_boundary_fault(
     thread: u32,
     op: u32,
 ) -> Result<(), Failure> {
-    let kind = match fault {
-        Fault::Grow => ResizeKind::Grow,
-        Fault::SameSizeGrow => ResizeKind::SameSizeGrow,
-        Fault::Evacuate => ResizeKind::Evacuate,
-        Fault::Promote => ResizeKind::Promote,
-        Fault::RebuildDirty => ResizeKind::RebuildDirty,
-        Fault::WithholdEvacuation => return Ok(()),
-    };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.force_resize(kind))) {
+    // Withholding evacuation is a decision inside a write; between two ops
+    // there is nothing to withhold.
+    if fault == Fault::WithholdEvacuation {
+        return Ok(());
+    }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.force_resize(fault))) {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(t)) => Err(Failure {
             thread,
@@ -65,7 +62,19 @@ pub fn apply_boundary_fault(
         Err(p) => Err(Failure {
             thread,
             op,
-            what: FailureKind::Panic(super::stress::panic_message(&*p)),
+            what: FailureKind::Panic(panic_message(&*p)),
         }),
+    }
+}
+
+/// The text of a panic payload: the one reading of a caught panic in the
+/// crate, wherever a backend or a body panicked.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
     }
 }

@@ -1,7 +1,8 @@
 //! The engine: runs a workload's threads against a backend.
 //!
-//! - [`execute`]: one execution of a scenario under a seed, in either mode,
-//!   with the checker run on what it produced.
+//! - [`run`]: one execution, as a [`Request`] says (the plain run of a
+//!   scenario under a seed, or a replay, a follow, a fault script), with the
+//!   checker run on what it produced; [`execute`] is the plain run.
 //! - [`stress`]: real OS threads (docs/design.md step 3, `stress` mode).
 //! - [`sched`]: the deterministic scheduler (`sched` mode). Logical threads
 //!   run one at a time on one OS thread as coroutines; a seeded strategy
@@ -12,12 +13,13 @@
 mod boundary;
 mod execution;
 pub mod faults;
+mod findings;
 pub mod race;
+mod request;
 mod run_sched;
 pub mod sched;
 pub mod stress;
 
-pub use boundary::{Failure, FailureKind};
-pub use execution::{
-    execute, execute_sched, execute_workload, replay_trace, Execution, Factory, SchedOptions,
-};
+pub use boundary::{panic_message, Failure, FailureKind};
+pub use execution::{execute, run, Execution, ModeDetail, Outcome, SchedDetail};
+pub use request::Request;

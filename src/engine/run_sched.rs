@@ -72,7 +72,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: &Workload, cfg: &SchedConfig) -> Sc
                         // The executor unwinding this suspended thread at the
                         // end: the op never returned, it did not panic.
                         Err(p) if sched::tearing_down() => std::panic::resume_unwind(p),
-                        Err(p) => Ret::Panic(super::stress::panic_message(&*p)),
+                        Err(p) => Ret::Panic(super::panic_message(&*p)),
                     };
                     let failed = Failure::of(&ret, t, i);
                     events.borrow_mut().push(Event::Return {

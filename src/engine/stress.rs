@@ -15,7 +15,6 @@
 //! execution (about 100 bytes each, so ~100 MiB at worst); past that the run
 //! goes on unrecorded and the result says the history was truncated.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -159,7 +158,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                     let invoke = clock.raw();
                     let ret = match catch_unwind(AssertUnwindSafe(|| op.apply(&*map))) {
                         Ok(r) => r,
-                        Err(payload) => Ret::Panic(panic_message(&*payload)),
+                        Err(payload) => Ret::Panic(super::panic_message(&*payload)),
                     };
                     let returned = clock.raw();
                     let failure = Failure::of(&ret, t32, i as u32);
@@ -336,17 +335,6 @@ impl SpinBarrier {
             std::thread::yield_now();
         }
         self.go.store(true, Ordering::Release);
-    }
-}
-
-/// The text of a panic payload.
-pub fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic with a non-string payload".to_string()
     }
 }
 

@@ -14,7 +14,15 @@ mod throw;
 
 pub use throw::Throw;
 
+use crate::sync::Fault;
+
 use serde::{Deserialize, Serialize};
+
+/// Builds a fresh backend from the seed it must use for its own randomness
+/// (hash seeds, iteration starts): the one shape of a backend constructor.
+/// The registry holds them; the engine, the shrinker and replay take them.
+/// A closure works: `&|seed| Box::new(MyMap::new(seed))`.
+pub type Constructor = dyn Fn(u64) -> Box<dyn ChaosMap> + Send + Sync;
 
 /// A map key. The workload draws keys from a small key space.
 pub type Key = u64;
@@ -22,21 +30,6 @@ pub type Key = u64;
 pub type Value = u64;
 /// The result of one map operation: its value, or a Go-style fatal error.
 pub type OpResult<T> = Result<T, Throw>;
-
-/// What the fault injector asks a backend's resize hook to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ResizeKind {
-    /// Start a doubling grow of the underlying Go map.
-    Grow,
-    /// Start a same-size grow of the underlying Go map.
-    SameSizeGrow,
-    /// Run evacuation steps of a grow in progress.
-    Evacuate,
-    /// `sync.Map`: promote dirty to read now.
-    Promote,
-    /// `sync.Map`: rebuild dirty from read now.
-    RebuildDirty,
-}
 
 /// What the checker may assume about [`ChaosMap::range`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -117,10 +110,12 @@ pub trait ChaosMap: Send + Sync {
         None
     }
 
-    /// The fault injector's resize hook: do `kind` now, even while other
+    /// The fault injector's resize hook: do `fault` now, even while other
     /// threads are mid-operation, without breaking the backend's contract.
-    /// Returns whether anything was done. Default: not supported.
-    fn force_resize(&self, _kind: ResizeKind) -> OpResult<bool> {
+    /// Returns whether anything was done. Default: not supported. A backend
+    /// built on [`gomap::GoMap`] takes its own lock and calls
+    /// [`gomap::GoMap::force_resize`].
+    fn force_resize(&self, _fault: Fault) -> OpResult<bool> {
         Ok(false)
     }
 

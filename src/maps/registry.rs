@@ -46,10 +46,11 @@ use crate::maps::gomap::{GoMap, GoMapMutation};
 use crate::maps::mutants;
 use crate::maps::rwmutex::RwMutexMap;
 use crate::maps::syncmap::SyncMap;
-use crate::maps::ChaosMap;
+use crate::maps::{ChaosMap, Constructor};
 
-/// Builds a fresh backend from an execution's seed.
-pub type Constructor = fn(seed: u64) -> Box<dyn ChaosMap>;
+/// A built-in constructor: a plain function, so the table is a `static`.
+/// It is a [`Constructor`] wherever one is taken.
+type BuildFn = fn(seed: u64) -> Box<dyn ChaosMap>;
 
 /// The kind of finding a mutant is expected to produce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -98,17 +99,13 @@ pub struct BackendInfo {
     name: &'static str,
     description: &'static str,
     mutant: Option<MutantInfo>,
-    construct: Constructor,
+    construct: BuildFn,
 }
 
 impl BackendInfo {
     /// A backend that is meant to be correct. `name` should be one word
     /// (letters, digits, `-`, `_`); `description` one line.
-    pub const fn new(
-        name: &'static str,
-        description: &'static str,
-        construct: Constructor,
-    ) -> Self {
+    pub const fn new(name: &'static str, description: &'static str, construct: BuildFn) -> Self {
         Self {
             name,
             description,
@@ -123,7 +120,7 @@ impl BackendInfo {
         description: &'static str,
         expected: FindingClass,
         needs_growth: bool,
-        construct: Constructor,
+        construct: BuildFn,
     ) -> Self {
         Self {
             name,
@@ -159,6 +156,11 @@ impl BackendInfo {
     /// A fresh map, seeded.
     pub fn build(&self, seed: u64) -> Box<dyn ChaosMap> {
         (self.construct)(seed)
+    }
+
+    /// Its constructor, as the engine, the shrinker and replay take one.
+    pub fn constructor(&self) -> &Constructor {
+        &self.construct
     }
 
     /// What it is, after the name: the description, and for a mutant the

@@ -19,12 +19,8 @@
 //! callback must not call back into the same map (in Go that deadlocks too).
 
 use crate::maps::gomap::GoMap;
-use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, ResizeKind, Value, Violation};
-use crate::sync::RwLock;
-
-/// Evacuation steps per [`ResizeKind::Evacuate`]: one old bucket at a time,
-/// so forced evacuation can stop at every intermediate state.
-pub(crate) const EVACUATE_STEPS: usize = 1;
+use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, Value, Violation};
+use crate::sync::{Fault, RwLock};
 
 /// A [`RwLock`] around a [`GoMap`]: clean and linearizable.
 #[derive(Debug)]
@@ -99,17 +95,6 @@ pub(crate) fn range_locked(m: &GoMap, f: &mut dyn FnMut(Key, Value) -> bool) -> 
     Ok(())
 }
 
-/// The Go map's part of the resize hook; the caller holds the write lock.
-/// `Promote`/`RebuildDirty` mean nothing to a plain Go map.
-pub(crate) fn force_resize_locked(m: &GoMap, kind: ResizeKind) -> OpResult<bool> {
-    match kind {
-        ResizeKind::Grow => m.force_grow(false),
-        ResizeKind::SameSizeGrow => m.force_grow(true),
-        ResizeKind::Evacuate => m.force_evacuate(EVACUATE_STEPS).map(|n| n > 0),
-        ResizeKind::Promote | ResizeKind::RebuildDirty => Ok(false),
-    }
-}
-
 impl ChaosMap for RwMutexMap {
     fn load(&self, key: Key) -> OpResult<Option<Value>> {
         self.m.read().get(key)
@@ -155,8 +140,8 @@ impl ChaosMap for RwMutexMap {
         Some(Ok(self.m.read().len()))
     }
 
-    fn force_resize(&self, kind: ResizeKind) -> OpResult<bool> {
-        force_resize_locked(&self.m.write(), kind)
+    fn force_resize(&self, fault: Fault) -> OpResult<bool> {
+        self.m.write().force_resize(fault)
     }
 
     fn check_invariants(&self) -> Vec<Violation> {

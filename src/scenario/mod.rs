@@ -93,10 +93,10 @@ pub struct Scenario {
     pub prefill: u64,
     /// `mode` (default `sched`).
     pub mode: Mode,
-    /// `strategy` (default `random`).
-    pub strategy: Strategy,
-    /// `depth` (default 3): PCT bug depth, 1 to 64.
-    pub depth: u32,
+    /// The settings only sched mode reads.
+    pub sched: SchedSettings,
+    /// The settings only stress mode reads.
+    pub stress: StressSettings,
     /// `resize_rate` (default 0): per-visit probability of forcing a grow
     /// (doubling or same-size) in the middle of a write or between ops.
     pub resize_rate: f64,
@@ -106,14 +106,49 @@ pub struct Scenario {
     /// `promote_rate` (default 0): probability of forcing a `sync.Map`
     /// promotion or dirty rebuild where it holds its lock.
     pub promote_rate: f64,
-    /// `perturb` (default `none`): stress-mode perturbation.
-    pub perturb: Perturb,
     /// `expect` (default `clean`).
     pub expect: Expect,
-    /// `max_steps` (default 1,000,000): sched-mode step limit (a livelock finding).
+}
+
+/// The settings of a [`Scenario`] that only sched mode reads. In TOML and on
+/// the command line they are flat keys like the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedSettings {
+    /// `strategy` (default `random`).
+    pub strategy: Strategy,
+    /// `depth` (default 3): PCT bug depth, 1 to 64.
+    pub depth: u32,
+    /// `max_steps` (default 1,000,000): the step limit (a livelock finding).
     pub max_steps: u64,
-    /// `timeout_ms` (default 10,000): stress-mode watchdog (a hang finding).
+}
+
+impl Default for SchedSettings {
+    fn default() -> Self {
+        SchedSettings {
+            strategy: Strategy::Random,
+            depth: 3,
+            max_steps: 1_000_000,
+        }
+    }
+}
+
+/// The settings of a [`Scenario`] that only stress mode reads. In TOML and
+/// on the command line they are flat keys like the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StressSettings {
+    /// `perturb` (default `none`): perturbation at yield points.
+    pub perturb: Perturb,
+    /// `timeout_ms` (default 10,000): the watchdog (a hang finding).
     pub timeout_ms: u64,
+}
+
+impl Default for StressSettings {
+    fn default() -> Self {
+        StressSettings {
+            perturb: Perturb::None,
+            timeout_ms: 10_000,
+        }
+    }
 }
 
 /// Most workload threads a scenario may ask for.
@@ -132,15 +167,12 @@ impl Default for Scenario {
             mix: Mix::default(),
             prefill: 0,
             mode: Mode::Sched,
-            strategy: Strategy::Random,
-            depth: 3,
+            sched: SchedSettings::default(),
+            stress: StressSettings::default(),
             resize_rate: 0.0,
             evacuate_rate: 0.0,
             promote_rate: 0.0,
-            perturb: Perturb::None,
             expect: Expect::Clean,
-            max_steps: 1_000_000,
-            timeout_ms: 10_000,
         }
     }
 }
@@ -280,15 +312,19 @@ impl RawScenario {
             },
             prefill: self.prefill.unwrap_or(d.prefill),
             mode: self.mode.unwrap_or(d.mode),
-            strategy: self.strategy.unwrap_or(d.strategy),
-            depth: self.depth.unwrap_or(d.depth),
+            sched: SchedSettings {
+                strategy: self.strategy.unwrap_or(d.sched.strategy),
+                depth: self.depth.unwrap_or(d.sched.depth),
+                max_steps: self.max_steps.unwrap_or(d.sched.max_steps),
+            },
+            stress: StressSettings {
+                perturb: self.perturb.unwrap_or(d.stress.perturb),
+                timeout_ms: self.timeout_ms.unwrap_or(d.stress.timeout_ms),
+            },
             resize_rate: self.resize_rate.unwrap_or(d.resize_rate),
             evacuate_rate: self.evacuate_rate.unwrap_or(d.evacuate_rate),
             promote_rate: self.promote_rate.unwrap_or(d.promote_rate),
-            perturb: self.perturb.unwrap_or(d.perturb),
             expect: self.expect.unwrap_or(d.expect),
-            max_steps: self.max_steps.unwrap_or(d.max_steps),
-            timeout_ms: self.timeout_ms.unwrap_or(d.timeout_ms),
         };
         s.check()?;
         Ok(s)
@@ -328,10 +364,10 @@ impl Scenario {
                 format!("must be at most 2^24, got {}", self.prefill),
             ));
         }
-        if self.depth == 0 || self.depth > 64 {
+        if self.sched.depth == 0 || self.sched.depth > 64 {
             return Err(field(
                 "depth",
-                format!("must be between 1 and 64, got {}", self.depth),
+                format!("must be between 1 and 64, got {}", self.sched.depth),
             ));
         }
         for (name, rate) in [
@@ -347,13 +383,92 @@ impl Scenario {
                 ));
             }
         }
-        if self.max_steps == 0 {
+        if self.sched.max_steps == 0 {
             return Err(field("max_steps", "must be at least 1"));
         }
-        if self.timeout_ms == 0 {
+        if self.stress.timeout_ms == 0 {
             return Err(field("timeout_ms", "must be at least 1"));
         }
         Ok(())
+    }
+
+    /// The scenario as `chaos run` flags: every field that differs from the
+    /// defaults, plus the ones a reader wants to see; a setting the mode does
+    /// not read is left out.
+    pub fn flags(&self) -> Vec<String> {
+        let d = Scenario::default();
+        let mut args = vec![
+            format!("--backend {}", self.backend),
+            format!("--threads {}", self.threads),
+            format!("--ops {}", self.ops),
+            format!("--keys {}", self.keys),
+            format!("--mix {}", self.mix),
+            format!("--mode {}", enum_name(&self.mode)),
+        ];
+        let mut opt = |differs: bool, flag: &str, value: String| {
+            if differs {
+                args.push(format!("--{flag} {value}"));
+            }
+        };
+        opt(
+            self.distribution != d.distribution,
+            "distribution",
+            enum_name(&self.distribution),
+        );
+        opt(
+            self.prefill != d.prefill,
+            "prefill",
+            self.prefill.to_string(),
+        );
+        let sched = self.mode == Mode::Sched;
+        opt(
+            sched && self.sched.strategy != d.sched.strategy,
+            "strategy",
+            enum_name(&self.sched.strategy),
+        );
+        opt(
+            sched && self.sched.depth != d.sched.depth,
+            "depth",
+            self.sched.depth.to_string(),
+        );
+        opt(
+            self.resize_rate != d.resize_rate,
+            "resize-rate",
+            self.resize_rate.to_string(),
+        );
+        opt(
+            self.evacuate_rate != d.evacuate_rate,
+            "evacuate-rate",
+            self.evacuate_rate.to_string(),
+        );
+        opt(
+            self.promote_rate != d.promote_rate,
+            "promote-rate",
+            self.promote_rate.to_string(),
+        );
+        opt(
+            !sched && self.stress.perturb != d.stress.perturb,
+            "perturb",
+            enum_name(&self.stress.perturb),
+        );
+        opt(self.expect != d.expect, "expect", enum_name(&self.expect));
+        opt(
+            sched && self.sched.max_steps != d.sched.max_steps,
+            "max-steps",
+            self.sched.max_steps.to_string(),
+        );
+        opt(
+            !sched && self.stress.timeout_ms != d.stress.timeout_ms,
+            "timeout-ms",
+            self.stress.timeout_ms.to_string(),
+        );
+        args
+    }
+
+    /// The command line that runs this scenario under `seed`:
+    /// `chaos run <flags> --seed <seed>`.
+    pub fn command_line(&self, seed: crate::seed::Seed) -> String {
+        format!("chaos run {} --seed {seed}", self.flags().join(" "))
     }
 
     /// The scenario as TOML, in the format `--scenario` reads.
@@ -372,15 +487,15 @@ impl Scenario {
             mix: Some(self.mix.to_weights()),
             prefill: Some(self.prefill),
             mode: Some(self.mode),
-            strategy: Some(self.strategy),
-            depth: Some(self.depth),
+            strategy: Some(self.sched.strategy),
+            depth: Some(self.sched.depth),
             resize_rate: Some(self.resize_rate),
             evacuate_rate: Some(self.evacuate_rate),
             promote_rate: Some(self.promote_rate),
-            perturb: Some(self.perturb),
+            perturb: Some(self.stress.perturb),
             expect: Some(self.expect),
-            max_steps: Some(self.max_steps),
-            timeout_ms: Some(self.timeout_ms),
+            max_steps: Some(self.sched.max_steps),
+            timeout_ms: Some(self.stress.timeout_ms),
         }
     }
 }
@@ -397,6 +512,14 @@ pub(crate) fn toml_error_at(text: &str, e: &toml::de::Error) -> (usize, usize, S
         column,
         e.message().replace('\n', " ").trim().to_string(),
     )
+}
+
+/// A unit enum's serde name (`stress`, `random`, ...).
+pub(crate) fn enum_name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
 }
 
 #[cfg(test)]

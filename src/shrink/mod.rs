@@ -32,7 +32,7 @@
 //! ends.
 //!
 //! The result replays: in sched mode `chaos run` with the shrunk scenario's
-//! flags ([`crate::report::replay_command`]) and the shrunk seed runs the
+//! flags ([`Scenario::command_line`]) and the shrunk seed runs the
 //! very execution that was seen failing. In stress mode it fails in at least
 //! [`STRESS_K`] of [`STRESS_N`] tries of the same command, not every time.
 //!
@@ -42,14 +42,13 @@
 pub mod script;
 
 use crate::check::{Finding, Signature};
-use crate::engine::{execute, Factory};
+use crate::engine::execute;
+use crate::maps::Constructor;
+use crate::replay::{finding_with, vote, Attempt};
 use crate::scenario::{Distribution, Mode, Scenario};
 use crate::seed::Seed;
 
-/// A stress candidate must fail in at least this many of [`STRESS_N`] tries.
-pub const STRESS_K: u32 = 2;
-/// Tries per stress candidate.
-pub const STRESS_N: u32 = 10;
+pub use crate::replay::{STRESS_K, STRESS_N};
 
 /// Limits of one shrink.
 #[derive(Clone, Debug)]
@@ -88,7 +87,7 @@ pub struct Shrunk {
 }
 
 struct Shrinker<'a> {
-    factory: Factory<'a>,
+    build: &'a Constructor,
     signature: Signature,
     opts: ShrinkOptions,
     executions: u64,
@@ -119,37 +118,21 @@ impl Shrinker<'_> {
                 }
                 None
             }
-            Mode::Stress => {
-                let mut hits = 0;
-                let mut first = None;
-                for i in 0..STRESS_N {
-                    if !self.budget_left() {
-                        return None;
-                    }
-                    // Not enough tries left to reach STRESS_K: stop early.
-                    if hits + (STRESS_N - i) < STRESS_K {
-                        return None;
-                    }
-                    let candidate = seed.candidate(i);
-                    if let Some(f) = self.run(s, candidate) {
-                        hits += 1;
-                        first.get_or_insert((candidate, f));
-                    }
-                    if hits >= STRESS_K {
-                        return first;
-                    }
+            Mode::Stress => vote(seed, STRESS_K, |candidate| {
+                if !self.budget_left() {
+                    return Attempt::OutOfBudget;
                 }
-                None
-            }
+                match self.run(s, candidate) {
+                    Some(f) => Attempt::Hit((candidate, f)),
+                    None => Attempt::Miss,
+                }
+            }),
         }
     }
 
     fn run(&mut self, s: &Scenario, seed: Seed) -> Option<Finding> {
         self.executions += 1;
-        execute(s, seed, self.factory)
-            .findings
-            .into_iter()
-            .find(|f| f.signature() == self.signature)
+        finding_with(&execute(s, seed, self.build), &self.signature)
     }
 
     /// Smallest value in `min..=current` that still fails: `min` first, then
@@ -216,11 +199,11 @@ pub fn shrink(
     scenario: &Scenario,
     seed: Seed,
     signature: &Signature,
-    factory: Factory<'_>,
+    build: &Constructor,
     opts: ShrinkOptions,
 ) -> Option<Shrunk> {
     let mut me = Shrinker {
-        factory,
+        build,
         signature: signature.clone(),
         opts,
         executions: 0,

@@ -4,7 +4,8 @@
 //! A *script* is what a repro file stores: each thread's ops as they were
 //! executed, and, in sched mode, the [`Trace`] (scheduling choices and fired
 //! faults) of the run that failed with them. Replaying the trace against the
-//! script ([`run_script`]) re-runs that very execution.
+//! script ([`run_script`]) re-runs that very execution. Both live in
+//! [`crate::replay`], below this module.
 //!
 //! # Passes, in this order
 //!
@@ -32,10 +33,10 @@
 //! - attempt 0 follows the current schedule *projected* onto the kept ops
 //!   (each scheduling decision is labelled with the op it resumed, and the
 //!   decisions of removed ops are dropped) until the execution departs from
-//!   it, then draws from the current seed ([`SchedOptions::follow`]) — the
+//!   it, then draws from the current seed ([`Request::follow_choices`]) — the
 //!   same interleaving of what remains, as far as the removed ops did not
 //!   shape it — and fires the candidate's fault list at each thread's own
-//!   visits ([`SchedOptions::fault_script`]);
+//!   visits ([`Request::fault_script`]);
 //! - attempts `i ≥ 1` draw the choices from the `i`-th derived seed under
 //!   the scenario's strategy, firing the candidate's fault list (odd `i`,
 //!   and every `i` in the faults pass) or drawing faults from the seed at
@@ -54,49 +55,17 @@
 
 use std::sync::Arc;
 
-use super::{STRESS_K, STRESS_N};
 use crate::check::{Finding, Signature};
 use crate::engine::faults::FiredFault;
 use crate::engine::sched::{SiteVisit, Trace};
-use crate::engine::{execute, execute_sched, execute_workload, Execution, Factory, SchedOptions};
+use crate::engine::{execute, run, Request};
 use crate::history::{Event, History};
+use crate::maps::Constructor;
+use crate::replay::{finding_with, run_script, scenario_for, vote, Attempt, Script, STRESS_K};
 use crate::scenario::{Mode, Scenario};
 use crate::seed::Seed;
 use crate::sync::Site;
 use crate::workload::{generate, Op, Workload};
-
-/// An explicit script: per-thread ops, and the trace that replays them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Script {
-    /// `threads[t]`: thread `t`'s ops, in order.
-    pub threads: Vec<Vec<Op>>,
-    /// Sched mode: the scheduling choices and fired faults of the run that
-    /// failed with these ops. `None` for a stress script.
-    pub trace: Option<Trace>,
-}
-
-impl Script {
-    /// Ops in all threads.
-    pub fn ops(&self) -> usize {
-        self.threads.iter().map(Vec::len).sum()
-    }
-
-    /// The script's ops as a workload the engine runs.
-    pub fn workload(&self) -> Workload {
-        Workload {
-            threads: self.threads.clone(),
-        }
-    }
-
-    /// The scenario the script runs under: `base` with the script's number
-    /// of threads (the checker and PCT's horizon read it).
-    pub fn scenario(&self, base: &Scenario) -> Scenario {
-        Scenario {
-            threads: (self.threads.len() as u32).max(1),
-            ..base.clone()
-        }
-    }
-}
 
 /// Limits of one script minimisation.
 #[derive(Clone, Debug)]
@@ -147,39 +116,6 @@ pub enum ScriptError {
     /// not deterministic under the scheduler.
     #[error("the minimal script does not replay: {0}")]
     NotReplayable(String),
-}
-
-/// Runs `script` once: in sched mode by replaying its trace exactly
-/// (recording yield-point sites when asked, for a timeline), in stress mode
-/// on real threads.
-pub fn run_script(
-    base: &Scenario,
-    seed: Seed,
-    script: &Script,
-    factory: Factory<'_>,
-    record_sites: bool,
-) -> Execution {
-    let scenario = script.scenario(base);
-    let workload = Arc::new(script.workload());
-    match &script.trace {
-        Some(trace) => {
-            let opts = SchedOptions {
-                replay: Some(trace.clone()),
-                record_sites,
-                ..SchedOptions::default()
-            };
-            execute_sched(&scenario, seed, workload, &opts, factory)
-        }
-        None => execute_workload(
-            &Scenario {
-                mode: Mode::Stress,
-                ..scenario
-            },
-            seed,
-            workload,
-            factory,
-        ),
-    }
 }
 
 /// Delta debugging (ddmin): a 1-minimal sublist of `items` for which `fails`
@@ -298,7 +234,7 @@ fn decision_labels(choices: &[u32], sites: &[SiteVisit]) -> Vec<(u32, u64)> {
 struct Minimiser<'a> {
     base: Scenario,
     signature: Signature,
-    factory: Factory<'a>,
+    build: &'a Constructor,
     opts: ScriptOptions,
     executions: u64,
 }
@@ -308,37 +244,35 @@ impl Minimiser<'_> {
         self.executions < self.opts.max_executions
     }
 
-    fn scenario_for(&self, threads: &[Vec<Op>]) -> Scenario {
-        Scenario {
-            threads: (threads.len() as u32).max(1),
-            ..self.base.clone()
-        }
-    }
-
-    /// One sched execution of `threads`; a `Best` if it fails the same way.
-    fn sched_try(&mut self, threads: &[Vec<Op>], seed: Seed, opts: &SchedOptions) -> Option<Best> {
+    /// One sched execution of `threads` under `seed`, its choices and faults
+    /// as `how` says; a `Best` if it fails the same way.
+    fn sched_try(
+        &mut self,
+        threads: &[Vec<Op>],
+        seed: Seed,
+        how: impl for<'r> FnOnce(Request<'r>) -> Request<'r>,
+    ) -> Option<Best> {
         if !self.budget_left() || threads.is_empty() {
             return None;
         }
         self.executions += 1;
-        let scenario = self.scenario_for(threads);
+        let scenario = scenario_for(&self.base, threads);
         let workload = Arc::new(Workload {
             threads: threads.to_vec(),
         });
-        let opts = SchedOptions {
-            record_sites: true,
-            ..opts.clone()
-        };
-        let exec = execute_sched(&scenario, seed, workload, &opts, self.factory);
-        let finding = exec
-            .findings
-            .iter()
-            .find(|f| f.signature() == self.signature)?
-            .clone();
-        let trace = exec.trace.clone().expect("a sched execution has a trace");
+        let request = Request::new(&scenario, seed, self.build)
+            .workload(workload)
+            .sched()
+            .record_sites(true);
+        let exec = run(&how(request));
+        let finding = finding_with(&exec, &self.signature)?;
+        let trace = exec
+            .trace()
+            .cloned()
+            .expect("a sched execution has a trace");
         Some(Best {
             threads: threads.to_vec(),
-            labels: decision_labels(&trace.choices, &exec.sites),
+            labels: decision_labels(&trace.choices, &exec.sched().expect("sched mode").sites),
             trace: Some(trace),
             seed,
             finding,
@@ -353,40 +287,29 @@ impl Minimiser<'_> {
         }
         let scenario = Scenario {
             mode: Mode::Stress,
-            ..self.scenario_for(threads)
+            ..scenario_for(&self.base, threads)
         };
         let workload = Arc::new(Workload {
             threads: threads.to_vec(),
         });
-        let mut hits = 0;
-        let mut first = None;
-        for i in 0..STRESS_N {
-            if !self.budget_left() || hits + (STRESS_N - i) < STRESS_K {
-                return None;
+        vote(seed, STRESS_K, |seed| {
+            if !self.budget_left() {
+                return Attempt::OutOfBudget;
             }
             self.executions += 1;
-            let seed = seed.candidate(i);
-            let exec = execute_workload(&scenario, seed, workload.clone(), self.factory);
-            if let Some(f) = exec
-                .findings
-                .iter()
-                .find(|f| f.signature() == self.signature)
-            {
-                hits += 1;
-                first.get_or_insert(Best {
+            let exec = run(&Request::new(&scenario, seed, self.build).workload(workload.clone()));
+            match finding_with(&exec, &self.signature) {
+                Some(finding) => Attempt::Hit(Best {
                     threads: threads.to_vec(),
                     trace: None,
                     labels: Vec::new(),
                     seed,
-                    finding: f.clone(),
+                    finding,
                     history_hash: exec.history_hash(),
-                });
+                }),
+                None => Attempt::Miss,
             }
-            if hits >= STRESS_K {
-                return first;
-            }
-        }
-        None
+        })
     }
 
     /// A candidate op script, re-searched from `best`; `keep` says where
@@ -396,21 +319,25 @@ impl Minimiser<'_> {
             return self.stress_try(threads, best.seed);
         }
         let (choices, faults) = best.project(keep);
-        let projected = Trace {
-            choices,
-            faults: Vec::new(),
-        };
+        let projected = choices;
         for i in 0..self.opts.seeds_per_candidate {
             // Attempt 0 follows the projected schedule with the projected
             // faults; then derived seeds, alternately keeping the fault
             // script and drawing faults from the seed at the scenario's rates.
             let seeded_faults = i > 0 && i % 2 == 0;
-            let opts = SchedOptions {
-                follow: (i == 0).then(|| projected.clone()),
-                fault_script: (!seeded_faults).then(|| faults.clone()),
-                ..SchedOptions::default()
-            };
-            if let Some(b) = self.sched_try(threads, best.seed.candidate(i), &opts) {
+            let found = self.sched_try(threads, best.seed.candidate(i), |r| {
+                let r = if i == 0 {
+                    r.follow_choices(projected.clone())
+                } else {
+                    r
+                };
+                if seeded_faults {
+                    r
+                } else {
+                    r.fault_script(faults.clone())
+                }
+            });
+            if let Some(b) = found {
                 return Some(b);
             }
         }
@@ -422,12 +349,15 @@ impl Minimiser<'_> {
     fn test_faults(&mut self, best: &Best, faults: &[FiredFault]) -> Option<Best> {
         let trace = best.trace.as_ref()?;
         for i in 0..self.opts.seeds_per_candidate {
-            let opts = SchedOptions {
-                follow: (i == 0).then(|| trace.clone()),
-                fault_script: Some(faults.to_vec()),
-                ..SchedOptions::default()
-            };
-            if let Some(b) = self.sched_try(&best.threads, best.seed.candidate(i), &opts) {
+            let found = self.sched_try(&best.threads, best.seed.candidate(i), |r| {
+                let r = if i == 0 {
+                    r.follow_choices(trace.choices.clone())
+                } else {
+                    r
+                };
+                r.fault_script(faults.to_vec())
+            });
+            if let Some(b) = found {
                 return Some(b);
             }
         }
@@ -440,17 +370,15 @@ impl Minimiser<'_> {
         match base.mode {
             Mode::Sched => {
                 self.executions += 1;
-                let exec = execute(&base, seed, self.factory);
-                exec.findings
-                    .iter()
-                    .find(|f| f.signature() == self.signature)?;
+                let exec = execute(&base, seed, self.build);
+                finding_with(&exec, &self.signature)?;
                 let full = generate(&base, seed).threads;
                 // The same run again, exactly, recording what it needs.
-                let replay = SchedOptions {
-                    replay: exec.trace.clone(),
-                    ..SchedOptions::default()
-                };
-                let whole = self.sched_try(&full, seed, &replay)?;
+                let trace = exec
+                    .trace()
+                    .cloned()
+                    .expect("a sched execution has a trace");
+                let whole = self.sched_try(&full, seed, |r| r.replay(&trace))?;
                 let prefix = executed_prefix(&full, &exec.history);
                 if prefix == full {
                     return Some(whole);
@@ -458,43 +386,29 @@ impl Minimiser<'_> {
                 let keep = |t: u32, op: u64| {
                     ((op as usize) < prefix.get(t as usize).map_or(0, Vec::len)).then_some((t, op))
                 };
-                self.sched_try(&prefix, seed, &replay)
+                self.sched_try(&prefix, seed, |r| r.replay(&trace))
                     .or_else(|| self.test_ops(&whole, &prefix, &keep))
                     .or(Some(whole))
             }
             Mode::Stress => {
-                let mut hits = 0;
-                let mut first: Option<(Best, History)> = None;
-                for i in 0..STRESS_N {
-                    if hits + (STRESS_N - i) < STRESS_K {
-                        break;
-                    }
+                let first = vote(seed, STRESS_K, |seed| {
                     self.executions += 1;
-                    let seed = seed.candidate(i);
-                    let exec = execute(&base, seed, self.factory);
-                    if let Some(f) = exec
-                        .findings
-                        .iter()
-                        .find(|f| f.signature() == self.signature)
-                    {
-                        hits += 1;
-                        let best = Best {
-                            threads: generate(&base, seed).threads,
-                            trace: None,
-                            labels: Vec::new(),
-                            seed,
-                            finding: f.clone(),
-                            history_hash: exec.history_hash(),
-                        };
-                        first.get_or_insert((best, exec.history));
+                    let exec = execute(&base, seed, self.build);
+                    match finding_with(&exec, &self.signature) {
+                        Some(finding) => Attempt::Hit((
+                            Best {
+                                threads: generate(&base, seed).threads,
+                                trace: None,
+                                labels: Vec::new(),
+                                seed,
+                                finding,
+                                history_hash: exec.history_hash(),
+                            },
+                            exec.history,
+                        )),
+                        None => Attempt::Miss,
                     }
-                    if hits >= STRESS_K {
-                        break;
-                    }
-                }
-                if hits < STRESS_K {
-                    return None;
-                }
+                });
                 let (whole, history) = first?;
                 let prefix = executed_prefix(&whole.threads, &history);
                 if prefix == whole.threads {
@@ -532,13 +446,13 @@ pub fn minimise(
     scenario: &Scenario,
     seed: Seed,
     signature: &Signature,
-    factory: Factory<'_>,
+    build: &Constructor,
     opts: ScriptOptions,
 ) -> Result<Minimised, ScriptError> {
     let mut me = Minimiser {
         base: scenario.clone(),
         signature: signature.clone(),
-        factory,
+        build,
         opts,
         executions: 0,
     };
@@ -618,7 +532,7 @@ pub fn minimise(
     // very same history.
     if script.trace.is_some() {
         me.executions += 1;
-        let again = run_script(&me.base, best.seed, &script, me.factory, false);
+        let again = run_script(&me.base, best.seed, &script, me.build, false);
         if again.history_hash() != best.history_hash
             || !again.findings.iter().any(|f| f.signature() == me.signature)
         {

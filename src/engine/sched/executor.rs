@@ -35,7 +35,9 @@ use super::strategy::{
 };
 use super::switch::{Coroutine, CoroutineRef, Slot};
 use super::threadset::ThreadSet;
-use super::{End, SchedConfig, SchedReport, SiteVisit, StrategyKind, ThreadPosition, Trace};
+use super::{
+    Choices, End, Faults, SchedConfig, SchedReport, SiteVisit, StrategyKind, ThreadPosition, Trace,
+};
 use crate::engine::faults::FaultInjector;
 use crate::sync::{Blocking, Cover, Fault, Hook, ResourceId, Site};
 
@@ -111,37 +113,31 @@ impl Executor {
                 }
             }
         };
-        match (&cfg.replay, &cfg.follow) {
-            (Some(trace), _) => {
-                let strategy = Box::new(ReplayStrategy::new(trace.choices.clone()));
+        match &cfg.choices {
+            Choices::Replay(choices) => {
+                let strategy = Box::new(ReplayStrategy::new(choices.clone()));
                 self.run_inner(cfg, strategy, None, threads)
             }
-            (None, Some(trace)) => {
+            Choices::Follow(choices) => {
                 let cell = DepartureCell::new();
-                let strategy = Box::new(FollowStrategy::new(
-                    trace.choices.clone(),
-                    seeded(),
-                    cell.clone(),
-                ));
+                let strategy =
+                    Box::new(FollowStrategy::new(choices.clone(), seeded(), cell.clone()));
                 self.run_inner(cfg, strategy, Some(cell), threads)
             }
-            (None, None) => self.run_inner(cfg, seeded(), None, threads),
+            Choices::Seeded => self.run_inner(cfg, seeded(), None, threads),
         }
     }
 
     /// Like [`Executor::run`], with a strategy of the caller's (for instance
-    /// one that wraps a built-in one). `cfg.strategy` and the choices of
-    /// `cfg.replay` and `cfg.follow` are ignored; faults come from
-    /// `cfg.replay`'s trace when set, else from `cfg.fault_script`, else
-    /// from `cfg.follow`'s trace (then the seed), else from `cfg.seed` and
-    /// `cfg.faults`.
+    /// one that wraps a built-in one): `cfg.strategy` and `cfg.choices` are
+    /// ignored; faults come from `cfg.faults` as usual.
     pub fn run_with<'a>(
         &mut self,
         cfg: &SchedConfig,
         strategy: Box<dyn Strategy>,
         threads: Vec<Box<dyn FnOnce() + 'a>>,
     ) -> SchedReport {
-        let cell = cfg.follow.as_ref().map(|_| DepartureCell::new());
+        let cell = matches!(cfg.faults, Faults::Follow(..)).then(DepartureCell::new);
         self.run_inner(cfg, strategy, cell, threads)
     }
 
@@ -158,23 +154,17 @@ impl Executor {
                 .unwrap_or_else(|e| panic!("cannot allocate a coroutine stack: {e}"));
             self.stacks.push(stack);
         }
-        let injector = match (&cfg.replay, &cfg.fault_script, &cfg.follow) {
-            (Some(trace), ..) if !trace.faults.is_empty() => {
-                Some(FaultInjector::scripted(trace.faults.clone()))
+        // No injector at all where nothing can fire: not a single draw.
+        let injector = match &cfg.faults {
+            Faults::Seeded(rates) if rates.is_disabled() => None,
+            Faults::Seeded(rates) => Some(FaultInjector::new(cfg.seed, *rates)),
+            Faults::Replay(faults) | Faults::ByThread(faults) if faults.is_empty() => None,
+            Faults::Replay(faults) => Some(FaultInjector::scripted(faults.clone())),
+            Faults::ByThread(faults) => Some(FaultInjector::by_thread(faults.clone())),
+            Faults::Follow(faults, rates) if faults.is_empty() && rates.is_disabled() => None,
+            Faults::Follow(faults, rates) => {
+                Some(FaultInjector::following(faults.clone(), cfg.seed, *rates))
             }
-            (Some(_), ..) => None,
-            (None, Some(script), _) if script.is_empty() => None,
-            (None, Some(script), _) => Some(FaultInjector::by_thread(script.clone())),
-            (None, None, Some(trace)) if trace.faults.is_empty() && cfg.faults.is_disabled() => {
-                None
-            }
-            (None, None, Some(trace)) => Some(FaultInjector::following(
-                trace.faults.clone(),
-                cfg.seed,
-                cfg.faults,
-            )),
-            (None, None, None) if cfg.faults.is_disabled() => None,
-            (None, None, None) => Some(FaultInjector::new(cfg.seed, cfg.faults)),
         };
         strategy.begin(n);
         let exec = Rc::new(Exec {
@@ -429,7 +419,7 @@ impl Exec {
                     // must reach the coroutine's root.
                     panic::resume_unwind(payload);
                 }
-                ThreadExit::Panicked(panic_message(&*payload))
+                ThreadExit::Panicked(crate::engine::panic_message(&*payload))
             }
         }
     }
@@ -544,7 +534,7 @@ impl Exec {
             let mut st = self.state.borrow_mut();
             st.current = None;
             if let Err(payload) = unwound {
-                let message = panic_message(&*payload);
+                let message = crate::engine::panic_message(&*payload);
                 st.panics.push((
                     t,
                     format!("while unwinding the suspended thread: {message}"),
@@ -687,16 +677,6 @@ impl Hook for Exec {
             st.coverage.resize(i + 1, None);
         }
         st.coverage[i].get_or_insert((mark, 0)).1 += 1;
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<a panic payload that is not a string>".to_owned()
     }
 }
 

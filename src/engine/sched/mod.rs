@@ -8,7 +8,8 @@
 //! ChaCha8 seeded by [`SchedConfig::seed`], so the same config and bodies
 //! give the same [`Trace`] on any machine, and replaying the trace
 //! ([`SchedConfig::replay`]) reproduces the execution even where the seed no
-//! longer would.
+//! longer would. Where choices and faults come from is said by two enums,
+//! [`Choices`] and [`Faults`], with no precedence between options.
 //!
 //! ```
 //! use std::cell::Cell;
@@ -34,7 +35,7 @@
 //!
 //! // The seed reproduces it, and so does the trace alone.
 //! let (trace, lost) = run(&SchedConfig::new(seed));
-//! let replay = SchedConfig { replay: Some(trace.clone()), ..SchedConfig::default() };
+//! let replay = SchedConfig::replay(trace.clone());
 //! assert_eq!(run(&replay), (trace, lost));
 //! ```
 
@@ -76,34 +77,60 @@ pub enum StrategyKind {
     },
 }
 
+/// Where an execution's scheduling choices come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Choices {
+    /// Drawn from [`SchedConfig::seed`] by [`SchedConfig::strategy`].
+    #[default]
+    Seeded,
+    /// Exactly these, in order; an execution that cannot make them (a
+    /// recorded choice not runnable, or choices left over at the end) ends
+    /// [`End::Diverged`].
+    Replay(Vec<u32>),
+    /// These until the execution departs from them (a recorded choice not
+    /// runnable, or the list running out), then drawn as [`Choices::Seeded`].
+    /// Never diverges: where it departed is [`SchedReport::departure`].
+    Follow(Vec<u32>),
+}
+
+/// Where an execution's faults come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Faults {
+    /// Drawn from [`SchedConfig::seed`] at these rates.
+    Seeded(FaultConfig),
+    /// Exactly these, at their recorded (global) visit indices; the first
+    /// whose visit comes at another site or thread makes the execution
+    /// diverge. Exact replay of a trace.
+    Replay(Vec<FiredFault>),
+    /// These, exactly, until the execution departs from its recording, then
+    /// drawn at these rates: `chaos replay --continue`.
+    Follow(Vec<FiredFault>, FaultConfig),
+    /// Each at its own thread's visit (`op`, `in_op`) when the site matches,
+    /// skipped otherwise, whatever the interleaving: the script minimiser
+    /// keeps a fault script this way while it re-searches schedules.
+    ByThread(Vec<FiredFault>),
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults::Seeded(FaultConfig::default())
+    }
+}
+
 /// Everything that fixes one execution's schedule, besides the bodies.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SchedConfig {
     /// Seeds the strategy and, on separate streams, the fault injector.
     pub seed: u64,
-    /// How decisions are made (ignored when replaying).
+    /// How seeded decisions are made.
     pub strategy: StrategyKind,
     /// Decisions after which the execution ends with [`End::StepLimit`]
     /// (a livelock or a hang).
     pub max_steps: u64,
-    /// Fault rates (ignored when replaying: the trace's faults are fired).
-    pub faults: FaultConfig,
-    /// Replay this trace's choices and faults instead of drawing them; a
-    /// replay that cannot follow them ends [`End::Diverged`].
-    pub replay: Option<Trace>,
-    /// Follow this trace's choices and faults until the execution departs
-    /// from it (a recorded choice not runnable, a recorded fault's visit at
-    /// another site or thread, or the trace running out), then draw both from
-    /// [`SchedConfig::seed`] with [`SchedConfig::strategy`] and
-    /// [`SchedConfig::faults`]. Never diverges: where it departed is
-    /// [`SchedReport::departure`]. Ignored when `replay` is set.
-    pub follow: Option<Trace>,
-    /// Fire exactly these faults, each at its thread's own visit (`op`,
-    /// `in_op`) when the site matches (skipped otherwise), instead of drawing faults; the
-    /// choices still come from the seed (or `follow`). The script minimiser
-    /// uses it to keep a fault script while re-searching schedules. Ignored
-    /// when `replay` is set.
-    pub fault_script: Option<Vec<FiredFault>>,
+    /// Where the scheduling choices come from.
+    pub choices: Choices,
+    /// Where the faults come from.
+    pub faults: Faults,
     /// Record every yield-point visit in [`SchedReport::sites`] (off by
     /// default: exploration does not pay for it; replay turns it on to print
     /// a timeline).
@@ -117,11 +144,18 @@ impl SchedConfig {
             seed,
             strategy: StrategyKind::Random,
             max_steps: 1_000_000,
-            faults: FaultConfig::default(),
-            replay: None,
-            follow: None,
-            fault_script: None,
+            choices: Choices::Seeded,
+            faults: Faults::default(),
             record_sites: false,
+        }
+    }
+
+    /// Replays `trace` exactly: its choices and its faults.
+    pub fn replay(trace: Trace) -> Self {
+        Self {
+            choices: Choices::Replay(trace.choices),
+            faults: Faults::Replay(trace.faults),
+            ..Self::default()
         }
     }
 }

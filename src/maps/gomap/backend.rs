@@ -4,9 +4,9 @@
 //! over a plain map: separate map operations in sequence, not atomic. Under
 //! concurrency each step may throw, or another thread may run between them.
 
-use super::window::FORCED_EVACUATION_STEPS;
 use super::GoMap;
-use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, ResizeKind, Value, Violation};
+use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, Value, Violation};
+use crate::sync::Fault;
 
 impl ChaosMap for GoMap {
     fn load(&self, key: Key) -> OpResult<Option<Value>> {
@@ -82,15 +82,8 @@ impl ChaosMap for GoMap {
         Some(Ok(GoMap::len(self)))
     }
 
-    fn force_resize(&self, kind: ResizeKind) -> OpResult<bool> {
-        match kind {
-            ResizeKind::Grow => self.force_grow(false),
-            ResizeKind::SameSizeGrow => self.force_grow(true),
-            ResizeKind::Evacuate => self
-                .force_evacuate(FORCED_EVACUATION_STEPS)
-                .map(|moved| moved > 0),
-            ResizeKind::Promote | ResizeKind::RebuildDirty => Ok(false),
-        }
+    fn force_resize(&self, fault: Fault) -> OpResult<bool> {
+        GoMap::force_resize(self, fault)
     }
 
     fn check_invariants(&self) -> Vec<Violation> {
@@ -140,11 +133,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, 10);
-        assert_eq!(c.force_resize(ResizeKind::Promote), Ok(false));
-        assert_eq!(c.force_resize(ResizeKind::Evacuate), Ok(false));
-        assert_eq!(c.force_resize(ResizeKind::SameSizeGrow), Ok(true));
-        assert_eq!(c.force_resize(ResizeKind::Grow), Ok(false)); // already growing
-        assert_eq!(c.force_resize(ResizeKind::Evacuate), Ok(true));
+        assert_eq!(c.force_resize(Fault::Promote), Ok(false));
+        assert_eq!(c.force_resize(Fault::Evacuate), Ok(false));
+        assert_eq!(c.force_resize(Fault::SameSizeGrow), Ok(true));
+        assert_eq!(c.force_resize(Fault::Grow), Ok(false)); // already growing
+        assert_eq!(c.force_resize(Fault::Evacuate), Ok(true));
         assert!(c.check_invariants().is_empty());
     }
 }

@@ -20,10 +20,12 @@ use crate::maps::Throw;
 use crate::sync::Access;
 use crate::sync::{cover, Cover, Fault, Site};
 
-/// Evacuation steps a [`Fault::Evacuate`] (or a forced
-/// `ResizeKind::Evacuate`) runs; each evacuates the old bucket at
-/// `nevacuate`, like the progress half of `growWork`.
-pub(super) const FORCED_EVACUATION_STEPS: usize = 4;
+/// Evacuation steps a [`Fault::Evacuate`] runs, wherever it fires (inside a
+/// write's window or through [`GoMap::force_resize`] between two ops, on the
+/// bare map or on a wrapper's): one old bucket, the one at `nevacuate`, like
+/// the progress half of `growWork`. One at a time, so that forced
+/// evacuation can stop at every intermediate state a grow passes through.
+pub(super) const FORCED_EVACUATION_STEPS: usize = 1;
 
 /// A forced doubling grow from B at or above this is refused when it would
 /// leave fewer entries than buckets (load below 1): each doubling allocates
@@ -145,6 +147,25 @@ impl GoMap {
             }
         }
         Ok(moved)
+    }
+
+    /// The fault injector's resize hook, as every backend built on a Go map
+    /// calls it (the bare map between two ops; a wrapper under its own
+    /// lock): a forced grow ([`GoMap::force_grow`]) or
+    /// [`FORCED_EVACUATION_STEPS`] of evacuation
+    /// ([`GoMap::force_evacuate`]), each a write operation with Go's checks.
+    /// `Ok(true)` if anything was done. The faults that mean nothing to a
+    /// plain Go map (`sync.Map`'s, and withholding evacuation, which only a
+    /// write in progress can do) do nothing.
+    pub fn force_resize(&self, fault: Fault) -> Result<bool, Throw> {
+        match fault {
+            Fault::Grow => self.force_grow(false),
+            Fault::SameSizeGrow => self.force_grow(true),
+            Fault::Evacuate => self
+                .force_evacuate(FORCED_EVACUATION_STEPS)
+                .map(|moved| moved > 0),
+            Fault::WithholdEvacuation | Fault::Promote | Fault::RebuildDirty => Ok(false),
+        }
     }
 
     /// A write operation that starts a grow now (the fault injector's resize

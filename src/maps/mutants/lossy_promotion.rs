@@ -25,30 +25,13 @@
 //! terms: reclaiming a node that a lock-free reader may still be holding —
 //! the reason epochs and hazard pointers exist.
 //!
-//! Expected finding: a lost write, under a store racing a promotion.
+//! Expected finding: a lost write, under a store racing a promotion. The
+//! buggy promotion itself lives beside the real one, in
+//! `maps/syncmap/bug.rs`, switched on by [`Bug::LossyPromotion`].
 
-use crate::maps::gomap::GoMap;
 use crate::maps::syncmap::{Bug, SyncMap};
-use crate::maps::OpResult;
 
 /// A `sync.Map` clone with this bug; see the module docs.
 pub fn new(seed: u64) -> SyncMap {
     SyncMap::with_bug(seed, Bug::LossyPromotion)
-}
-
-/// The buggy promotion: a fresh map of `dirty`'s live entries only.
-/// `is_live(handle)` says whether an entry holds a value.
-pub(crate) fn compacted(
-    dirty: &GoMap,
-    seed: u64,
-    is_live: impl Fn(u64) -> OpResult<bool>,
-) -> OpResult<GoMap> {
-    let compact = GoMap::with_hint(dirty.len(), seed);
-    for kv in dirty.iter() {
-        let (k, h) = kv?;
-        if is_live(h)? {
-            compact.insert(k, h)?;
-        }
-    }
-    Ok(compact)
 }

@@ -36,11 +36,11 @@ pub mod write_under_rlock;
 
 use crate::maps::gomap::GoMap;
 use crate::maps::rwmutex::{
-    compare_and_delete_locked, compare_and_swap_locked, force_resize_locked,
-    load_and_delete_locked, load_or_store_locked, range_locked, swap_locked,
+    compare_and_delete_locked, compare_and_swap_locked, load_and_delete_locked,
+    load_or_store_locked, range_locked, swap_locked,
 };
-use crate::maps::{Key, OpResult, ResizeKind, Value, Violation};
-use crate::sync::RwLock;
+use crate::maps::{Key, OpResult, Value, Violation};
+use crate::sync::{Fault, RwLock};
 
 /// Go's `struct { mu sync.RWMutex; m map[uint64]uint64 }`: the lock guards
 /// the map by convention only, so a method can forget it.
@@ -119,10 +119,10 @@ pub(crate) trait GoShapedWrapper: Send + Sync {
         let _g = b.mu.read();
         b.m.len()
     }
-    fn force_resize(&self, kind: ResizeKind) -> OpResult<bool> {
+    fn force_resize(&self, fault: Fault) -> OpResult<bool> {
         let b = self.base();
         let _g = b.mu.write();
-        force_resize_locked(&b.m, kind)
+        b.m.force_resize(fault)
     }
     fn check_invariants(&self) -> Vec<Violation> {
         let b = self.base();
@@ -198,8 +198,8 @@ macro_rules! impl_chaos_map_for_go_shaped {
             fn len(&self) -> Option<$crate::maps::OpResult<usize>> {
                 Some(Ok($crate::maps::mutants::GoShapedWrapper::len(self)))
             }
-            fn force_resize(&self, kind: $crate::maps::ResizeKind) -> $crate::maps::OpResult<bool> {
-                $crate::maps::mutants::GoShapedWrapper::force_resize(self, kind)
+            fn force_resize(&self, fault: $crate::sync::Fault) -> $crate::maps::OpResult<bool> {
+                $crate::maps::mutants::GoShapedWrapper::force_resize(self, fault)
             }
             fn check_invariants(&self) -> Vec<$crate::maps::Violation> {
                 $crate::maps::mutants::GoShapedWrapper::check_invariants(self)

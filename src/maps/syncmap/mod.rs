@@ -60,6 +60,7 @@
 //! `read` afterwards, so both are legal moves), [`Site::SyncMapPromote`]
 //! before `missLocked` promotes.
 
+mod bug;
 mod entry;
 
 use std::sync::Arc;
@@ -67,26 +68,14 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::maps::gomap::GoMap;
-use crate::maps::mutants::lossy_promotion;
-use crate::maps::rwmutex::EVACUATE_STEPS;
-use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, ResizeKind, Throw, Value, Violation};
+use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, Throw, Value, Violation};
 use crate::seed::sub_seed;
 use crate::sync::{cover, yield_point, Cover, Fault, Mutex, MutexGuard, Site};
+pub(crate) use bug::Bug;
 use entry::Entry;
 
 /// An entry handle: what the Go maps store as the value of a key.
 type Handle = u64;
-
-/// The planted bugs of the `sync.Map` mutants (see [`crate::maps::mutants`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Bug {
-    /// The correct `sync.Map`.
-    None,
-    /// `mutant-expunged-store`.
-    ExpungedStore,
-    /// `mutant-lossy-promotion`.
-    LossyPromotion,
-}
 
 /// Go's `readOnly`: immutable once published.
 #[derive(Debug, Default)]
@@ -224,7 +213,7 @@ impl SyncMap {
         let m = match self.bug {
             Bug::LossyPromotion => {
                 let seed = self.next_map_seed_locked(l);
-                lossy_promotion::compacted(&dirty, seed, |h| Ok(self.entry(h)?.load().is_some()))?
+                bug::lossy_compacted(&dirty, seed, |h| Ok(self.entry(h)?.load().is_some()))?
             }
             _ => dirty,
         };
@@ -497,18 +486,17 @@ impl ChaosMap for SyncMap {
     /// All under `mu`: `Promote` promotes dirty now, `RebuildDirty` promotes
     /// and rebuilds dirty, and `Grow`/`SameSizeGrow`/`Evacuate` act on the
     /// dirty map (the only one ever written; nothing to do without one).
-    fn force_resize(&self, kind: ResizeKind) -> OpResult<bool> {
+    fn force_resize(&self, fault: Fault) -> OpResult<bool> {
         let mut g = self.mu.lock();
-        match kind {
-            ResizeKind::Promote => self.force_promote_locked(&mut g),
-            ResizeKind::RebuildDirty => self.force_rebuild_dirty_locked(&mut g).map(|()| true),
-            ResizeKind::Grow | ResizeKind::SameSizeGrow | ResizeKind::Evacuate => match &g.dirty {
-                None => Ok(false),
-                Some(d) => match kind {
-                    ResizeKind::Evacuate => d.force_evacuate(EVACUATE_STEPS).map(|n| n > 0),
-                    _ => d.force_grow(kind == ResizeKind::SameSizeGrow),
-                },
-            },
+        match fault {
+            Fault::Promote => self.force_promote_locked(&mut g),
+            Fault::RebuildDirty => self.force_rebuild_dirty_locked(&mut g).map(|()| true),
+            Fault::Grow | Fault::SameSizeGrow | Fault::Evacuate | Fault::WithholdEvacuation => {
+                match &g.dirty {
+                    None => Ok(false),
+                    Some(d) => d.force_resize(fault),
+                }
+            }
         }
     }
 
@@ -668,7 +656,7 @@ mod tests {
         let _h = install(rec.clone());
         let m = SyncMap::new(2);
         m.store(1, 10).unwrap();
-        assert!(m.force_resize(ResizeKind::Promote).unwrap());
+        assert!(m.force_resize(Fault::Promote).unwrap());
         m.delete(1).unwrap(); // fast path: the entry in read.m becomes nil
         m.store(2, 20).unwrap(); // new key: dirtyLocked expunges key 1's entry
         {
@@ -683,7 +671,7 @@ mod tests {
         m.store(1, 11).unwrap(); // fast path fails on expunged; slow path unexpunges
         assert!(rec.marks.borrow().contains(&Cover::SyncMapUnexpunge));
         assert!(m.check_invariants().is_empty());
-        assert!(m.force_resize(ResizeKind::Promote).unwrap());
+        assert!(m.force_resize(Fault::Promote).unwrap());
         assert_eq!(m.load(1).unwrap(), Some(11));
         assert_eq!(m.load(2).unwrap(), Some(20));
     }

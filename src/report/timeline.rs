@@ -86,7 +86,7 @@ impl Timeline {
         let ops = exec.history.operations();
         let keep = relevant_ops(&ops, finding);
         let logical = exec.scenario.mode == crate::scenario::Mode::Sched;
-        let end = exec.steps.unwrap_or(u64::MAX);
+        let end = exec.steps().unwrap_or(u64::MAX);
         let mut rows = Vec::new();
         for &i in &keep {
             let o = &ops[i];
@@ -99,9 +99,14 @@ impl Timeline {
                 clause: None,
             });
             let until = o.ret.as_ref().map_or(end, |r| r.0);
-            for v in exec.sites.iter().filter(|v| {
-                v.thread == o.thread && (o.invoke..until).contains(&v.step) && v.fault.is_some()
-            }) {
+            for v in exec
+                .sched()
+                .map_or(&[][..], |d| &d.sites)
+                .iter()
+                .filter(|v| {
+                    v.thread == o.thread && (o.invoke..until).contains(&v.step) && v.fault.is_some()
+                })
+            {
                 let fault = v.fault.expect("filtered");
                 rows.push(Row {
                     step: v.step,
@@ -117,7 +122,12 @@ impl Timeline {
                     )),
                 });
             }
-            for v in pauses(&exec.sites, o.thread, o.invoke, until) {
+            for v in pauses(
+                &exec.sched().map_or(&[][..], |d| &d.sites),
+                o.thread,
+                o.invoke,
+                until,
+            ) {
                 let phrase = if v.blocked {
                     "waits for a lock".to_string()
                 } else {

@@ -1,0 +1,351 @@
+//! Reports: every text a person or a machine reads, in one place — the
+//! human summary and the JSON of a run, JUnit, the timeline of a failure
+//! ([`timeline`]), and the report of a replay.
+//!
+//! This module only renders: it depends on what it renders (executions,
+//! findings, replays), and nothing below it depends on it except for the
+//! timeline's one-line description, which a repro file stores.
+//!
+//! The JSON schema of `chaos run --json` (stable; fields are only ever added):
+//!
+//! ```text
+//! {
+//!   "outcome": "clean" | "finding",
+//!   "expectation_met": bool,        // exit code 0 iff true
+//!   "seed": "0x…",                  // as --seed takes it
+//!   "scenario": { …every scenario field, as in a scenario file… },
+//!   "findings": [ { "kind", "message", "thread", "op", "step", "signature", "detail" } ],
+//!   "replay": "chaos run … --seed 0x…",
+//!   "history_hash": "0x…",          // sched mode only: equal on every replay
+//!   "steps": n,                     // sched mode only
+//!   "ops_recorded": n, "truncated": bool, "elapsed_ms": f64,
+//!   "coverage": { "Grow": n, … }
+//! }
+//! ```
+
+use serde_json::{json, Value as Json};
+
+pub mod timeline;
+
+pub use timeline::Timeline;
+
+use crate::check::{Finding, Signature};
+use crate::engine::Execution;
+use crate::replay::{Replayed, Verdict};
+use crate::scenario::{Mode, Scenario};
+use crate::seed::Seed;
+
+/// The command line that reproduces `scenario` under `seed`
+/// ([`Scenario::command_line`]).
+pub fn replay_command(scenario: &Scenario, seed: Seed) -> String {
+    scenario.command_line(seed)
+}
+
+/// One finding as JSON.
+pub fn finding_json(f: &Finding) -> Json {
+    json!({
+        "kind": f.kind.name(),
+        "message": f.message,
+        "thread": f.thread,
+        "op": f.op,
+        "step": f.step,
+        "signature": f.signature().0,
+        "detail": f.detail,
+    })
+}
+
+/// The `chaos run --json` object for an execution.
+pub fn run_json(exec: &Execution) -> Json {
+    let findings = exec.reported_findings();
+    let mut o = json!({
+        "outcome": if findings.is_empty() { "clean" } else { "finding" },
+        "expectation_met": exec.expectation_met(),
+        "seed": exec.seed.to_string(),
+        "scenario": exec.scenario.to_raw(),
+        "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
+        "replay": replay_command(&exec.scenario, exec.seed),
+        "ops_recorded": exec.history.events.iter().filter(|e| matches!(e, crate::history::Event::Invoke { .. })).count(),
+        "truncated": exec.truncated(),
+        "elapsed_ms": exec.elapsed.as_secs_f64() * 1e3,
+        "coverage": exec.coverage.iter().map(|(k, v)| (format!("{k:?}"), *v)).collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    if exec.scenario.mode == Mode::Sched {
+        o["history_hash"] = json!(format!("{:#018x}", exec.history_hash()));
+        o["steps"] = json!(exec.steps());
+    }
+    o
+}
+
+/// The human summary of an execution.
+pub fn run_human(exec: &Execution) -> String {
+    let s = &exec.scenario;
+    let mut out = String::new();
+    let findings = exec.reported_findings();
+    let verdict = match (findings.is_empty(), exec.expectation_met()) {
+        (true, _) => "clean",
+        (false, true) => "finding (expected)",
+        (false, false) => "FINDING",
+    };
+    out.push_str(&format!(
+        "{verdict}: {} · {} threads × {} ops · {} keys · mix {} · {} mode · seed {}\n",
+        s.backend,
+        s.threads,
+        s.ops,
+        s.keys,
+        s.mix,
+        crate::scenario::enum_name(&s.mode),
+        exec.seed
+    ));
+    for f in &findings {
+        out.push_str(&format!("  {f}\n"));
+        if !f.detail.is_empty() {
+            out.push_str(&format!("    {}\n", f.detail));
+        }
+        out.push_str(&format!("    signature: {}\n", f.signature()));
+    }
+    if s.mode == Mode::Sched {
+        out.push_str(&format!(
+            "  history hash {:#018x} over {} steps\n",
+            exec.history_hash(),
+            exec.steps().unwrap_or(0)
+        ));
+    }
+    out.push_str(&format!("  replay: {}\n", replay_command(s, exec.seed)));
+    out
+}
+
+/// One JUnit test case: its name and, if it failed, (message, description).
+pub type JunitCase = (String, Option<(String, String)>);
+
+/// A JUnit XML report with one test suite, for CI test reporting.
+pub fn junit(suite: &str, cases: &[JunitCase]) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("chaos");
+    let mut ts = TestSuite::new(suite);
+    for (name, failure) in cases {
+        let status = match failure {
+            None => TestCaseStatus::success(),
+            Some((message, description)) => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(message.as_str());
+                s.set_description(description.as_str());
+                s
+            }
+        };
+        ts.add_test_case(TestCase::new(name.as_str(), status));
+    }
+    report.add_test_suite(ts);
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- JUnit serialisation failed: {e} -->"))
+}
+
+/// The JUnit case of one execution: named for its scenario and seed; failed
+/// when the expectation was not met, with the findings and the replay line.
+pub fn junit_case(exec: &Execution) -> JunitCase {
+    let name = format!("{} seed {}", exec.scenario.backend, exec.seed);
+    if exec.expectation_met() {
+        return (name, None);
+    }
+    let findings = exec.reported_findings();
+    let message = match findings.first() {
+        Some(f) => f.signature().0,
+        None => "expectation not met".into(),
+    };
+    let mut description: Vec<String> = findings
+        .iter()
+        .map(|f| format!("{f}: {}", f.detail))
+        .collect();
+    description.push(format!(
+        "replay: {}",
+        replay_command(&exec.scenario, exec.seed)
+    ));
+    (name, Some((message, description.join("\n"))))
+}
+
+/// What a report of a replay says about the repro file it replayed.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordedRepro<'a> {
+    /// The recorded finding's signature.
+    pub signature: &'a Signature,
+    /// The version of `chaos` that wrote the file.
+    pub chaos_version: &'a str,
+    /// Its one-line description.
+    pub description: &'a str,
+    /// The `chaos run` line of its seed-level run.
+    pub run_command: &'a str,
+}
+
+/// The one-line status of replaying the repro file `p`: its verdict, and a
+/// divergence or another recording version when there is one.
+pub fn replay_status(p: &str, repro: RecordedRepro<'_>, replayed: &Replayed) -> String {
+    let diverged = match (&replayed.divergence, replayed.continued) {
+        (Some(d), false) => format!(
+            " (the recorded schedule diverged at decision {}; --continue finishes it under the seed)",
+            d.step
+        ),
+        (Some(d), true) => format!(
+            " (diverged at decision {}, continued under the seed)",
+            d.step
+        ),
+        (None, _) => String::new(),
+    };
+    // Same format, other version: the replay is still exact, but a
+    // changed checker may name the same bug differently.
+    let here = env!("CARGO_PKG_VERSION");
+    let diverged = if repro.chaos_version == here {
+        diverged
+    } else {
+        format!(
+            "{diverged} (recorded by chaos {}, replayed by {here})",
+            repro.chaos_version
+        )
+    };
+    match replayed.verdict() {
+        Verdict::Reproduced(_) => {
+            format!("{p}: reproduced: {}{diverged}", repro.signature)
+        }
+        Verdict::FailsDifferently(other) => format!(
+            "{p}: fails differently: {} (recorded: {}){diverged}",
+            other.signature(),
+            repro.signature
+        ),
+        Verdict::Gone => {
+            format!("{p}: no longer reproduces: {}{diverged}", repro.signature)
+        }
+    }
+}
+
+/// The `chaos replay --json` object of one replayed file.
+pub fn replay_json(file: &str, repro: RecordedRepro<'_>, replayed: &Replayed) -> Json {
+    json!({
+        "file": file,
+        "status": match replayed.verdict() {
+            Verdict::Reproduced(_) => "reproduced",
+            Verdict::FailsDifferently(_) => "fails-differently",
+            Verdict::Gone => "not-reproduced",
+        },
+        "findings": replayed.failures().iter().map(|f| f.signature().0).collect::<Vec<_>>(),
+        "signature": repro.signature.0,
+        "description": repro.description,
+        "finding": replayed.finding.as_ref().map(finding_json),
+        "history_hash": format!("{:#018x}", replayed.execution.history_hash()),
+        "history_matches": replayed.history_matches,
+        "divergence": replayed.divergence.as_ref().map(|d| json!({
+            "step": d.step,
+            "detail": d.detail,
+        })),
+        "continued": replayed.continued,
+        "tries": replayed.tries,
+        "run": repro.run_command,
+    })
+}
+
+/// The human report of a replay: the verdict, the finding and its
+/// timeline, or where the replay diverged, and what to do next.
+/// `signature`, `script_seed`, `history_hash` and `run_command` are the
+/// recorded repro's.
+pub fn replayed(
+    r: &Replayed,
+    signature: &Signature,
+    script_seed: Seed,
+    history_hash: Option<u64>,
+    run_command: &str,
+) -> String {
+    let mut out = String::new();
+    if let Some(d) = &r.divergence {
+        out.push_str(&format!(
+            "the recorded schedule no longer fits the backend: at decision {} {}\n",
+            d.step, d.detail
+        ));
+        if r.continued {
+            out.push_str(&format!(
+                "continued from there under seed {}\n",
+                script_seed
+            ));
+        } else {
+            out.push_str(
+                "  (the backend changed since the repro was recorded; run with --continue to finish the execution under the recorded seed)\n",
+            );
+        }
+    }
+    match &r.finding {
+        Some(f) => {
+            out.push_str(&format!("reproduced: {f}\n"));
+            if !f.detail.is_empty() {
+                out.push_str(&format!("  {}\n", f.detail));
+            }
+            out.push_str(&format!("  signature: {}\n", f.signature()));
+            if let Some(t) = r.finding.as_ref().map(|f| Timeline::build(&r.execution, f)) {
+                out.push('\n');
+                out.push_str(&t.render());
+                out.push('\n');
+                out.push_str(&format!("what happens: {}\n", t.describe()));
+            }
+            if let (Some(m), Some(h)) = (r.history_matches, history_hash) {
+                out.push_str(&format!(
+                    "history hash {:#018x} ({})\n",
+                    r.execution.history_hash(),
+                    if m {
+                        "identical to the recorded run".to_string()
+                    } else {
+                        format!("the recorded run had {h:#018x}")
+                    }
+                ));
+            }
+            out.push_str(&format!(
+                "seed-level replay: {}\nfix the backend, then `chaos replay` this file again: it exits 0 once the bug is gone\n",
+                run_command
+            ));
+        }
+        None => match r.failures().first() {
+            Some(other) => {
+                out.push_str(&format!(
+                    "fails differently: {} did not occur, but {}\n",
+                    signature,
+                    other.signature()
+                ));
+                if !other.detail.is_empty() {
+                    out.push_str(&format!("  {}\n", other.detail));
+                }
+                let t = Timeline::build(&r.execution, other);
+                out.push('\n');
+                out.push_str(&t.render());
+                out.push_str(&format!("\nwhat happens: {}\n", t.describe()));
+            }
+            None => out.push_str(&format!(
+                "no longer reproduces: {} did not occur, nor any other finding\n",
+                signature
+            )),
+        },
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_command_round_trips_through_the_flags_it_names() {
+        let s = Scenario {
+            backend: "rwmutex".into(),
+            threads: 8,
+            resize_rate: 0.25,
+            mode: Mode::Stress,
+            ..Scenario::default()
+        };
+        let cmd = replay_command(&s, Seed(0x5eed));
+        assert!(
+            cmd.starts_with("chaos run --backend rwmutex --threads 8"),
+            "{cmd}"
+        );
+        assert!(cmd.contains("--mode stress"), "{cmd}");
+        assert!(cmd.contains("--resize-rate 0.25"), "{cmd}");
+        assert!(cmd.ends_with("--seed 0x5eed"), "{cmd}");
+        assert!(
+            !cmd.contains("--strategy"),
+            "sched-only flags stay out of a stress replay: {cmd}"
+        );
+    }
+}
