@@ -32,7 +32,12 @@ impl GoMap {
         let fault = yield_point(Site::AssignFlagSet);
         if self.buckets.is_null() {
             // makemap_small left B = 0 and no array: allocate its one bucket.
-            self.buckets.store(Some(self.arena.alloc_array(1)));
+            // SAFETY: the array is allocated by `self.arena`, the arena
+            // that owns `self.buckets`.
+            #[expect(unsafe_code, reason = "publish an array of this map's arena")]
+            unsafe {
+                self.buckets.store(Some(self.arena.alloc_array(1)));
+            }
         }
         self.apply_fault(Site::AssignFlagSet, fault)?;
         let top = Tophash::from_hash(hash);
@@ -99,7 +104,11 @@ impl GoMap {
             let (ib, ii) = match insert {
                 Some(slot) => slot,
                 // The whole chain is full: chain a new overflow bucket.
-                None => (self.new_overflow(last), 0),
+                // SAFETY: `last` is `head` (a bucket of the array loaded from
+                // `self.buckets`) or reached from it by overflow links: by
+                // the `Link` invariant, allocated by `self.arena`.
+                #[expect(unsafe_code, reason = "chain onto a bucket of this map")]
+                None => (unsafe { self.new_overflow(last) }, 0),
             };
             let _ = yield_point(Site::AssignInsertSlot);
             // The _fast64 order: tophash first, then the key, then count.
