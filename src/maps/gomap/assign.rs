@@ -1,5 +1,35 @@
-//! Assign (spec §3.2): `mapassign` in its `_fast64` form, and the caller's
-//! value store after the write window.
+//! Assign (spec §3.2): `mapassign`, and the caller's value store after the
+//! write window.
+//!
+//! Not a faithful port of `mapassign_fast64`, which a `map[uint64]uint64`
+//! runs in Go. It takes two things from it: the `_fast64` write order (the
+//! new slot's tophash, then its key, then `count`; generic `mapassign` writes
+//! the key before the tophash) and its growth and overflow steps. But the
+//! bucket loop that looks for the key is generic `mapassign`'s:
+//!
+//! - here (generic): a slot whose tophash is not the key's is skipped (an
+//!   empty one remembered as the insert slot, `emptyRest` ending the scan);
+//!   only a slot whose tophash matches has its key compared;
+//! - `mapassign_fast64`: an empty slot is remembered (`emptyRest` ends the
+//!   scan); every other slot has its key compared; the tophash never is.
+//!
+//! The two agree on every slot except a non-empty one whose tophash is not
+//! the key's top hash while its key cell holds the key: fast64 takes it as
+//! the key's slot (its value is stored there, `count` unchanged); this loop
+//! skips it and goes on to insert the key in another slot (`count + 1`).
+//! A consistent map has no such slot. Under a race it has: when a racing
+//! writer has stored a slot's tophash but not yet its key (an assign in its
+//! `Site::AssignKeyStored` window) while the key cell still holds an older
+//! key — a deleted entry's, since deletes leave keys in place as Go does for
+//! pointer-free keys, or 0 in a slot never used; or when `hash0` was reseeded
+//! with entries still in the map (racing writers lost a `count++`, and a
+//! delete then took `count` to 0). In those executions Go's compiled map can
+//! behave differently from this one.
+//!
+//! Kept deliberately: porting fast64's loop left every fixture replaying
+//! identically, but changed the history of about 1% of racy `gomap` sched
+//! executions (3,947 of 400,000 seeds over eight scenarios), so it would be a
+//! behaviour change, not a refactor.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -57,7 +87,8 @@ impl GoMap {
             let head = self.buckets.load().ok_or(Throw::Fault)?.bucket(bucket)?;
 
             // Scan the chain: an existing slot for the key, else the first
-            // empty slot as the insert position.
+            // empty slot as the insert position. Generic `mapassign`'s loop,
+            // tophash before key, not fast64's (see the module docs).
             let mut insert: Option<(&Bmap, usize)> = None;
             let mut last = head;
             let mut hops = 0;

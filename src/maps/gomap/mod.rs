@@ -46,7 +46,9 @@
 //! buckets hold no pointers, so `evacuate` never clears old buckets (old
 //! data stays readable, as for Go's pointer-free buckets); overflow buckets
 //! are allocated one at a time (Go's pre-allocated overflow area only saves
-//! memory); lookups and deletes use the generic tophash-then-key search.
+//! memory); lookups, deletes *and assign's search for an existing key* use
+//! the generic tophash-then-key search, where `_fast64` compares keys only —
+//! a difference a race can expose (see the `assign` module).
 //!
 //! Deviations, each for Rust's sake: a `with_hint` hint is treated as 0 above
 //! 2 GiB of buckets (Go: 2^48 bytes); a chain walk that can only be a cycle
