@@ -1,5 +1,35 @@
-//! Assign (docs/go-maps.md §3.2): `mapassign` in its `_fast64` form, and the caller's
-//! value store after the write window.
+//! Assign (docs/go-maps.md §3.2): `mapassign`, and the caller's value store after the
+//! write window.
+//!
+//! Not a faithful port of `mapassign_fast64`, which a `map[uint64]uint64`
+//! runs in Go. It takes two things from it: the `_fast64` write order (the
+//! new slot's tophash, then its key, then `count`; generic `mapassign` writes
+//! the key before the tophash) and its growth and overflow steps. But the
+//! bucket loop that looks for the key is generic `mapassign`'s:
+//!
+//! - here (generic): a slot whose tophash is not the key's is skipped (an
+//!   empty one remembered as the insert slot, `emptyRest` ending the scan);
+//!   only a slot whose tophash matches has its key compared;
+//! - `mapassign_fast64`: an empty slot is remembered (`emptyRest` ends the
+//!   scan); every other slot has its key compared; the tophash never is.
+//!
+//! The two agree on every slot except a non-empty one whose tophash is not
+//! the key's top hash while its key cell holds the key: fast64 takes it as
+//! the key's slot (its value is stored there, `count` unchanged); this loop
+//! skips it and goes on to insert the key in another slot (`count + 1`).
+//! A consistent map has no such slot. Under a race it has: when a racing
+//! writer has stored a slot's tophash but not yet its key (an assign in its
+//! `Site::AssignKeyStored` window) while the key cell still holds an older
+//! key — a deleted entry's, since deletes leave keys in place as Go does for
+//! pointer-free keys, or 0 in a slot never used; or when `hash0` was reseeded
+//! with entries still in the map (racing writers lost a `count++`, and a
+//! delete then took `count` to 0). In those executions Go's compiled map can
+//! behave differently from this one.
+//!
+//! Kept deliberately: porting fast64's loop left every fixture replaying
+//! identically, but changed the history of about 1% of racy `gomap` sched
+//! executions (3,947 of 400,000 seeds over eight scenarios), so it would be a
+//! behaviour change, not a refactor.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -32,7 +62,12 @@ impl GoMap {
         let fault = yield_point(Site::AssignFlagSet);
         if self.buckets.is_null() {
             // makemap_small left B = 0 and no array: allocate its one bucket.
-            self.buckets.store(Some(self.arena.alloc_array(1)));
+            // SAFETY: the array is allocated by `self.arena`, the arena
+            // that owns `self.buckets`.
+            #[expect(unsafe_code, reason = "publish an array of this map's arena")]
+            unsafe {
+                self.buckets.store(Some(self.arena.alloc_array(1)));
+            }
         }
         self.apply_fault(Site::AssignFlagSet, fault)?;
         let top = Tophash::from_hash(hash);
@@ -52,7 +87,8 @@ impl GoMap {
             let head = self.buckets.load().ok_or(Throw::Fault)?.bucket(bucket)?;
 
             // Scan the chain: an existing slot for the key, else the first
-            // empty slot as the insert position.
+            // empty slot as the insert position. Generic `mapassign`'s loop,
+            // tophash before key, not fast64's (see the module docs).
             let mut insert: Option<(&Bmap, usize)> = None;
             let mut last = head;
             let mut hops = 0;
@@ -99,7 +135,11 @@ impl GoMap {
             let (ib, ii) = match insert {
                 Some(slot) => slot,
                 // The whole chain is full: chain a new overflow bucket.
-                None => (self.new_overflow(last), 0),
+                // SAFETY: `last` is `head` (a bucket of the array loaded from
+                // `self.buckets`) or reached from it by overflow links: by
+                // the `Link` invariant, allocated by `self.arena`.
+                #[expect(unsafe_code, reason = "chain onto a bucket of this map")]
+                None => (unsafe { self.new_overflow(last) }, 0),
             };
             let _ = yield_point(Site::AssignInsertSlot);
             // The _fast64 order: tophash first, then the key, then count.

@@ -9,10 +9,14 @@
 //! synchronisation between racing threads and hide the races this map exists
 //! to show.
 //!
-//! This is the only module of `gomap` with `unsafe` code: turning the atomic
-//! links back into references. Its soundness rests on one invariant, stated
-//! on [`Link`]: a link holds null or a pointer to an allocation of the arena
-//! of the map that owns the link, and arenas free only in `Drop`.
+//! The `unsafe` code of `gomap` turns the atomic links back into references,
+//! here. Its soundness rests on one invariant, stated on [`Link`]: a link
+//! holds null or a pointer to an allocation of the arena of the map that owns
+//! the link, and arenas free only in `Drop`. Storing into a link is therefore
+//! `unsafe` ([`Link::store`], [`Bmap::set_overflow`],
+//! `GoMap::new_overflow`): each caller, here and in `assign`, `clear`, `grow`
+//! and the constructor, says in a `SAFETY` comment where its target comes
+//! from.
 
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -101,9 +105,23 @@ impl Bmap {
     }
 
     /// `b.setoverflow(t, ovf)`.
+    ///
+    /// # Safety
+    ///
+    /// If `ovf` is `Some(o)`, `o` must have been allocated by the same
+    /// [`Arena`] as `self` (each alone, or inside a bucket array): the
+    /// precondition of [`Link::store`] for the overflow link, which lives in
+    /// `self`. `None` is always allowed.
+    #[expect(unsafe_code, reason = "storing into a link is unsafe: see Link::store")]
     #[inline]
-    pub(crate) fn set_overflow(&self, ovf: Option<&Bmap>) {
-        self.overflow.store(ovf);
+    pub(crate) unsafe fn set_overflow(&self, ovf: Option<&Bmap>) {
+        // SAFETY: the link is `self.overflow`, which lives in `self`, so the
+        // arena that owns it is the one that allocated `self`; the caller
+        // guarantees `ovf` is `None` or an allocation of that arena.
+        #[expect(unsafe_code, reason = "forwards set_overflow's own contract")]
+        unsafe {
+            self.overflow.store(ovf);
+        }
     }
 
     /// Zeroes the whole bucket, overflow link included (`memclr` in `mapclear`).
@@ -113,7 +131,11 @@ impl Bmap {
             self.set_key(i, 0);
             self.set_elem(i, 0);
         }
-        self.set_overflow(None);
+        // SAFETY: `None` is always allowed: there is no target to keep alive.
+        #[expect(unsafe_code, reason = "unlinking needs no arena argument")]
+        unsafe {
+            self.set_overflow(None);
+        }
     }
 
     /// `evacuated(b)`: this head bucket's slot 0 holds an evacuation mark.
@@ -153,10 +175,11 @@ impl BucketArray {
 ///
 /// Invariant (the soundness argument of this module): a link holds null or a
 /// pointer to an allocation of the [`Arena`] of the `GoMap` that owns the link
-/// — the link sits in that map's header or in one of its buckets, and `gomap`
-/// code only ever stores into a map's links what that map's own arena
-/// allocated. The arena frees nothing before the map's `Drop`, which needs
-/// `&mut`; so while anyone holds `&self` of a link, its target is alive.
+/// — the link sits in that map's header or in one of its buckets, and
+/// [`Link::store`], `unsafe` for this reason, requires its target to come
+/// from that map's own arena. The arena frees nothing before the map's
+/// `Drop`, which needs `&mut`; so while anyone holds `&self` of a link, its
+/// target is alive.
 ///
 /// Store is Release and load is Acquire: the target was zero-initialised
 /// with plain writes before it was published.
@@ -193,9 +216,28 @@ impl<T> Link<T> {
         target
     }
 
-    /// Publishes `target` (which must come from the same map's arena).
+    /// Publishes `target` (Release), or unlinks with `None`.
+    ///
+    /// # Safety
+    ///
+    /// If `target` is `Some(t)`, `t` must be an allocation of the [`Arena`]
+    /// that owns this link: for a link in a `GoMap` header (`buckets`,
+    /// `oldbuckets`), that map's `arena`; for the overflow link of a bucket,
+    /// the arena that allocated the bucket (alone, or inside a bucket array).
+    /// `None` is always allowed.
+    ///
+    /// [`Link::load`] relies on this to return `&T` for as long as `&self`
+    /// lives: the arena frees `t` only in its `Drop`, which cannot run while
+    /// the link (in the map's header, or in a bucket the arena owns) is
+    /// borrowed. A `t` from any other arena, or not from an arena at all (a
+    /// local, a `Box`), may be freed while the link still points to it, and a
+    /// later `load` would hand out a dangling reference.
+    #[expect(
+        unsafe_code,
+        reason = "the arena precondition is what makes Link::load sound"
+    )]
     #[inline]
-    pub(crate) fn store(&self, target: Option<&T>) {
+    pub(crate) unsafe fn store(&self, target: Option<&T>) {
         let p = target.map_or(ptr::null_mut(), |t| ptr::from_ref(t).cast_mut());
         self.ptr.store(p, Ordering::Release);
     }
@@ -408,11 +450,19 @@ mod tests {
         let head = a.bucket(0).unwrap();
         let o1 = arena.alloc_overflow();
         let o2 = arena.alloc_overflow();
-        head.set_overflow(Some(o1));
-        o1.set_overflow(Some(o2));
+        // SAFETY: `head`, `o1` and `o2` were all allocated by `arena`.
+        #[expect(unsafe_code, reason = "link buckets of one arena")]
+        unsafe {
+            head.set_overflow(Some(o1));
+            o1.set_overflow(Some(o2));
+        }
         assert_eq!(arena.chain(head).filter(Result::is_ok).count(), 3);
         // Corrupt the chain into a cycle: the walk must end with a fault.
-        o2.set_overflow(Some(o1));
+        // SAFETY: `o2` and `o1` were both allocated by `arena`.
+        #[expect(unsafe_code, reason = "link buckets of one arena")]
+        unsafe {
+            o2.set_overflow(Some(o1));
+        }
         let items: Vec<_> = arena.chain(head).collect();
         assert!(items.len() <= 4);
         assert_eq!(items.last().unwrap().as_ref().err(), Some(&Throw::Fault));

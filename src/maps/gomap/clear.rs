@@ -36,7 +36,11 @@ impl GoMap {
             self.mark_buckets_empty(old, self.noldbuckets())?;
         }
         self.update_flags(|f| f & !SAME_SIZE_GROW);
-        self.oldbuckets.store(None);
+        // SAFETY: `None` is always allowed: there is no target to keep alive.
+        #[expect(unsafe_code, reason = "unlinking needs no arena argument")]
+        unsafe {
+            self.oldbuckets.store(None);
+        }
         self.nevacuate.store(0, Relaxed);
         self.noverflow.store(0, Relaxed);
         self.overflow.store(0, Relaxed);

@@ -54,9 +54,20 @@ impl GoMap {
         let _ = yield_point(Site::HashGrowCommit);
         self.flags.store(new_flags, Relaxed);
         let _ = yield_point(Site::HashGrowCommit);
-        self.oldbuckets.store(old);
+        // SAFETY: `old` was loaded from `self.buckets`, which (the `Link`
+        // invariant) holds null or an allocation of `self.arena`, the arena
+        // that owns `self.oldbuckets`.
+        #[expect(unsafe_code, reason = "publish an array of this map's arena")]
+        unsafe {
+            self.oldbuckets.store(old);
+        }
         let _ = yield_point(Site::HashGrowCommit);
-        self.buckets.store(Some(new));
+        // SAFETY: `new` was just allocated by `self.arena`, the arena that
+        // owns `self.buckets`.
+        #[expect(unsafe_code, reason = "publish an array of this map's arena")]
+        unsafe {
+            self.buckets.store(Some(new));
+        }
         let _ = yield_point(Site::HashGrowCommit);
         self.nevacuate.store(0, Relaxed);
         let _ = yield_point(Site::HashGrowCommit);
@@ -168,7 +179,13 @@ impl GoMap {
                     (true, None) => return Err(Throw::Fault),
                 };
                 if dst.i == BUCKET_CNT {
-                    dst.b = self.new_overflow(dst.b);
+                    // SAFETY: `dst.b` is a bucket of `new` (loaded from
+                    // `self.buckets`, so allocated by `self.arena` by the
+                    // `Link` invariant) or an overflow bucket an earlier
+                    // `new_overflow` of this map allocated from `self.arena`.
+                    #[expect(unsafe_code, reason = "chain onto a bucket of this map")]
+                    let ovf = unsafe { self.new_overflow(dst.b) };
+                    dst.b = ovf;
                     dst.i = 0;
                 }
                 dst.b.set_tophash(dst.i, top);
@@ -205,7 +222,11 @@ impl GoMap {
             self.nevacuate.store(nevacuate, Relaxed);
         }
         if nevacuate == newbit {
-            self.oldbuckets.store(None);
+            // SAFETY: `None` is always allowed: there is no target to keep alive.
+            #[expect(unsafe_code, reason = "unlinking needs no arena argument")]
+            unsafe {
+                self.oldbuckets.store(None);
+            }
             self.oldoverflow.store(0, Relaxed);
             self.update_flags(|f| f & !SAME_SIZE_GROW);
             cover(Cover::GrowFinished);
@@ -215,14 +236,28 @@ impl GoMap {
 
     /// `newoverflow(b)`: a fresh overflow bucket, counted by `incrnoverflow`
     /// and linked after `b`.
-    pub(super) fn new_overflow<'a>(&'a self, b: &'a Bmap) -> &'a Bmap {
+    ///
+    /// # Safety
+    ///
+    /// `b` must be a bucket of this map: allocated by `self.arena` (as an
+    /// overflow bucket or inside a bucket array), as is every bucket reached
+    /// from `self.buckets` or `self.oldbuckets`. The new bucket comes from
+    /// `self.arena`, so linking it after a bucket of another arena would
+    /// break [`Bmap::set_overflow`]'s precondition.
+    #[expect(unsafe_code, reason = "links into b, so b must be of this map's arena")]
+    pub(super) unsafe fn new_overflow<'a>(&'a self, b: &'a Bmap) -> &'a Bmap {
         let ovf = self.arena.alloc_overflow();
         self.incrnoverflow();
         // Relaxed: Go appends to extra.overflow with plain writes.
         let n = self.overflow.load(Relaxed);
         self.overflow.store(n.wrapping_add(1), Relaxed);
         let _ = yield_point(Site::NewOverflow);
-        b.set_overflow(Some(ovf));
+        // SAFETY: `ovf` was just allocated by `self.arena`, and the caller
+        // guarantees `b` was too.
+        #[expect(unsafe_code, reason = "link a bucket of this map's arena")]
+        unsafe {
+            b.set_overflow(Some(ovf));
+        }
         ovf
     }
 

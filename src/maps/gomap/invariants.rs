@@ -490,7 +490,12 @@ mod tests {
         let a = m.buckets.load().unwrap();
         let head = a.iter().find(|b| b.overflow().is_some()).unwrap();
         let ovf = head.overflow().unwrap();
-        ovf.set_overflow(Some(ovf));
+        // SAFETY: `ovf` was reached from `m.buckets`, so it was allocated
+        // by `m`'s arena, like the bucket whose link is set (itself).
+        #[expect(unsafe_code, reason = "corrupt a chain of this map's own buckets")]
+        unsafe {
+            ovf.set_overflow(Some(ovf));
+        }
         assert!(names(&m).contains(&"chain-corrupt"));
         // Operations on the corrupted chain fault instead of hanging.
         let stuck = (0..k).map(|k| m.get(k)).any(|r| r == Err(Throw::Fault));

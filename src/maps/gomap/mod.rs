@@ -30,7 +30,8 @@
 //! [`Throw::Fault`](crate::maps::Throw::Fault), Go's SIGSEGV), every chain
 //! walk is finite, bucket arrays and overflow buckets are published with
 //! Release/Acquire, and nothing is freed before the map (see the `bucket`
-//! module, the only one with `unsafe`).
+//! module: its `Link` states the soundness argument, and storing into a link
+//! is `unsafe`, each caller saying why its target is of this map's arena).
 //!
 //! The engine reaches in through [`crate::sync::yield_point`] at Go's race
 //! windows (the `Site::Assign*`, `Delete*`, `Clear*`, `Iter*`, `Access*`,
@@ -45,7 +46,9 @@
 //! buckets hold no pointers, so `evacuate` never clears old buckets (old
 //! data stays readable, as for Go's pointer-free buckets); overflow buckets
 //! are allocated one at a time (Go's pre-allocated overflow area only saves
-//! memory); lookups and deletes use the generic tophash-then-key search.
+//! memory); lookups, deletes *and assign's search for an existing key* use
+//! the generic tophash-then-key search, where `_fast64` compares keys only —
+//! a difference a race can expose (see the `assign` module).
 //!
 //! Deviations, each for Rust's sake: a `with_hint` hint is treated as 0 above
 //! 2 GiB of buckets (Go: 2^48 bytes); a chain walk that can only be a cycle
@@ -300,8 +303,13 @@ impl GoMap {
             b_high_water: AtomicU8::new(b),
         };
         if b > 0 {
-            map.buckets
-                .store(Some(map.arena.alloc_array(bucket_shift(b))));
+            // SAFETY: the array is allocated by `map.arena`, the arena that
+            // owns `map.buckets`.
+            #[expect(unsafe_code, reason = "publish an array of this map's arena")]
+            unsafe {
+                map.buckets
+                    .store(Some(map.arena.alloc_array(bucket_shift(b))));
+            }
         }
         map
     }
