@@ -1,14 +1,13 @@
 //! The stress runner and the checker end to end, on small backends defined
 //! here through the public API only (as a library author would).
 
-mod common;
-
 use chaos::check::FindingKind;
 use chaos::engine::execute;
 use chaos::maps::{ChaosMap, Key, OpResult, Value};
 use chaos::scenario::{Mode, Scenario};
 use chaos::seed::Seed;
-use common::Locked;
+
+use crate::support::Locked;
 
 fn all_ops() -> chaos::scenario::Mix {
     "load=30,store=20,delete=5,load_or_store=10,load_and_delete=5,swap=10,compare_and_swap=10,compare_and_delete=5,range=3,clear=1,len=1"

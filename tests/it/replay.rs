@@ -2,9 +2,6 @@
 //! reading, what `chaos replay` and `chaos shrink` say and exit with, and a
 //! replay whose recorded schedule no longer fits the backend.
 
-mod common;
-mod shrink_common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,7 +11,8 @@ use chaos::repro::{make, replay, replay_with, MakeOptions, ReplayOptions, Repro,
 use chaos::scenario::{Mode, Scenario};
 use chaos::seed::Seed;
 use chaos::sync::yield_now;
-use shrink_common::GoLike;
+
+use crate::support::buggy::GoLike;
 
 /// A fresh directory under the system temp dir, for one test.
 fn temp_dir(name: &str) -> PathBuf {

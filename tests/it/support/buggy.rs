@@ -9,8 +9,7 @@
 //!   threads;
 //! - [`Crossed`]: two locks taken in opposite orders: a deadlock.
 //!
-//! `common::Locked` with `lose_every` / `panic_at` gives lost writes and panics.
-#![allow(dead_code, reason = "each test binary uses a different part")]
+//! [`Locked`] with `lose_every` / `panic_at` gives lost writes and panics.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,7 +19,7 @@ use std::time::{Duration, Instant};
 use chaos::maps::{ChaosMap, Key, OpResult, Throw, Value};
 use chaos::sync::{yield_point, Fault, Mutex, Site};
 
-use crate::common::Locked;
+use super::Locked;
 
 /// Go's map misuse check, on a plain map: a write checks `writing`, toggles
 /// it (XOR, as Go does), writes, and checks it again before clearing it; a

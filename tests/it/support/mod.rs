@@ -1,12 +1,12 @@
 //! Shared by the end-to-end tests: the iteration budget, a sequential model
 //! with Go's semantics, a random op generator, a perturbing hook that widens
-//! race windows the way stress mode does, and a small correct backend
-//! written against the public API only ([`Locked`]).
-#![allow(dead_code, reason = "each test binary uses a different part")]
+//! race windows the way stress mode does, a small correct backend written
+//! against the public API only ([`Locked`]), and backends with one bug class
+//! each ([`buggy`]).
 
+pub mod buggy;
 mod locked;
 
-#[allow(unused_imports, reason = "only some test binaries use it")]
 pub use locked::Locked;
 
 use std::cell::Cell;

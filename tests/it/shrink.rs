@@ -4,9 +4,6 @@
 //! scheduler when it can and otherwise stays a stress scenario that fails at
 //! least STRESS_K of STRESS_N times; the real `gomap` throws shrink to two ops.
 
-mod common;
-mod shrink_common;
-
 use chaos::check::{FindingKind, Signature};
 use chaos::engine::{execute, Execution};
 use chaos::maps::{registry, ChaosMap};
@@ -14,7 +11,8 @@ use chaos::repro::{make, replay, MakeOptions};
 use chaos::scenario::{Mode, Perturb, Scenario};
 use chaos::seed::Seed;
 use chaos::shrink::{STRESS_K, STRESS_N};
-use shrink_common::{lossy, panicky, Crossed, GoLike, GrowLoses, OsWindow};
+
+use crate::support::buggy::{lossy, panicky, Crossed, GoLike, GrowLoses, OsWindow};
 
 type Build = fn(u64) -> Box<dyn ChaosMap>;
 

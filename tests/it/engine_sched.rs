@@ -2,8 +2,6 @@
 //! API only: determinism, findings for lost writes, panics, deadlocks and
 //! hidden nondeterminism, and trace replay.
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -14,7 +12,8 @@ use chaos::scenario::{Mode, Scenario, Strategy};
 use chaos::seed::Seed;
 use chaos::sync::Mutex;
 use chaos::workload::generate;
-use common::Locked;
+
+use crate::support::Locked;
 
 fn sched(threads: u32, ops: u32) -> Scenario {
     Scenario {
