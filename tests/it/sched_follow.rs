@@ -2,62 +2,26 @@
 //! scripts keyed by each thread's own visits, and the site log: what replay
 //! `--continue`, the script minimiser and the timeline rely on.
 
-use std::cell::RefCell;
-
-use chaos::engine::faults::FaultConfig;
 use chaos::engine::sched::{End, Executor, SchedConfig, SchedReport};
-use chaos::sync::{yield_point, Fault, Site};
+use chaos::sync::Fault;
 
-type Body<'a> = Box<dyn FnOnce() + 'a>;
+use crate::support::faults::{fault_walk, SOME_FAULTS};
 
-const SITES: [Site; 5] = [
-    Site::AssignChecked,
-    Site::AssignFlagSet,
-    Site::GrowWork,
-    Site::SyncMapLocked,
-    Site::AssignExit,
-];
-
-/// Three threads walking through fault sites; thread 1 takes `extra` more
-/// yield points per round (a backend that changed since the recording).
-/// Returns the report and the faults each thread received, in order.
+/// Three threads walking through fault sites, each taking one more yield
+/// point per fault it receives; thread 1 takes `extra` more yield points per
+/// round (a backend that changed since the recording). Returns the report
+/// and the faults each thread received, in order.
 fn run(
     executor: &mut Executor,
     cfg: &SchedConfig,
     extra: usize,
 ) -> (SchedReport, Vec<(usize, Fault)>) {
-    let log = RefCell::new(Vec::new());
-    let body = |t: usize| {
-        let log = &log;
-        Box::new(move || {
-            for _ in 0..6 {
-                for site in SITES {
-                    if let Some(f) = yield_point(site) {
-                        log.borrow_mut().push((t, f));
-                        let _ = yield_point(Site::EvacuateSlot);
-                    }
-                }
-                if t == 1 {
-                    for _ in 0..extra {
-                        let _ = yield_point(Site::AccessChecked);
-                    }
-                }
-            }
-        }) as Body<'_>
-    };
-    let report = executor.run(cfg, (0..3).map(body).collect());
-    (report, log.into_inner())
+    fault_walk(executor, cfg, true, extra)
 }
-
-const SOME: FaultConfig = FaultConfig {
-    resize_rate: 0.3,
-    evacuate_rate: 0.3,
-    promote_rate: 0.3,
-};
 
 fn seeded(seed: u64) -> SchedConfig {
     SchedConfig {
-        faults: SOME,
+        faults: SOME_FAULTS,
         ..SchedConfig::new(seed)
     }
 }

@@ -5,6 +5,7 @@
 //! each ([`buggy`]).
 
 pub mod buggy;
+pub mod faults;
 mod locked;
 
 pub use locked::Locked;
