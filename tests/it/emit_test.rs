@@ -39,10 +39,7 @@ fn options() -> EmitOptions {
 
 /// The bug the repro was made from: every second store is dropped.
 fn lossy(_: u64) -> Box<dyn ChaosMap> {
-    Box::new(Locked {
-        lose_every: 2,
-        ..Locked::default()
-    })
+    Box::new(Locked::lossy(2))
 }
 
 /// A fresh repro of the lossy store, for re-emitting the copy.

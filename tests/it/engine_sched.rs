@@ -74,12 +74,7 @@ fn lost_stores_are_found_in_sched_mode() {
         mix: "load=50,store=50".parse().unwrap(),
         ..sched(2, 100)
     };
-    let exec = execute(&s, Seed(1), &|_| {
-        Box::new(Locked {
-            lose_every: 10,
-            ..Locked::default()
-        })
-    });
+    let exec = execute(&s, Seed(1), &|_| Box::new(Locked::lossy(10)));
     let kinds: Vec<_> = exec.findings.iter().map(|f| f.kind).collect();
     assert!(
         kinds == [FindingKind::Linearizability] || kinds == [FindingKind::LostWrite],
@@ -90,12 +85,7 @@ fn lost_stores_are_found_in_sched_mode() {
 
 #[test]
 fn a_panicking_user_backend_is_a_finding_and_the_run_still_reports() {
-    let exec = execute(&sched(2, 50), Seed(0), &|_| {
-        Box::new(Locked {
-            panic_at: 10,
-            ..Locked::default()
-        })
-    });
+    let exec = execute(&sched(2, 50), Seed(0), &|_| Box::new(Locked::panicky(10)));
     assert_eq!(exec.findings.len(), 1, "{:?}", exec.findings);
     assert_eq!(exec.findings[0].kind, FindingKind::Panic);
     assert!(exec.findings[0].op.is_some());

@@ -186,44 +186,22 @@ fn a_thread_unwound_after_a_throw_records_no_return() {
 fn a_backend_that_panics_when_read_at_quiescence_is_a_panic_finding() {
     use chaos::check::FindingKind;
     use chaos::engine::execute;
-    use chaos::maps::{ChaosMap, Key, OpResult, Value};
+    use chaos::maps::{Delegate, Key, OpResult, Value};
     use chaos::scenario::{Mode, Scenario};
     use chaos::seed::Seed;
 
+    use crate::support::Locked;
+
     /// Stores work; every load panics.
     #[derive(Default)]
-    struct LoadPanics(std::sync::Mutex<std::collections::BTreeMap<Key, Value>>);
-    impl ChaosMap for LoadPanics {
+    struct LoadPanics(Locked);
+    impl Delegate for LoadPanics {
+        type Inner = Locked;
+        fn inner(&self) -> &Locked {
+            &self.0
+        }
         fn load(&self, _: Key) -> OpResult<Option<Value>> {
             panic!("load is broken")
-        }
-        fn store(&self, key: Key, value: Value) -> OpResult<()> {
-            self.0.lock().unwrap().insert(key, value);
-            Ok(())
-        }
-        fn delete(&self, _: Key) -> OpResult<()> {
-            Ok(())
-        }
-        fn load_or_store(&self, _: Key, value: Value) -> OpResult<(Value, bool)> {
-            Ok((value, false))
-        }
-        fn load_and_delete(&self, _: Key) -> OpResult<Option<Value>> {
-            Ok(None)
-        }
-        fn swap(&self, _: Key, _: Value) -> OpResult<Option<Value>> {
-            Ok(None)
-        }
-        fn compare_and_swap(&self, _: Key, _: Value, _: Value) -> OpResult<bool> {
-            Ok(false)
-        }
-        fn compare_and_delete(&self, _: Key, _: Value) -> OpResult<bool> {
-            Ok(false)
-        }
-        fn range(&self, _: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-            Ok(())
-        }
-        fn clear(&self) -> OpResult<()> {
-            Ok(())
         }
     }
     for mode in [Mode::Sched, Mode::Stress] {

@@ -12,7 +12,8 @@ use chaos::scenario::{Mode, Perturb, Scenario};
 use chaos::seed::Seed;
 use chaos::shrink::{STRESS_K, STRESS_N};
 
-use crate::support::buggy::{lossy, panicky, Crossed, GoLike, GrowLoses, OsWindow};
+use crate::support::buggy::{Crossed, GoLike, GrowLoses, OsWindow};
+use crate::support::Locked;
 
 type Build = fn(u64) -> Box<dyn ChaosMap>;
 
@@ -75,12 +76,12 @@ fn every_shrunk_result_fails_again_with_the_original_signature() {
         (
             "lost write",
             scenario("lossy", "load=50,store=50", Mode::Sched),
-            |_| Box::new(lossy(5)),
+            |_| Box::new(Locked::lossy(5)),
         ),
         (
             "panic",
             scenario("panicky", "load=50,store=50", Mode::Sched),
-            |_| Box::new(panicky(7)),
+            |_| Box::new(Locked::panicky(7)),
         ),
         (
             "deadlock",
@@ -90,7 +91,7 @@ fn every_shrunk_result_fails_again_with_the_original_signature() {
         (
             "stress lost write",
             scenario("lossy", "load=50,store=50", Mode::Stress),
-            |_| Box::new(lossy(5)),
+            |_| Box::new(Locked::lossy(5)),
         ),
         (
             "stress throw",

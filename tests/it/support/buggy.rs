@@ -15,7 +15,7 @@
 //! All but `GoLike` wrap [`Locked`] through [`chaos::maps::Delegate`],
 //! overriding only the methods that carry the bug.
 //!
-//! [`Locked`] with `lose_every` / `panic_at` gives lost writes and panics.
+//! [`Locked::lossy`] and [`Locked::panicky`] give lost writes and panics.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -230,21 +230,5 @@ impl Delegate for Crossed {
         let _b = self.b.lock();
         let _a = self.a.lock();
         self.inner.store(key, value)
-    }
-}
-
-/// A lossy `Locked`: drops every `n`-th store.
-pub fn lossy(n: u64) -> Locked {
-    Locked {
-        lose_every: n,
-        ..Locked::default()
-    }
-}
-
-/// A `Locked` that panics on its `n`-th load.
-pub fn panicky(n: u64) -> Locked {
-    Locked {
-        panic_at: n,
-        ..Locked::default()
     }
 }
