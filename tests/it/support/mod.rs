@@ -12,11 +12,20 @@ pub use locked::Locked;
 
 use std::cell::Cell;
 
-use chaos::maps::{ChaosMap, Key, ResizeKind, Value};
+use chaos::engine::{execute, Execution};
+use chaos::maps::{registry, ChaosMap, Key, ResizeKind, Value};
+use chaos::scenario::Scenario;
+use chaos::seed::Seed;
 use chaos::sync::{Fault, Hook, Site};
 use chaos::workload::{Op, Ret};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+/// One execution of `s` under `seed`, against the built-in backend it names.
+pub fn execute_builtin(s: &Scenario, seed: u64) -> Execution {
+    let info = registry::lookup(&s.backend).unwrap();
+    execute(s, Seed(seed), &|seed| info.build(seed))
+}
 
 /// Every iteration count in these tests is a base count times this factor:
 /// `CHAOS_TEST_SCALE=20 cargo test --release` is the soak; the default run
