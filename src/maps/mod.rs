@@ -5,6 +5,7 @@
 //! [`Throw`]. The engine drives backends only through this trait, so a library
 //! author's wrapper is explored exactly like the built-in ones.
 
+mod delegate;
 pub mod gomap;
 pub mod mutants;
 pub mod registry;
@@ -12,6 +13,7 @@ pub mod rwmutex;
 pub mod syncmap;
 mod throw;
 
+pub use delegate::Delegate;
 pub use throw::Throw;
 
 use crate::sync::Fault;

@@ -3,15 +3,9 @@
 //! report none.
 
 use chaos::check::FindingKind;
-use chaos::engine::execute;
-use chaos::maps::registry;
 use chaos::scenario::{Mode, Scenario};
-use chaos::seed::Seed;
 
-fn run(backend: &str, s: &Scenario, seed: u64) -> chaos::engine::Execution {
-    let info = registry::lookup(backend).unwrap();
-    execute(s, Seed(seed), &|seed| info.build(seed))
-}
+use crate::support::execute_builtin;
 
 #[test]
 fn gomap_races_missed_by_the_hashwriting_check_are_reported() {
@@ -30,7 +24,7 @@ fn gomap_races_missed_by_the_hashwriting_check_are_reported() {
         ..Scenario::default()
     };
     let missed = (0..300).find_map(|seed| {
-        let e = run("gomap", &s, seed);
+        let e = execute_builtin(&s, seed);
         let caught = e.findings.iter().any(|f| f.kind == FindingKind::Throw);
         let race = e.findings.iter().find(|f| f.kind == FindingKind::Race)?;
         (!caught).then(|| (seed, race.clone()))
@@ -42,7 +36,7 @@ fn gomap_races_missed_by_the_hashwriting_check_are_reported() {
         race.detail
     );
     // And it replays: the same seed reports the same race.
-    let again = run("gomap", &s, seed);
+    let again = execute_builtin(&s, seed);
     assert!(again
         .findings
         .iter()
@@ -66,7 +60,7 @@ fn lock_protected_wrappers_report_no_race() {
             ..Scenario::default()
         };
         for seed in 0..100 {
-            let e = run(backend, &s, seed);
+            let e = execute_builtin(&s, seed);
             assert!(
                 e.findings.is_empty(),
                 "{backend} seed {seed}: {:?}",

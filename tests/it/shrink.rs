@@ -4,9 +4,6 @@
 //! scheduler when it can and otherwise stays a stress scenario that fails at
 //! least STRESS_K of STRESS_N times; the real `gomap` throws shrink to two ops.
 
-mod common;
-mod shrink_common;
-
 use chaos::check::{FindingKind, Signature};
 use chaos::engine::{execute, Execution};
 use chaos::maps::{registry, ChaosMap};
@@ -14,7 +11,9 @@ use chaos::repro::{make, replay, MakeOptions};
 use chaos::scenario::{Mode, Perturb, Scenario};
 use chaos::seed::Seed;
 use chaos::shrink::{STRESS_K, STRESS_N};
-use shrink_common::{lossy, panicky, Crossed, GoLike, GrowLoses, OsWindow};
+
+use crate::support::buggy::{Crossed, GoLike, GrowLoses, OsWindow};
+use crate::support::Locked;
 
 type Build = fn(u64) -> Box<dyn ChaosMap>;
 
@@ -77,12 +76,12 @@ fn every_shrunk_result_fails_again_with_the_original_signature() {
         (
             "lost write",
             scenario("lossy", "load=50,store=50", Mode::Sched),
-            |_| Box::new(lossy(5)),
+            |_| Box::new(Locked::lossy(5)),
         ),
         (
             "panic",
             scenario("panicky", "load=50,store=50", Mode::Sched),
-            |_| Box::new(panicky(7)),
+            |_| Box::new(Locked::panicky(7)),
         ),
         (
             "deadlock",
@@ -92,7 +91,7 @@ fn every_shrunk_result_fails_again_with_the_original_signature() {
         (
             "stress lost write",
             scenario("lossy", "load=50,store=50", Mode::Stress),
-            |_| Box::new(lossy(5)),
+            |_| Box::new(Locked::lossy(5)),
         ),
         (
             "stress throw",

@@ -2,47 +2,20 @@
 //! recorded in the trace, replayed exactly, and never disturb the schedule's
 //! own randomness.
 
-use std::cell::RefCell;
-
 use chaos::engine::faults::FaultConfig;
 use chaos::engine::sched::{End, Executor, SchedConfig, SchedReport};
-use chaos::sync::{yield_point, Fault, Site};
+use chaos::sync::{Fault, Site};
 
-type Body<'a> = Box<dyn FnOnce() + 'a>;
+use crate::support::faults::{fault_walk, SOME_FAULTS};
 
-/// Three threads walking through sites where faults may apply (and some
-/// where none may), logging every fault they receive.
+/// Three threads walking through fault sites, logging every fault they
+/// receive; with `react`, a thread takes one more yield point per fault.
 fn run(
     executor: &mut Executor,
     cfg: &SchedConfig,
     react: bool,
 ) -> (SchedReport, Vec<(usize, Fault)>) {
-    let log = RefCell::new(Vec::new());
-    let body = |t: usize| {
-        let log = &log;
-        Box::new(move || {
-            for _ in 0..6 {
-                for site in [
-                    Site::AssignChecked,
-                    Site::AssignFlagSet,
-                    Site::GrowWork,
-                    Site::SyncMapLocked,
-                    Site::AssignExit,
-                ] {
-                    if let Some(f) = yield_point(site) {
-                        log.borrow_mut().push((t, f));
-                        if react {
-                            // A backend does work when a fault fires; here,
-                            // an extra yield point the schedule can see.
-                            let _ = yield_point(Site::EvacuateSlot);
-                        }
-                    }
-                }
-            }
-        }) as Body<'_>
-    };
-    let report = executor.run(cfg, (0..3).map(body).collect());
-    (report, log.into_inner())
+    fault_walk(executor, cfg, react, 0)
 }
 
 fn with_faults(seed: u64, faults: FaultConfig) -> SchedConfig {
@@ -51,12 +24,6 @@ fn with_faults(seed: u64, faults: FaultConfig) -> SchedConfig {
         ..SchedConfig::new(seed)
     }
 }
-
-const SOME: FaultConfig = FaultConfig {
-    resize_rate: 0.3,
-    evacuate_rate: 0.3,
-    promote_rate: 0.3,
-};
 
 #[test]
 fn zero_rates_never_fire_and_do_not_perturb_the_schedule() {
@@ -82,7 +49,7 @@ fn fault_draws_do_not_consume_the_schedulers_randomness() {
     let mut fired = 0;
     for seed in 0..50 {
         let (plain, _) = run(&mut executor, &SchedConfig::new(seed), false);
-        let (faulted, log) = run(&mut executor, &with_faults(seed, SOME), false);
+        let (faulted, log) = run(&mut executor, &with_faults(seed, SOME_FAULTS), false);
         assert_eq!(plain.trace.choices, faulted.trace.choices, "seed {seed}");
         fired += log.len();
     }
@@ -145,7 +112,7 @@ fn faults_fire_only_where_they_apply_and_are_recorded() {
 fn replay_fires_the_recorded_faults_exactly() {
     let mut executor = Executor::new();
     for seed in 0..20 {
-        let (original, log) = run(&mut executor, &with_faults(seed, SOME), true);
+        let (original, log) = run(&mut executor, &with_faults(seed, SOME_FAULTS), true);
         let replay = SchedConfig {
             replay: Some(original.trace.clone()),
             // Rates and seed must not matter on replay.
@@ -163,9 +130,13 @@ fn replay_without_its_faults_diverges() {
     // faults) take another path, which the replay must notice.
     let mut executor = Executor::new();
     let seed = (0..20)
-        .find(|&s| !run(&mut executor, &with_faults(s, SOME), true).1.is_empty())
+        .find(|&s| {
+            !run(&mut executor, &with_faults(s, SOME_FAULTS), true)
+                .1
+                .is_empty()
+        })
         .expect("rate 0.3 at 18 visits per thread: some seed fires");
-    let (original, _) = run(&mut executor, &with_faults(seed, SOME), true);
+    let (original, _) = run(&mut executor, &with_faults(seed, SOME_FAULTS), true);
     let mut trace = original.trace.clone();
     trace.faults.clear();
     let replay = SchedConfig {

@@ -4,16 +4,11 @@
 use std::process::Command;
 
 use chaos::check::FindingKind;
-use chaos::engine::execute;
 use chaos::maps::registry;
 use chaos::scenario::{Mode, Scenario};
-use chaos::seed::Seed;
 use chaos::sync::Cover;
 
-fn run(s: &Scenario, seed: u64) -> chaos::engine::Execution {
-    let info = registry::lookup(&s.backend).unwrap();
-    execute(s, Seed(seed), &|seed| info.build(seed))
-}
+use crate::support::execute_builtin;
 
 #[test]
 fn two_writers_one_store_each_throw_within_100_seeds_and_replay() {
@@ -27,12 +22,12 @@ fn two_writers_one_store_each_throw_within_100_seeds_and_replay() {
         ..Scenario::default()
     };
     let (seed, exec) = (0..100)
-        .map(|seed| (seed, run(&s, seed)))
+        .map(|seed| (seed, execute_builtin(&s, seed)))
         .find(|(_, e)| e.findings.iter().any(|f| f.kind == FindingKind::Throw))
         .expect("`concurrent map writes` within 100 seeds");
     let f = &exec.findings[0];
     assert_eq!(f.message, "concurrent map writes");
-    let again = run(&s, seed);
+    let again = execute_builtin(&s, seed);
     assert_eq!(again.findings[0].signature(), f.signature());
     assert_eq!(again.history_hash(), exec.history_hash());
     assert_eq!(again.trace, exec.trace);
@@ -110,7 +105,7 @@ fn forced_resizes_land_mid_operation_in_both_modes() {
         };
         let mut cov = std::collections::BTreeMap::<Cover, u64>::new();
         for seed in 0..8 {
-            let e = run(&grow, seed);
+            let e = execute_builtin(&grow, seed);
             assert!(
                 e.findings.is_empty(),
                 "{mode:?} seed {seed}: {:?}",
@@ -141,7 +136,7 @@ fn forced_resizes_land_mid_operation_in_both_modes() {
         };
         let mut promotions = 0;
         for seed in 0..8 {
-            let e = run(&promote, seed);
+            let e = execute_builtin(&promote, seed);
             assert!(
                 e.findings.is_empty(),
                 "{mode:?} seed {seed}: {:?}",

@@ -2,62 +2,26 @@
 //! scripts keyed by each thread's own visits, and the site log: what replay
 //! `--continue`, the script minimiser and the timeline rely on.
 
-use std::cell::RefCell;
-
-use chaos::engine::faults::FaultConfig;
 use chaos::engine::sched::{End, Executor, SchedConfig, SchedReport};
-use chaos::sync::{yield_point, Fault, Site};
+use chaos::sync::Fault;
 
-type Body<'a> = Box<dyn FnOnce() + 'a>;
+use crate::support::faults::{fault_walk, SOME_FAULTS};
 
-const SITES: [Site; 5] = [
-    Site::AssignChecked,
-    Site::AssignFlagSet,
-    Site::GrowWork,
-    Site::SyncMapLocked,
-    Site::AssignExit,
-];
-
-/// Three threads walking through fault sites; thread 1 takes `extra` more
-/// yield points per round (a backend that changed since the recording).
-/// Returns the report and the faults each thread received, in order.
+/// Three threads walking through fault sites, each taking one more yield
+/// point per fault it receives; thread 1 takes `extra` more yield points per
+/// round (a backend that changed since the recording). Returns the report
+/// and the faults each thread received, in order.
 fn run(
     executor: &mut Executor,
     cfg: &SchedConfig,
     extra: usize,
 ) -> (SchedReport, Vec<(usize, Fault)>) {
-    let log = RefCell::new(Vec::new());
-    let body = |t: usize| {
-        let log = &log;
-        Box::new(move || {
-            for _ in 0..6 {
-                for site in SITES {
-                    if let Some(f) = yield_point(site) {
-                        log.borrow_mut().push((t, f));
-                        let _ = yield_point(Site::EvacuateSlot);
-                    }
-                }
-                if t == 1 {
-                    for _ in 0..extra {
-                        let _ = yield_point(Site::AccessChecked);
-                    }
-                }
-            }
-        }) as Body<'_>
-    };
-    let report = executor.run(cfg, (0..3).map(body).collect());
-    (report, log.into_inner())
+    fault_walk(executor, cfg, true, extra)
 }
-
-const SOME: FaultConfig = FaultConfig {
-    resize_rate: 0.3,
-    evacuate_rate: 0.3,
-    promote_rate: 0.3,
-};
 
 fn seeded(seed: u64) -> SchedConfig {
     SchedConfig {
-        faults: SOME,
+        faults: SOME_FAULTS,
         ..SchedConfig::new(seed)
     }
 }
@@ -222,44 +186,22 @@ fn a_thread_unwound_after_a_throw_records_no_return() {
 fn a_backend_that_panics_when_read_at_quiescence_is_a_panic_finding() {
     use chaos::check::FindingKind;
     use chaos::engine::execute;
-    use chaos::maps::{ChaosMap, Key, OpResult, Value};
+    use chaos::maps::{Delegate, Key, OpResult, Value};
     use chaos::scenario::{Mode, Scenario};
     use chaos::seed::Seed;
 
+    use crate::support::Locked;
+
     /// Stores work; every load panics.
     #[derive(Default)]
-    struct LoadPanics(std::sync::Mutex<std::collections::BTreeMap<Key, Value>>);
-    impl ChaosMap for LoadPanics {
+    struct LoadPanics(Locked);
+    impl Delegate for LoadPanics {
+        type Inner = Locked;
+        fn inner(&self) -> &Locked {
+            &self.0
+        }
         fn load(&self, _: Key) -> OpResult<Option<Value>> {
             panic!("load is broken")
-        }
-        fn store(&self, key: Key, value: Value) -> OpResult<()> {
-            self.0.lock().unwrap().insert(key, value);
-            Ok(())
-        }
-        fn delete(&self, _: Key) -> OpResult<()> {
-            Ok(())
-        }
-        fn load_or_store(&self, _: Key, value: Value) -> OpResult<(Value, bool)> {
-            Ok((value, false))
-        }
-        fn load_and_delete(&self, _: Key) -> OpResult<Option<Value>> {
-            Ok(None)
-        }
-        fn swap(&self, _: Key, _: Value) -> OpResult<Option<Value>> {
-            Ok(None)
-        }
-        fn compare_and_swap(&self, _: Key, _: Value, _: Value) -> OpResult<bool> {
-            Ok(false)
-        }
-        fn compare_and_delete(&self, _: Key, _: Value) -> OpResult<bool> {
-            Ok(false)
-        }
-        fn range(&self, _: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-            Ok(())
-        }
-        fn clear(&self) -> OpResult<()> {
-            Ok(())
         }
     }
     for mode in [Mode::Sched, Mode::Stress] {

@@ -1,5 +1,6 @@
-//! Buggy backends for the shrinking and replay tests, written against the
-//! public API only (as a library author would), each with one bug class:
+//! Buggy backends for the shrinking, replay and engine tests, written
+//! against the public API only (as a library author would), each with one
+//! bug class:
 //!
 //! - [`GoLike`]: an unsynchronised map with Go's `hashWriting` check around
 //!   yield points: throws `concurrent map writes` / `... read and map write`
@@ -7,20 +8,24 @@
 //! - [`OsWindow`]: a bug that needs two *OS* threads inside a window at
 //!   once: it never shows under the deterministic scheduler, only on real
 //!   threads;
+//! - [`GrowLoses`]: drops a store when a forced grow fires in its window: a
+//!   bug that only a fault shows;
 //! - [`Crossed`]: two locks taken in opposite orders: a deadlock.
 //!
-//! `common::Locked` with `lose_every` / `panic_at` gives lost writes and panics.
-#![allow(dead_code, reason = "each test binary uses a different part")]
+//! All but `GoLike` wrap [`Locked`] through [`chaos::maps::Delegate`],
+//! overriding only the methods that carry the bug.
+//!
+//! [`Locked::lossy`] and [`Locked::panicky`] give lost writes and panics.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex as StdMutex;
 use std::time::{Duration, Instant};
 
-use chaos::maps::{ChaosMap, Key, OpResult, Throw, Value};
+use chaos::maps::{ChaosMap, Delegate, Key, OpResult, Throw, Value};
 use chaos::sync::{yield_point, Fault, Mutex, Site};
 
-use crate::common::Locked;
+use super::Locked;
 
 /// Go's map misuse check, on a plain map: a write checks `writing`, toggles
 /// it (XOR, as Go does), writes, and checks it again before clearing it; a
@@ -153,9 +158,10 @@ pub struct OsWindow {
     pub inner: Locked,
 }
 
-impl ChaosMap for OsWindow {
-    fn load(&self, key: Key) -> OpResult<Option<Value>> {
-        self.inner.load(key)
+impl Delegate for OsWindow {
+    type Inner = Locked;
+    fn inner(&self) -> &Locked {
+        &self.inner
     }
     fn store(&self, key: Key, value: Value) -> OpResult<()> {
         let me = os_thread();
@@ -180,30 +186,6 @@ impl ChaosMap for OsWindow {
         }
         self.inner.store(key, value)
     }
-    fn delete(&self, key: Key) -> OpResult<()> {
-        self.inner.delete(key)
-    }
-    fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
-        self.inner.load_or_store(key, value)
-    }
-    fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
-        self.inner.load_and_delete(key)
-    }
-    fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
-        self.inner.swap(key, value)
-    }
-    fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
-        self.inner.compare_and_swap(key, old, new)
-    }
-    fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
-        self.inner.compare_and_delete(key, old)
-    }
-    fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-        self.inner.range(f)
-    }
-    fn clear(&self) -> OpResult<()> {
-        self.inner.clear()
-    }
 }
 
 /// Loses a store when a forced grow fires inside its write window: a bug
@@ -213,39 +195,16 @@ pub struct GrowLoses {
     inner: Locked,
 }
 
-impl ChaosMap for GrowLoses {
-    fn load(&self, key: Key) -> OpResult<Option<Value>> {
-        self.inner.load(key)
+impl Delegate for GrowLoses {
+    type Inner = Locked;
+    fn inner(&self) -> &Locked {
+        &self.inner
     }
     fn store(&self, key: Key, value: Value) -> OpResult<()> {
         if let Some(Fault::Grow | Fault::SameSizeGrow) = yield_point(Site::AssignFlagSet) {
             return Ok(());
         }
         self.inner.store(key, value)
-    }
-    fn delete(&self, key: Key) -> OpResult<()> {
-        self.inner.delete(key)
-    }
-    fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
-        self.inner.load_or_store(key, value)
-    }
-    fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
-        self.inner.load_and_delete(key)
-    }
-    fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
-        self.inner.swap(key, value)
-    }
-    fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
-        self.inner.compare_and_swap(key, old, new)
-    }
-    fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
-        self.inner.compare_and_delete(key, old)
-    }
-    fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-        self.inner.range(f)
-    }
-    fn clear(&self) -> OpResult<()> {
-        self.inner.clear()
     }
 }
 
@@ -257,7 +216,11 @@ pub struct Crossed {
     inner: Locked,
 }
 
-impl ChaosMap for Crossed {
+impl Delegate for Crossed {
+    type Inner = Locked;
+    fn inner(&self) -> &Locked {
+        &self.inner
+    }
     fn load(&self, key: Key) -> OpResult<Option<Value>> {
         let _a = self.a.lock();
         let _b = self.b.lock();
@@ -267,45 +230,5 @@ impl ChaosMap for Crossed {
         let _b = self.b.lock();
         let _a = self.a.lock();
         self.inner.store(key, value)
-    }
-    fn delete(&self, key: Key) -> OpResult<()> {
-        self.inner.delete(key)
-    }
-    fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
-        self.inner.load_or_store(key, value)
-    }
-    fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
-        self.inner.load_and_delete(key)
-    }
-    fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
-        self.inner.swap(key, value)
-    }
-    fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
-        self.inner.compare_and_swap(key, old, new)
-    }
-    fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
-        self.inner.compare_and_delete(key, old)
-    }
-    fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-        self.inner.range(f)
-    }
-    fn clear(&self) -> OpResult<()> {
-        self.inner.clear()
-    }
-}
-
-/// A lossy `Locked`: drops every `n`-th store.
-pub fn lossy(n: u64) -> Locked {
-    Locked {
-        lose_every: n,
-        ..Locked::default()
-    }
-}
-
-/// A `Locked` that panics on its `n`-th load.
-pub fn panicky(n: u64) -> Locked {
-    Locked {
-        panic_at: n,
-        ..Locked::default()
     }
 }

@@ -6,7 +6,7 @@
 //! generator below:
 //!
 //! ```text
-//! cargo test --test fixtures_replay -- --ignored generate_fixtures
+//! cargo test --test it -- --ignored generate_fixtures
 //! ```
 //!
 //! It writes the minimal repro of every mutant (`chaos backends`) and of the

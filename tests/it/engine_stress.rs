@@ -1,14 +1,13 @@
 //! The stress runner and the checker end to end, on small backends defined
 //! here through the public API only (as a library author would).
 
-mod common;
-
 use chaos::check::FindingKind;
 use chaos::engine::execute;
-use chaos::maps::{ChaosMap, Key, OpResult, Value};
+use chaos::maps::{Delegate, Key, OpResult, Value};
 use chaos::scenario::{Mode, Scenario};
 use chaos::seed::Seed;
-use common::Locked;
+
+use crate::support::Locked;
 
 fn all_ops() -> chaos::scenario::Mix {
     "load=30,store=20,delete=5,load_or_store=10,load_and_delete=5,swap=10,compare_and_swap=10,compare_and_delete=5,range=3,clear=1,len=1"
@@ -47,12 +46,7 @@ fn a_correct_locked_map_is_clean_under_stress() {
 fn a_single_thread_run_is_checked_against_the_model_exactly() {
     let exec = execute(&stress(1, 2000), Seed(3), &|_| Box::new(Locked::default()));
     assert!(exec.findings.is_empty(), "{:?}", exec.findings);
-    let lossy = execute(&stress(1, 2000), Seed(3), &|_| {
-        Box::new(Locked {
-            lose_every: 7,
-            ..Locked::default()
-        })
-    });
+    let lossy = execute(&stress(1, 2000), Seed(3), &|_| Box::new(Locked::lossy(7)));
     assert_eq!(lossy.findings.len(), 1);
     assert_eq!(
         lossy.findings[0].kind,
@@ -73,12 +67,7 @@ fn lost_stores_under_threads_are_found() {
         ..stress(4, 500)
     };
     for seed in 0..5 {
-        let exec = execute(&scenario, Seed(seed), &|_| {
-            Box::new(Locked {
-                lose_every: 50,
-                ..Locked::default()
-            })
-        });
+        let exec = execute(&scenario, Seed(seed), &|_| Box::new(Locked::lossy(50)));
         let kinds: Vec<_> = exec.findings.iter().map(|f| f.kind).collect();
         assert!(
             kinds == [FindingKind::Linearizability] || kinds == [FindingKind::LostWrite],
@@ -90,12 +79,7 @@ fn lost_stores_under_threads_are_found() {
 
 #[test]
 fn a_panicking_backend_is_a_finding_and_the_runner_lives_on() {
-    let exec = execute(&stress(4, 200), Seed(1), &|_| {
-        Box::new(Locked {
-            panic_at: 50,
-            ..Locked::default()
-        })
-    });
+    let exec = execute(&stress(4, 200), Seed(1), &|_| Box::new(Locked::panicky(50)));
     assert_eq!(exec.findings.len(), 1, "{:?}", exec.findings);
     let f = &exec.findings[0];
     assert_eq!(f.kind, FindingKind::Panic);
@@ -107,39 +91,17 @@ fn a_panicking_backend_is_a_finding_and_the_runner_lives_on() {
 }
 
 /// Never returns from `load`: a hang.
-struct Stuck;
+#[derive(Default)]
+struct Stuck(Locked);
 
-impl ChaosMap for Stuck {
+impl Delegate for Stuck {
+    type Inner = Locked;
+    fn inner(&self) -> &Locked {
+        &self.0
+    }
     fn load(&self, _: Key) -> OpResult<Option<Value>> {
         std::thread::sleep(std::time::Duration::from_secs(3600));
         Ok(None)
-    }
-    fn store(&self, _: Key, _: Value) -> OpResult<()> {
-        Ok(())
-    }
-    fn delete(&self, _: Key) -> OpResult<()> {
-        Ok(())
-    }
-    fn load_or_store(&self, _: Key, v: Value) -> OpResult<(Value, bool)> {
-        Ok((v, false))
-    }
-    fn load_and_delete(&self, _: Key) -> OpResult<Option<Value>> {
-        Ok(None)
-    }
-    fn swap(&self, _: Key, _: Value) -> OpResult<Option<Value>> {
-        Ok(None)
-    }
-    fn compare_and_swap(&self, _: Key, _: Value, _: Value) -> OpResult<bool> {
-        Ok(false)
-    }
-    fn compare_and_delete(&self, _: Key, _: Value) -> OpResult<bool> {
-        Ok(false)
-    }
-    fn range(&self, _: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-        Ok(())
-    }
-    fn clear(&self) -> OpResult<()> {
-        Ok(())
     }
 }
 
@@ -151,7 +113,7 @@ fn a_hanging_backend_is_a_hang_finding_with_positions() {
         prefill: 0,
         ..stress(2, 10)
     };
-    let exec = execute(&scenario, Seed(0), &|_| Box::new(Stuck));
+    let exec = execute(&scenario, Seed(0), &|_| Box::new(Stuck::default()));
     assert_eq!(exec.findings.len(), 1);
     let f = &exec.findings[0];
     assert_eq!(f.kind, FindingKind::Hang);

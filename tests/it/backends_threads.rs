@@ -9,17 +9,16 @@
 //! Variants run with a thread forcing resizes/promotions in a loop and with
 //! injected faults; race windows are widened by yielding at yield points.
 
-mod common;
-
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chaos::maps::{registry, ChaosMap, Key, ResizeKind, Throw, Value};
-use common::{all_sites, scale, Perturb};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+use crate::support::{all_sites, scale, Perturb};
 
 const THREADS: u64 = 4;
 const OWN_KEYS: u64 = 64;

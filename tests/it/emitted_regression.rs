@@ -6,7 +6,7 @@
 //! recorded, the recorded schedule is followed as far as it still fits and
 //! the execution finishes under the recorded seed.
 
-mod common;
+use crate::support::Locked;
 
 use chaos::maps::ChaosMap;
 use chaos::repro::{replay_with, ReplayOptions, Repro};
@@ -14,7 +14,7 @@ use chaos::repro::{replay_with, ReplayOptions, Repro};
 /// Builds the backend under test; `seed` is for its own randomness.
 fn new_map(seed: u64) -> Box<dyn ChaosMap> {
     let _ = seed;
-    Box::new(common::Locked::default())
+    Box::new(Locked::default())
 }
 
 #[test]

@@ -6,10 +6,10 @@
 //! within the budget has odds below 1e-9.
 
 use chaos::check::FindingKind;
-use chaos::engine::{execute, Execution};
 use chaos::maps::registry;
 use chaos::scenario::{Mode, Scenario};
-use chaos::seed::Seed;
+
+use crate::support::execute_builtin;
 
 const ALL_OPS: &str = "load=30,store=20,delete=10,load_or_store=10,load_and_delete=5,swap=10,compare_and_swap=5,compare_and_delete=5,range=5";
 const WRITE_HEAVY: &str = "store=45,delete=45,load=10";
@@ -41,15 +41,10 @@ fn growth(backend: &str, rate: f64) -> Scenario {
     }
 }
 
-fn run(s: &Scenario, seed: u64) -> Execution {
-    let info = registry::lookup(&s.backend).unwrap();
-    execute(s, Seed(seed), &|seed| info.build(seed))
-}
-
 /// The first seed below `budget` whose first finding is one of `kinds`.
 fn first(s: &Scenario, budget: u64, kinds: &[FindingKind]) -> Option<(u64, FindingKind)> {
     (0..budget).find_map(|seed| {
-        let f = run(s, seed).findings.into_iter().next()?;
+        let f = execute_builtin(s, seed).findings.into_iter().next()?;
         kinds.contains(&f.kind).then_some((seed, f.kind))
     })
 }
@@ -71,7 +66,7 @@ fn atomicity_mutants_are_linearizability_violations_within_100_seeds() {
         assert!(found.is_some(), "{b}");
         // And they never throw: the inner map is always used under a lock.
         for seed in 0..50 {
-            assert!(run(&scenario(b, ALL_OPS), seed)
+            assert!(execute_builtin(&scenario(b, ALL_OPS), seed)
                 .findings
                 .iter()
                 .all(|f| f.kind != FindingKind::Throw));
@@ -114,7 +109,8 @@ fn growth_only_mutants_need_forced_resizes() {
     ] {
         let with = first(&growth(b, 0.3), 60, kinds);
         assert!(with.is_some(), "{b}: not found with forced resizes");
-        let without = (0..300).find(|&seed| !run(&growth(b, 0.0), seed).findings.is_empty());
+        let without =
+            (0..300).find(|&seed| !execute_builtin(&growth(b, 0.0), seed).findings.is_empty());
         assert_eq!(without, None, "{b}: found without forced resizes");
     }
 }

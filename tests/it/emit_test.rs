@@ -1,6 +1,6 @@
 //! `chaos shrink --emit-test` prints a regression test that compiles and
-//! passes: `tests/emitted_regression.rs` is a checked-in copy of one (for a
-//! lost-write bug in `common::Locked`, fixed), compiled and run with the
+//! passes: `tests/it/emitted_regression.rs` is a checked-in copy of one (for a
+//! lost-write bug in `support::Locked`, fixed), compiled and run with the
 //! other tests; this file checks that the emitter prints exactly that text
 //! for the repro embedded in it, and that the repro still fails against the
 //! buggy backend (so the regression test guards something).
@@ -8,10 +8,8 @@
 //! After a deliberate change to the emitter, re-emit the copy:
 //!
 //! ```text
-//! CHAOS_BLESS=1 cargo test --test emit_test
+//! CHAOS_BLESS=1 cargo test --test it emit_test::
 //! ```
-
-mod common;
 
 use std::path::PathBuf;
 
@@ -21,29 +19,27 @@ use chaos::maps::ChaosMap;
 use chaos::repro::{embedded_repro, emit_test, make, replay, EmitOptions, MakeOptions, Repro};
 use chaos::scenario::{Mode, Scenario};
 use chaos::seed::Seed;
-use common::Locked;
+
+use crate::support::Locked;
 
 const EMITTED: &str = include_str!("emitted_regression.rs");
 
 fn emitted_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/emitted_regression.rs")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/emitted_regression.rs")
 }
 
 /// How the checked-in copy was emitted: for the fixed `Locked`.
 fn options() -> EmitOptions {
     EmitOptions {
-        prelude: "mod common;".into(),
-        constructor: "Box::new(common::Locked::default())".into(),
+        prelude: "use crate::support::Locked;".into(),
+        constructor: "Box::new(Locked::default())".into(),
         test_name: Some("lossy_store_stays_fixed".into()),
     }
 }
 
 /// The bug the repro was made from: every second store is dropped.
 fn lossy(_: u64) -> Box<dyn ChaosMap> {
-    Box::new(Locked {
-        lose_every: 2,
-        ..Locked::default()
-    })
+    Box::new(Locked::lossy(2))
 }
 
 /// A fresh repro of the lossy store, for re-emitting the copy.
@@ -84,7 +80,7 @@ fn the_checked_in_regression_test_is_what_the_emitter_prints() {
     let again = emit_test(&repro, &options());
     assert!(
         again == EMITTED,
-        "the emitter's output changed; if on purpose, re-emit with CHAOS_BLESS=1 cargo test --test emit_test\n--- emitted now ---\n{again}"
+        "the emitter's output changed; if on purpose, re-emit with CHAOS_BLESS=1 cargo test --test it emit_test::\n--- emitted now ---\n{again}"
     );
 }
 

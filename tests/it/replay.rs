@@ -2,19 +2,17 @@
 //! reading, what `chaos replay` and `chaos shrink` say and exit with, and a
 //! replay whose recorded schedule no longer fits the backend.
 
-mod common;
-mod shrink_common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use chaos::engine::execute;
-use chaos::maps::{registry, ChaosMap, Key, OpResult, Value};
+use chaos::maps::{registry, ChaosMap, Delegate, Key, OpResult, Value};
 use chaos::repro::{make, replay, replay_with, MakeOptions, ReplayOptions, Repro, ReproError};
 use chaos::scenario::{Mode, Scenario};
 use chaos::seed::Seed;
 use chaos::sync::yield_now;
-use shrink_common::GoLike;
+
+use crate::support::buggy::GoLike;
 
 /// A fresh directory under the system temp dir, for one test.
 fn temp_dir(name: &str) -> PathBuf {
@@ -309,37 +307,14 @@ fn a_fixed_bug_no_longer_reproduces_and_a_diverging_trace_says_where() {
 #[derive(Default)]
 struct GoLikeChanged(GoLike);
 
-impl ChaosMap for GoLikeChanged {
-    fn load(&self, key: Key) -> OpResult<Option<Value>> {
-        self.0.load(key)
+impl Delegate for GoLikeChanged {
+    type Inner = GoLike;
+    fn inner(&self) -> &GoLike {
+        &self.0
     }
     fn store(&self, key: Key, value: Value) -> OpResult<()> {
         yield_now("new logging");
         self.0.store(key, value)
-    }
-    fn delete(&self, key: Key) -> OpResult<()> {
-        self.0.delete(key)
-    }
-    fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
-        self.0.load_or_store(key, value)
-    }
-    fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
-        self.0.load_and_delete(key)
-    }
-    fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
-        self.0.swap(key, value)
-    }
-    fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
-        self.0.compare_and_swap(key, old, new)
-    }
-    fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
-        self.0.compare_and_delete(key, old)
-    }
-    fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-        self.0.range(f)
-    }
-    fn clear(&self) -> OpResult<()> {
-        self.0.clear()
     }
 }
 

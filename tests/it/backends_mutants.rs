@@ -4,8 +4,6 @@
 //! Randomised tests say their odds. The budgets are generous bounds, not
 //! expected run lengths: each test stops at the first finding.
 
-mod common;
-
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
@@ -14,7 +12,8 @@ use chaos::maps::gomap::{GoMap, GoMapMutation};
 use chaos::maps::registry::{self, FindingClass};
 use chaos::maps::{ChaosMap, ResizeKind, Throw};
 use chaos::sync::Site;
-use common::{all_sites, run_sequence, scale, Model, OpGen, Perturb};
+
+use crate::support::{all_sites, run_sequence, scale, Model, OpGen, Perturb};
 
 fn build(name: &str, seed: u64) -> Arc<dyn ChaosMap> {
     Arc::from(registry::lookup(name).unwrap().build(seed))

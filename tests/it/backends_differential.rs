@@ -4,13 +4,12 @@
 //! forced grows / evacuations / promotions / dirty rebuilds in between —
 //! with their structural invariants clean throughout.
 
-mod common;
-
 use std::rc::Rc;
 
 use chaos::maps::registry;
 use chaos::sync::Cover;
-use common::{differential, scale, Marks, DIFF_OPS_PER_BACKEND};
+
+use crate::support::{differential, scale, Marks, DIFF_OPS_PER_BACKEND};
 
 fn run(name: &str, seed: u64) {
     let backend = registry::lookup(name).unwrap();

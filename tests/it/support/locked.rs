@@ -19,6 +19,24 @@ pub struct Locked {
     pub loads: AtomicU64,
 }
 
+impl Locked {
+    /// A lossy `Locked`: drops every `n`-th store.
+    pub fn lossy(n: u64) -> Self {
+        Self {
+            lose_every: n,
+            ..Self::default()
+        }
+    }
+
+    /// A `Locked` that panics on its `n`-th load.
+    pub fn panicky(n: u64) -> Self {
+        Self {
+            panic_at: n,
+            ..Self::default()
+        }
+    }
+}
+
 impl ChaosMap for Locked {
     fn load(&self, key: Key) -> OpResult<Option<Value>> {
         let n = self.loads.fetch_add(1, Ordering::Relaxed) + 1;

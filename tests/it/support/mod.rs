@@ -1,21 +1,31 @@
 //! Shared by the end-to-end tests: the iteration budget, a sequential model
 //! with Go's semantics, a random op generator, a perturbing hook that widens
-//! race windows the way stress mode does, and a small correct backend
-//! written against the public API only ([`Locked`]).
-#![allow(dead_code, reason = "each test binary uses a different part")]
+//! race windows the way stress mode does, a small correct backend written
+//! against the public API only ([`Locked`]), and backends with one bug class
+//! each ([`buggy`]).
 
+pub mod buggy;
+pub mod faults;
 mod locked;
 
-#[allow(unused_imports, reason = "only some test binaries use it")]
 pub use locked::Locked;
 
 use std::cell::Cell;
 
-use chaos::maps::{ChaosMap, Key, ResizeKind, Value};
+use chaos::engine::{execute, Execution};
+use chaos::maps::{registry, ChaosMap, Key, ResizeKind, Value};
+use chaos::scenario::Scenario;
+use chaos::seed::Seed;
 use chaos::sync::{Fault, Hook, Site};
 use chaos::workload::{Op, Ret};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+/// One execution of `s` under `seed`, against the built-in backend it names.
+pub fn execute_builtin(s: &Scenario, seed: u64) -> Execution {
+    let info = registry::lookup(&s.backend).unwrap();
+    execute(s, Seed(seed), &|seed| info.build(seed))
+}
 
 /// Every iteration count in these tests is a base count times this factor:
 /// `CHAOS_TEST_SCALE=20 cargo test --release` is the soak; the default run

@@ -2,19 +2,19 @@
 //! API only: determinism, findings for lost writes, panics, deadlocks and
 //! hidden nondeterminism, and trace replay.
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chaos::check::FindingKind;
 use chaos::engine::{execute, replay_trace};
-use chaos::maps::{ChaosMap, Key, OpResult, Value};
+use chaos::maps::{ChaosMap, Delegate, Key, OpResult, Value};
 use chaos::scenario::{Mode, Scenario, Strategy};
 use chaos::seed::Seed;
 use chaos::sync::Mutex;
 use chaos::workload::generate;
-use common::Locked;
+
+use crate::support::buggy::Crossed;
+use crate::support::Locked;
 
 fn sched(threads: u32, ops: u32) -> Scenario {
     Scenario {
@@ -74,12 +74,7 @@ fn lost_stores_are_found_in_sched_mode() {
         mix: "load=50,store=50".parse().unwrap(),
         ..sched(2, 100)
     };
-    let exec = execute(&s, Seed(1), &|_| {
-        Box::new(Locked {
-            lose_every: 10,
-            ..Locked::default()
-        })
-    });
+    let exec = execute(&s, Seed(1), &|_| Box::new(Locked::lossy(10)));
     let kinds: Vec<_> = exec.findings.iter().map(|f| f.kind).collect();
     assert!(
         kinds == [FindingKind::Linearizability] || kinds == [FindingKind::LostWrite],
@@ -90,12 +85,7 @@ fn lost_stores_are_found_in_sched_mode() {
 
 #[test]
 fn a_panicking_user_backend_is_a_finding_and_the_run_still_reports() {
-    let exec = execute(&sched(2, 50), Seed(0), &|_| {
-        Box::new(Locked {
-            panic_at: 10,
-            ..Locked::default()
-        })
-    });
+    let exec = execute(&sched(2, 50), Seed(0), &|_| Box::new(Locked::panicky(10)));
     assert_eq!(exec.findings.len(), 1, "{:?}", exec.findings);
     assert_eq!(exec.findings[0].kind, FindingKind::Panic);
     assert!(exec.findings[0].op.is_some());
@@ -105,51 +95,6 @@ fn a_panicking_user_backend_is_a_finding_and_the_run_still_reports() {
             .findings
             .is_empty()
     );
-}
-
-/// Takes two locks in opposite orders on loads and stores: a deadlock.
-#[derive(Default)]
-struct TwoLocks {
-    a: Mutex<()>,
-    b: Mutex<()>,
-    inner: Locked,
-}
-
-impl ChaosMap for TwoLocks {
-    fn load(&self, key: Key) -> OpResult<Option<Value>> {
-        let _a = self.a.lock();
-        let _b = self.b.lock();
-        self.inner.load(key)
-    }
-    fn store(&self, key: Key, value: Value) -> OpResult<()> {
-        let _b = self.b.lock();
-        let _a = self.a.lock();
-        self.inner.store(key, value)
-    }
-    fn delete(&self, key: Key) -> OpResult<()> {
-        self.inner.delete(key)
-    }
-    fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
-        self.inner.load_or_store(key, value)
-    }
-    fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
-        self.inner.load_and_delete(key)
-    }
-    fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
-        self.inner.swap(key, value)
-    }
-    fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
-        self.inner.compare_and_swap(key, old, new)
-    }
-    fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
-        self.inner.compare_and_delete(key, old)
-    }
-    fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-        self.inner.range(f)
-    }
-    fn clear(&self) -> OpResult<()> {
-        self.inner.clear()
-    }
 }
 
 #[test]
@@ -163,7 +108,7 @@ fn a_deadlocking_user_backend_is_a_deadlock_finding_with_positions() {
         ..sched(2, 20)
     };
     let found = (0..20).find_map(|seed| {
-        let e = execute(&s, Seed(seed), &|_| Box::new(TwoLocks::default()));
+        let e = execute(&s, Seed(seed), &|_| Box::new(Crossed::default()));
         e.findings
             .into_iter()
             .find(|f| f.kind == FindingKind::Deadlock)
@@ -186,39 +131,16 @@ struct Leaky {
     first: std::sync::atomic::AtomicBool,
 }
 
-impl ChaosMap for Leaky {
+impl Delegate for Leaky {
+    type Inner = Locked;
+    fn inner(&self) -> &Locked {
+        &self.inner
+    }
     fn load(&self, key: Key) -> OpResult<Option<Value>> {
         if self.first.swap(false, Ordering::Relaxed) {
             return Ok(Some(0xbad00 + self.generation));
         }
         self.inner.load(key)
-    }
-    fn store(&self, key: Key, value: Value) -> OpResult<()> {
-        self.inner.store(key, value)
-    }
-    fn delete(&self, key: Key) -> OpResult<()> {
-        self.inner.delete(key)
-    }
-    fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
-        self.inner.load_or_store(key, value)
-    }
-    fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
-        self.inner.load_and_delete(key)
-    }
-    fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
-        self.inner.swap(key, value)
-    }
-    fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
-        self.inner.compare_and_swap(key, old, new)
-    }
-    fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
-        self.inner.compare_and_delete(key, old)
-    }
-    fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-        self.inner.range(f)
-    }
-    fn clear(&self) -> OpResult<()> {
-        self.inner.clear()
     }
 }
 
@@ -274,36 +196,16 @@ impl Noted {
     }
 }
 
-impl ChaosMap for Noted {
+impl Delegate for Noted {
+    type Inner = Locked;
+    fn inner(&self) -> &Locked {
+        &self.inner
+    }
     fn load(&self, key: Key) -> OpResult<Option<Value>> {
         self.with(chaos::sync::Access::Read, || self.inner.load(key))
     }
     fn store(&self, key: Key, value: Value) -> OpResult<()> {
         self.with(chaos::sync::Access::Write, || self.inner.store(key, value))
-    }
-    fn delete(&self, key: Key) -> OpResult<()> {
-        self.inner.delete(key)
-    }
-    fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
-        self.inner.load_or_store(key, value)
-    }
-    fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
-        self.inner.load_and_delete(key)
-    }
-    fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
-        self.inner.swap(key, value)
-    }
-    fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
-        self.inner.compare_and_swap(key, old, new)
-    }
-    fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
-        self.inner.compare_and_delete(key, old)
-    }
-    fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-        self.inner.range(f)
-    }
-    fn clear(&self) -> OpResult<()> {
-        self.inner.clear()
     }
 }
 
