@@ -17,7 +17,7 @@ use chaos::engine::execute;
 use chaos::engine::faults::FaultConfig;
 use chaos::engine::stress::{self, StressOptions};
 use chaos::maps::registry;
-use chaos::scenario::{Mode, Perturb, Scenario, Strategy};
+use chaos::scenario::{Mode, Perturb, Scenario, SchedSettings, Strategy};
 use chaos::seed::Seed;
 use chaos::workload::generate;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -30,7 +30,10 @@ fn w1(threads: u32, strategy: Strategy) -> Scenario {
         keys: 16,
         mix: "load=90,store=10".parse().unwrap(),
         mode: Mode::Sched,
-        strategy,
+        sched: SchedSettings {
+            strategy,
+            ..SchedSettings::default()
+        },
         ..Scenario::default()
     }
 }

@@ -17,10 +17,11 @@
 
 use chaos::engine::execute;
 use chaos::maps::gomap::GoMap;
-use chaos::maps::registry::{derive_seed, BackendInfo, Registry};
+use chaos::maps::registry::{BackendInfo, Registry};
 use chaos::maps::{ChaosMap, Key, OpResult, Value};
 use chaos::report;
 use chaos::scenario::{Mode, Scenario};
+use chaos::seed::sub_seed;
 use chaos::seed::Seed;
 use chaos::sync::{Mutex, MutexGuard};
 
@@ -39,7 +40,7 @@ impl ShardedMap {
         let shards = (0..SHARDS as u64)
             // Each inner map gets its own sub-seed of the run's seed, so the
             // whole backend replays exactly from one seed.
-            .map(|i| Mutex::new(GoMap::new(derive_seed(seed, i))))
+            .map(|i| Mutex::new(GoMap::new(sub_seed(seed, i))))
             .collect();
         Self { shards }
     }

@@ -156,7 +156,7 @@ pub fn hunt(
     range: SeedRange,
     shard: Shard,
     limits: HuntLimits,
-    build: &Constructor,
+    build: &Constructor<'_>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> HuntReport {
     let started = Instant::now();

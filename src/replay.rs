@@ -78,7 +78,7 @@ pub fn run_script(
     base: &Scenario,
     seed: Seed,
     script: &Script,
-    build: &Constructor,
+    build: &Constructor<'_>,
     record_sites: bool,
 ) -> Execution {
     let scenario = script.scenario(base);
@@ -235,7 +235,7 @@ pub struct Recorded<'a> {
 /// Replays a recorded script as `opts` say: a sched script exactly from its
 /// trace (or continued past a divergence), a stress script on real threads
 /// until one of [`STRESS_N`] tries fails the same way.
-pub fn replay_script(rec: Recorded<'_>, build: &Constructor, opts: &ReplayOptions) -> Replayed {
+pub fn replay_script(rec: Recorded<'_>, build: &Constructor<'_>, opts: &ReplayOptions) -> Replayed {
     let scenario = rec.script.scenario(rec.scenario);
     let workload = Arc::new(rec.script.workload());
     let request = Request::new(&scenario, rec.seed, build).workload(workload);

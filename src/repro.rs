@@ -560,12 +560,12 @@ impl Repro {
 }
 
 /// Replays `repro` exactly against the backend `build` builds.
-pub fn replay(repro: &Repro, build: &Constructor) -> Replayed {
+pub fn replay(repro: &Repro, build: &Constructor<'_>) -> Replayed {
     replay_with(repro, build, &ReplayOptions::default())
 }
 
 /// Replays `repro` as `opts` say.
-pub fn replay_with(repro: &Repro, build: &Constructor, opts: &ReplayOptions) -> Replayed {
+pub fn replay_with(repro: &Repro, build: &Constructor<'_>, opts: &ReplayOptions) -> Replayed {
     let signature = repro.signature();
     let recorded = Recorded {
         scenario: &repro.scenario,
@@ -652,7 +652,7 @@ pub fn make(
     scenario: &Scenario,
     seed: Seed,
     signature: &Signature,
-    build: &Constructor,
+    build: &Constructor<'_>,
     opts: &MakeOptions,
 ) -> Result<Made, MakeError> {
     let mut shrunk = shrink::shrink(scenario, seed, signature, build, opts.shrink.clone())

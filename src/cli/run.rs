@@ -13,7 +13,7 @@ use super::{BadInput, Exit};
 
 /// Resolves a backend name to its constructor, or a one-line error listing
 /// the names.
-pub(crate) fn factory(name: &str) -> Result<&'static Constructor, BadInput> {
+pub(crate) fn factory(name: &str) -> Result<&'static Constructor<'static>, BadInput> {
     Ok(registry::lookup(name)?.constructor())
 }
 

@@ -63,7 +63,7 @@ pub(crate) fn explain(
     scenario: &chaos::scenario::Scenario,
     seed: Seed,
     exec: &engine::Execution,
-    make_map: &chaos::maps::Constructor,
+    make_map: &chaos::maps::Constructor<'_>,
 ) -> Option<String> {
     let finding = exec.first_bug()?;
     let made = make(
@@ -217,7 +217,9 @@ mod tests {
     use clap::Parser;
 
     use chaos::report::replay_command;
-    use chaos::scenario::{Distribution, Expect, Mode, Perturb, Scenario, Strategy};
+    use chaos::scenario::{
+        Distribution, Expect, Mode, Perturb, Scenario, SchedSettings, Strategy, StressSettings,
+    };
     use chaos::seed::Seed;
 
     use crate::cli::args::{Cli, Command};
@@ -244,19 +246,23 @@ mod tests {
                 keys: 5,
                 prefill: 4,
                 distribution: Distribution::Zipf,
-                strategy: Strategy::Pct,
-                depth: 5,
+                sched: SchedSettings {
+                    strategy: Strategy::Pct,
+                    depth: 5,
+                    max_steps: 5000,
+                },
                 resize_rate: 0.125,
                 evacuate_rate: 0.3,
                 promote_rate: 0.05,
-                max_steps: 5000,
                 ..Scenario::default()
             },
             Scenario {
                 backend: "rwmutex".into(),
                 mode: Mode::Stress,
-                perturb: Perturb::Yield,
-                timeout_ms: 2500,
+                stress: StressSettings {
+                    perturb: Perturb::Yield,
+                    timeout_ms: 2500,
+                },
                 mix: "load=1,range=2,clear=3".parse().unwrap(),
                 ..Scenario::default()
             },
@@ -273,14 +279,11 @@ mod tests {
             // Fields a mode ignores are left out of its line; compare the rest.
             let expected = match s.mode {
                 Mode::Sched => Scenario {
-                    perturb: parsed.perturb,
-                    timeout_ms: parsed.timeout_ms,
+                    stress: parsed.stress,
                     ..s.clone()
                 },
                 Mode::Stress => Scenario {
-                    strategy: parsed.strategy,
-                    depth: parsed.depth,
-                    max_steps: parsed.max_steps,
+                    sched: parsed.sched,
                     ..s.clone()
                 },
             };

@@ -175,7 +175,7 @@ impl Execution {
 
 /// Runs `scenario` under `seed` against a backend built by `build`: the
 /// plain run of [`Request::new`].
-pub fn execute(scenario: &Scenario, seed: Seed, build: &Constructor) -> Execution {
+pub fn execute(scenario: &Scenario, seed: Seed, build: &Constructor<'_>) -> Execution {
     run(&Request::new(scenario, seed, build))
 }
 

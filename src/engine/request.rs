@@ -33,7 +33,7 @@ pub struct Request<'a> {
     /// set), the backend's own randomness, and every seeded draw.
     pub seed: Seed,
     /// Builds the backend from its derived seed.
-    pub build: &'a Constructor,
+    pub build: &'a Constructor<'a>,
     /// Explicit ops (a repro's script) instead of the generated workload.
     pub workload: Option<Arc<Workload>>,
     /// The mode the execution runs in.
@@ -52,7 +52,7 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     /// The plain run of `scenario` under `seed`: everything from the seed.
-    pub fn new(scenario: &'a Scenario, seed: Seed, build: &'a Constructor) -> Self {
+    pub fn new(scenario: &'a Scenario, seed: Seed, build: &'a Constructor<'a>) -> Self {
         Request {
             scenario,
             seed,

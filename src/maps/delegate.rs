@@ -1,7 +1,8 @@
 //! [`Delegate`]: a wrapper that forwards every [`ChaosMap`] method to an
 //! inner map and overrides only the ones it changes.
 
-use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, ResizeKind, Value, Violation};
+use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, Value, Violation};
+use crate::sync::Fault;
 
 /// A [`ChaosMap`] that forwards to an inner map, overriding only what it
 /// changes.
@@ -154,7 +155,7 @@ pub trait Delegate: Send + Sync {
     }
 
     /// [`ChaosMap::force_resize`]; default: the inner map's.
-    fn force_resize(&self, kind: ResizeKind) -> OpResult<bool> {
+    fn force_resize(&self, kind: Fault) -> OpResult<bool> {
         self.inner().force_resize(kind)
     }
 
@@ -203,7 +204,7 @@ impl<D: Delegate> ChaosMap for D {
     fn len(&self) -> Option<OpResult<usize>> {
         Delegate::len(self)
     }
-    fn force_resize(&self, kind: ResizeKind) -> OpResult<bool> {
+    fn force_resize(&self, kind: Fault) -> OpResult<bool> {
         Delegate::force_resize(self, kind)
     }
     fn check_invariants(&self) -> Vec<Violation> {
@@ -251,7 +252,7 @@ mod tests {
             }
         }
         assert_eq!(wrapped.len(), Some(Ok(20)));
-        for kind in [ResizeKind::Grow, ResizeKind::Evacuate, ResizeKind::Promote] {
+        for kind in [Fault::Grow, Fault::Evacuate, Fault::Promote] {
             assert_eq!(
                 wrapped.force_resize(kind),
                 bare.force_resize(kind),
@@ -267,7 +268,7 @@ mod tests {
         map.store(1, 10).unwrap();
         assert_eq!(map.len(), None);
         assert_eq!(map.range_semantics(), RangeSemantics::WeakConsistent);
-        assert_eq!(map.force_resize(ResizeKind::Promote), Ok(true));
+        assert_eq!(map.force_resize(Fault::Promote), Ok(true));
         assert_eq!(map.load_and_delete(1), Ok(Some(10)));
         assert_eq!(map.load(1), Ok(None));
     }

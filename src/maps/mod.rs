@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 /// (hash seeds, iteration starts): the one shape of a backend constructor.
 /// The registry holds them; the engine, the shrinker and replay take them.
 /// A closure works: `&|seed| Box::new(MyMap::new(seed))`.
-pub type Constructor = dyn Fn(u64) -> Box<dyn ChaosMap> + Send + Sync;
+pub type Constructor<'a> = dyn Fn(u64) -> Box<dyn ChaosMap> + Send + Sync + 'a;
 
 /// A map key. The workload draws keys from a small key space.
 pub type Key = u64;

@@ -159,7 +159,7 @@ impl BackendInfo {
     }
 
     /// Its constructor, as the engine, the shrinker and replay take one.
-    pub fn constructor(&self) -> &Constructor {
+    pub fn constructor(&self) -> &Constructor<'_> {
         &self.construct
     }
 

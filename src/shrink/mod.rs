@@ -87,7 +87,7 @@ pub struct Shrunk {
 }
 
 struct Shrinker<'a> {
-    build: &'a Constructor,
+    build: &'a Constructor<'a>,
     signature: Signature,
     opts: ShrinkOptions,
     executions: u64,
@@ -199,7 +199,7 @@ pub fn shrink(
     scenario: &Scenario,
     seed: Seed,
     signature: &Signature,
-    build: &Constructor,
+    build: &Constructor<'_>,
     opts: ShrinkOptions,
 ) -> Option<Shrunk> {
     let mut me = Shrinker {

@@ -234,7 +234,7 @@ fn decision_labels(choices: &[u32], sites: &[SiteVisit]) -> Vec<(u32, u64)> {
 struct Minimiser<'a> {
     base: Scenario,
     signature: Signature,
-    build: &'a Constructor,
+    build: &'a Constructor<'a>,
     opts: ScriptOptions,
     executions: u64,
 }
@@ -446,7 +446,7 @@ pub fn minimise(
     scenario: &Scenario,
     seed: Seed,
     signature: &Signature,
-    build: &Constructor,
+    build: &Constructor<'_>,
     opts: ScriptOptions,
 ) -> Result<Minimised, ScriptError> {
     let mut me = Minimiser {

@@ -10,8 +10,8 @@ use std::sync::{Arc, Barrier};
 
 use chaos::maps::gomap::{GoMap, GoMapMutation};
 use chaos::maps::registry::{self, FindingClass};
-use chaos::maps::{ChaosMap, ResizeKind, Throw};
-use chaos::sync::Site;
+use chaos::maps::{ChaosMap, Throw};
+use chaos::sync::{Fault, Site};
 
 use crate::support::{all_sites, run_sequence, scale, Model, OpGen, Perturb};
 
@@ -332,7 +332,7 @@ fn lossy_promotion_exact_interleaving() {
     impl chaos::sync::Hook for PromoteAtFirstCas {
         fn yield_point(&self, site: Site) -> Option<chaos::sync::Fault> {
             if site == Site::SyncMapEntryCas && self.armed.replace(false) {
-                assert!(self.map.force_resize(ResizeKind::Promote).unwrap());
+                assert!(self.map.force_resize(Fault::Promote).unwrap());
             }
             None
         }
@@ -340,7 +340,7 @@ fn lossy_promotion_exact_interleaving() {
     let run = |name: &str| {
         let map = build(name, 10);
         map.store(0, 1).unwrap();
-        map.force_resize(ResizeKind::Promote).unwrap(); // key 0 in read
+        map.force_resize(Fault::Promote).unwrap(); // key 0 in read
         map.store(5, 5).unwrap(); // new key: dirty rebuilt with key 0's (live) entry
         map.delete(0).unwrap(); // nil, in read and in dirty
         let hook = Rc::new(PromoteAtFirstCas {
@@ -393,11 +393,7 @@ fn growth_run(name: &str, seed: u64, forced: bool) -> (Option<String>, Vec<u64>)
     gen.clear = false;
     let mut resize = |g: &mut OpGen| {
         use rand::Rng;
-        let kinds = [
-            ResizeKind::Grow,
-            ResizeKind::SameSizeGrow,
-            ResizeKind::Evacuate,
-        ];
+        let kinds = [Fault::Grow, Fault::SameSizeGrow, Fault::Evacuate];
         (forced && g.rng.random_ratio(1, 25)).then(|| kinds[g.rng.random_range(0..3)])
     };
     let divergence = run_sequence(

@@ -14,7 +14,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use chaos::maps::{registry, ChaosMap, Key, ResizeKind, Throw, Value};
+use chaos::maps::{registry, ChaosMap, Key, Throw, Value};
+use chaos::sync::Fault;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -144,11 +145,11 @@ fn hammer(name: &str, seed: u64, resizer: bool, faults: bool) {
         let (map, done, resizes) = (map.clone(), done.clone(), resizes.clone());
         std::thread::spawn(move || {
             let kinds = [
-                ResizeKind::Evacuate,
-                ResizeKind::Promote,
-                ResizeKind::SameSizeGrow,
-                ResizeKind::Evacuate,
-                ResizeKind::RebuildDirty,
+                Fault::Evacuate,
+                Fault::Promote,
+                Fault::SameSizeGrow,
+                Fault::Evacuate,
+                Fault::RebuildDirty,
             ];
             for (i, kind) in kinds.iter().cycle().enumerate() {
                 if done.load(Ordering::Relaxed) {
@@ -157,7 +158,7 @@ fn hammer(name: &str, seed: u64, resizer: bool, faults: bool) {
                 // A few doubling grows too; not one per cycle, since a Go
                 // map never shrinks and B would climb for the whole run.
                 let kind = if i % 500 == 0 && i < 500 * MAX_FORCED_DOUBLINGS {
-                    ResizeKind::Grow
+                    Fault::Grow
                 } else {
                     *kind
                 };

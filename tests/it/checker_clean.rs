@@ -37,10 +37,13 @@ fn sweep(backend: &str, mode: Mode, seeds_per_config: u64) -> u64 {
             mix: ALL_OPS.parse().unwrap(),
             prefill: [0, 6, 20, 200][i],
             mode,
-            strategy: if i % 2 == 0 {
-                Strategy::Random
-            } else {
-                Strategy::Pct
+            sched: chaos::scenario::SchedSettings {
+                strategy: if i % 2 == 0 {
+                    Strategy::Random
+                } else {
+                    Strategy::Pct
+                },
+                ..Default::default()
             },
             resize_rate: 0.1,
             evacuate_rate: 0.1,

@@ -30,7 +30,7 @@ fn two_writers_one_store_each_throw_within_100_seeds_and_replay() {
     let again = execute_builtin(&s, seed);
     assert_eq!(again.findings[0].signature(), f.signature());
     assert_eq!(again.history_hash(), exec.history_hash());
-    assert_eq!(again.trace, exec.trace);
+    assert_eq!(again.trace(), exec.trace());
 }
 
 #[test]

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chaos::check::FindingKind;
-use chaos::engine::{execute, replay_trace};
+use chaos::engine::{execute, run, Request};
 use chaos::maps::{ChaosMap, Delegate, Key, OpResult, Value};
-use chaos::scenario::{Mode, Scenario, Strategy};
+use chaos::scenario::{Mode, Scenario, SchedSettings, Strategy};
 use chaos::seed::Seed;
 use chaos::sync::Mutex;
 use chaos::workload::generate;
@@ -36,15 +36,18 @@ fn a_correct_map_is_clean_and_every_seed_replays_byte_for_byte() {
     for strategy in [Strategy::Random, Strategy::Pct] {
         for seed in 0..40 {
             let s = Scenario {
-                strategy,
+                sched: SchedSettings {
+                    strategy,
+                    ..SchedSettings::default()
+                },
                 ..sched(3, 60)
             };
             let a = execute(&s, Seed(seed), &|_| Box::new(Locked::default()));
             assert!(a.findings.is_empty(), "seed {seed}: {:?}", a.findings);
             let b = execute(&s, Seed(seed), &|_| Box::new(Locked::default()));
             assert_eq!(a.history, b.history, "seed {seed}");
-            assert_eq!(a.trace, b.trace);
-            assert!(a.steps.unwrap() > 180);
+            assert_eq!(a.trace(), b.trace());
+            assert!(a.steps().unwrap() > 180);
         }
     }
     // Different seeds explore different interleavings.
@@ -61,9 +64,10 @@ fn a_recorded_trace_replays_the_same_history() {
     let s = sched(3, 40);
     let a = execute(&s, Seed(7), &|_| Box::new(Locked::default()));
     let w = Arc::new(generate(&s, Seed(7)));
-    let b = replay_trace(&s, Seed(7), w, a.trace.clone().unwrap(), &|_| {
-        Box::new(Locked::default())
-    });
+    let build = |_| Box::new(Locked::default()) as Box<dyn ChaosMap>;
+    let b = run(&Request::new(&s, Seed(7), &build)
+        .workload(w)
+        .replay(a.trace().unwrap()));
     assert_eq!(a.history_hash(), b.history_hash());
     assert!(b.findings.is_empty(), "{:?}", b.findings);
 }

@@ -4,7 +4,7 @@
 use chaos::check::FindingKind;
 use chaos::engine::execute;
 use chaos::maps::{Delegate, Key, OpResult, Value};
-use chaos::scenario::{Mode, Scenario};
+use chaos::scenario::{Mode, Scenario, StressSettings};
 use chaos::seed::Seed;
 
 use crate::support::Locked;
@@ -108,7 +108,10 @@ impl Delegate for Stuck {
 #[test]
 fn a_hanging_backend_is_a_hang_finding_with_positions() {
     let scenario = Scenario {
-        timeout_ms: 200,
+        stress: StressSettings {
+            timeout_ms: 200,
+            ..StressSettings::default()
+        },
         mix: "load=1".parse().unwrap(),
         prefill: 0,
         ..stress(2, 10)

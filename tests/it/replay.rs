@@ -68,7 +68,7 @@ fn golike_repro() -> chaos::repro::Made {
 #[test]
 fn a_repro_round_trips_through_its_file_and_replays_identically() {
     let dir = temp_dir("round-trip");
-    type Build = Box<dyn Fn(u64) -> Box<dyn ChaosMap>>;
+    type Build = Box<dyn Fn(u64) -> Box<dyn ChaosMap> + Send + Sync>;
     let cases: Vec<(chaos::repro::Made, Build)> = vec![
         (
             golike_repro(),
@@ -112,7 +112,7 @@ fn a_repro_round_trips_through_its_file_and_replays_identically() {
             made.replayed.execution.history_hash()
         );
         assert_eq!(replayed.finding.as_ref(), Some(&made.repro.finding));
-        assert_eq!(replayed.execution.trace, made.repro.script.trace);
+        assert_eq!(replayed.execution.trace().cloned(), made.repro.script.trace);
         // And the seed-level line reproduces the signature too.
         let again = execute(&read.scenario, read.seed, &*build);
         assert!(again
@@ -344,13 +344,10 @@ fn continuing_a_diverged_replay_finishes_under_the_seed_deterministically() {
     let recorded = &made.repro.script.trace.as_ref().unwrap().choices;
     let k = a
         .execution
-        .departure
-        .as_ref()
+        .sched()
+        .and_then(|d| d.departure.as_ref())
         .map_or(0, |d| d.step as usize);
-    assert_eq!(
-        a.execution.trace.as_ref().unwrap().choices[..k],
-        recorded[..k]
-    );
+    assert_eq!(a.execution.trace().unwrap().choices[..k], recorded[..k]);
     // The continued execution is a whole execution: every op started either
     // returned or was cut short by a throw that stopped the run.
     let ops = a.execution.history.operations();

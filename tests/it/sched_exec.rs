@@ -5,6 +5,7 @@
 //! fixed; the comment on each says how likely a range of that size would be
 //! to miss, i.e. how much slack the range has.
 
+use crate::support::replaying;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
@@ -176,15 +177,17 @@ fn replay_reproduces_schedule_and_outcome() {
     let mut executor = Executor::new();
     for seed in 0..20 {
         let original = workload_run(&mut executor, &SchedConfig::new(seed));
-        let replay = SchedConfig {
-            replay: Some(original.0.clone()),
+        let replay = replaying(
+            original.0.clone(),
             // A different seed and strategy must not matter.
-            strategy: StrategyKind::Pct {
-                depth: 2,
-                horizon: 5,
+            SchedConfig {
+                strategy: StrategyKind::Pct {
+                    depth: 2,
+                    horizon: 5,
+                },
+                ..SchedConfig::new(seed ^ 0xdead)
             },
-            ..SchedConfig::new(seed ^ 0xdead)
-        };
+        );
         assert_eq!(
             workload_run(&mut executor, &replay),
             original,
@@ -195,10 +198,7 @@ fn replay_reproduces_schedule_and_outcome() {
         .find(|&s| lost_update(&mut executor, &SchedConfig::new(s)).1 == 1)
         .unwrap();
     let (trace, lost) = lost_update(&mut executor, &SchedConfig::new(seed));
-    let replay = SchedConfig {
-        replay: Some(trace.clone()),
-        ..SchedConfig::default()
-    };
+    let replay = replaying(trace.clone(), SchedConfig::default());
     assert_eq!(lost_update(&mut executor, &replay), (trace, lost));
 }
 
@@ -207,10 +207,7 @@ fn perturbed_trace_diverges_at_the_named_step() {
     let mut executor = Executor::new();
     let (trace, ..) = workload_run(&mut executor, &SchedConfig::new(5));
     let replay = |t: Trace| {
-        let cfg = SchedConfig {
-            replay: Some(t),
-            ..SchedConfig::default()
-        };
+        let cfg = replaying(t, SchedConfig::default());
         workload_run(&mut Executor::new(), &cfg).2
     };
 
@@ -279,10 +276,7 @@ fn hidden_state_breaks_replay_and_says_where() {
     let original = run(&mut executor, &SchedConfig::new(1));
     let replayed = run(
         &mut executor,
-        &SchedConfig {
-            replay: Some(original.trace.clone()),
-            ..SchedConfig::default()
-        },
+        &replaying(original.trace.clone(), SchedConfig::default()),
     );
     assert!(
         matches!(replayed.end, End::Diverged { .. }),

@@ -8,7 +8,7 @@ use chaos::check::{FindingKind, Signature};
 use chaos::engine::{execute, Execution};
 use chaos::maps::{registry, ChaosMap};
 use chaos::repro::{make, replay, MakeOptions};
-use chaos::scenario::{Mode, Perturb, Scenario};
+use chaos::scenario::{Mode, Perturb, Scenario, StressSettings};
 use chaos::seed::Seed;
 use chaos::shrink::{STRESS_K, STRESS_N};
 
@@ -96,7 +96,10 @@ fn every_shrunk_result_fails_again_with_the_original_signature() {
         (
             "stress throw",
             Scenario {
-                perturb: Perturb::Yield,
+                stress: StressSettings {
+                    perturb: Perturb::Yield,
+                    ..StressSettings::default()
+                },
                 ..scenario("golike", "store=1", Mode::Stress)
             },
             |_| Box::new(GoLike::default()),

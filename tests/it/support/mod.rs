@@ -13,7 +13,7 @@ pub use locked::Locked;
 use std::cell::Cell;
 
 use chaos::engine::{execute, Execution};
-use chaos::maps::{registry, ChaosMap, Key, ResizeKind, Value};
+use chaos::maps::{registry, ChaosMap, Key, Value};
 use chaos::scenario::Scenario;
 use chaos::seed::Seed;
 use chaos::sync::{Fault, Hook, Site};
@@ -145,13 +145,13 @@ impl OpGen {
         }
     }
 
-    pub fn resize_kind(&mut self) -> ResizeKind {
-        const KINDS: [ResizeKind; 5] = [
-            ResizeKind::Grow,
-            ResizeKind::SameSizeGrow,
-            ResizeKind::Evacuate,
-            ResizeKind::Promote,
-            ResizeKind::RebuildDirty,
+    pub fn resize_kind(&mut self) -> Fault {
+        const KINDS: [Fault; 5] = [
+            Fault::Grow,
+            Fault::SameSizeGrow,
+            Fault::Evacuate,
+            Fault::Promote,
+            Fault::RebuildDirty,
         ];
         KINDS[self.rng.random_range(0..KINDS.len())]
     }
@@ -167,7 +167,7 @@ pub fn run_sequence(
     gen: &mut OpGen,
     ops: usize,
     keys: u64,
-    resize: &mut dyn FnMut(&mut OpGen) -> Option<ResizeKind>,
+    resize: &mut dyn FnMut(&mut OpGen) -> Option<Fault>,
     context: &str,
 ) -> Result<(), String> {
     let has_len = map.len().is_some();
@@ -217,10 +217,10 @@ pub fn differential(build: &dyn Fn(u64) -> Box<dyn ChaosMap>, seed: u64, ops: us
                 return None;
             }
             let kind = g.resize_kind();
-            if kind == ResizeKind::Grow {
+            if kind == Fault::Grow {
                 doublings += 1;
                 if doublings > MAX_FORCED_DOUBLINGS {
-                    return Some(ResizeKind::SameSizeGrow);
+                    return Some(Fault::SameSizeGrow);
                 }
             }
             Some(kind)
@@ -324,5 +324,47 @@ impl Hook for Marks {
     }
     fn cover(&self, mark: chaos::sync::Cover) {
         self.0.borrow_mut().insert(mark);
+    }
+}
+
+/// `base`, replaying `trace` exactly: its choices and its faults.
+pub fn replaying(
+    trace: chaos::engine::sched::Trace,
+    base: chaos::engine::sched::SchedConfig,
+) -> chaos::engine::sched::SchedConfig {
+    use chaos::engine::sched::{Choices, Faults, SchedConfig};
+    SchedConfig {
+        choices: Choices::Replay(trace.choices),
+        faults: Faults::Replay(trace.faults),
+        ..base
+    }
+}
+
+/// `base`, following `trace`'s choices and faults until the execution
+/// departs from it, then drawing at `base`'s fault rates.
+pub fn following(
+    trace: chaos::engine::sched::Trace,
+    base: chaos::engine::sched::SchedConfig,
+) -> chaos::engine::sched::SchedConfig {
+    use chaos::engine::sched::{Choices, Faults, SchedConfig};
+    let rates = match base.faults {
+        Faults::Seeded(rates) => rates,
+        _ => chaos::engine::faults::FaultConfig::default(),
+    };
+    SchedConfig {
+        choices: Choices::Follow(trace.choices),
+        faults: Faults::Follow(trace.faults, rates),
+        ..base
+    }
+}
+
+/// `base`, firing `faults` each at its thread's own visit.
+pub fn by_thread(
+    faults: Vec<chaos::engine::faults::FiredFault>,
+    base: chaos::engine::sched::SchedConfig,
+) -> chaos::engine::sched::SchedConfig {
+    chaos::engine::sched::SchedConfig {
+        faults: chaos::engine::sched::Faults::ByThread(faults),
+        ..base
     }
 }
