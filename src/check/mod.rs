@@ -113,9 +113,7 @@ fn check_sequential(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) 
                 Some(i),
                 format!(
                     "{} returned {}; a sequential map returns {}",
-                    o.op.to_string(),
-                    got.to_string(),
-                    want.to_string()
+                    o.op, got, want
                 ),
             ));
         }
@@ -179,10 +177,7 @@ fn describe_ops(ops: &[Operation], which: &[usize]) -> String {
             };
             format!(
                 "t{}#{} {} → {ret} [{}..{until}]",
-                o.thread,
-                o.index,
-                o.op.to_string(),
-                o.invoke,
+                o.thread, o.index, o.op, o.invoke,
             )
         })
         .collect::<Vec<_>>()

@@ -123,7 +123,7 @@ impl Timeline {
                 });
             }
             for v in pauses(
-                &exec.sched().map_or(&[][..], |d| &d.sites),
+                exec.sched().map_or(&[][..], |d| &d.sites),
                 o.thread,
                 o.invoke,
                 until,
@@ -148,7 +148,7 @@ impl Timeline {
                     thread: o.thread,
                     kind: RowKind::Failed,
                     op: o.op,
-                    text: format!("✗ {}", ret.to_string()),
+                    text: format!("✗ {}", ret),
                     clause: None,
                 }),
                 Some((t, ret)) => rows.push(Row {
@@ -156,7 +156,7 @@ impl Timeline {
                     thread: o.thread,
                     kind: RowKind::Returned,
                     op: o.op,
-                    text: format!("→ {}", ret.to_string()),
+                    text: format!("→ {}", ret),
                     clause: None,
                 }),
                 None => rows.push(Row {
@@ -257,14 +257,11 @@ impl Timeline {
             for r in &self.rows {
                 match r.kind {
                     RowKind::Returned if r.text == "→ ()" => {
-                        clauses.push(format!("thread {} {}", r.thread, r.op.to_string()));
+                        clauses.push(format!("thread {} {}", r.thread, r.op));
                     }
-                    RowKind::Returned => clauses.push(format!(
-                        "thread {} {} {}",
-                        r.thread,
-                        r.op.to_string(),
-                        r.text
-                    )),
+                    RowKind::Returned => {
+                        clauses.push(format!("thread {} {} {}", r.thread, r.op, r.text))
+                    }
                     RowKind::Paused if r.text.contains("waits for a lock") => {
                         clauses.extend(r.clause.clone());
                     }
