@@ -35,6 +35,7 @@ mod gomap_faults;
 mod gomap_growth;
 mod gomap_mutations;
 mod gomap_threads;
+mod layout;
 mod replay;
 mod scenario_files;
 mod sched_exec;
