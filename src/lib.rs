@@ -28,7 +28,7 @@
 //! | forced grows, evacuation and `sync.Map` promotions at unlucky moments | [`engine::faults`] |
 //! | invoke/return events | [`history`] |
 //! | throws, panics, hangs, deadlocks, races, invariants, linearizability, lost writes | [`check`] |
-//! | the smallest run that fails the same way, as a replayable file | [`shrink`], [`repro`], [`timeline`] |
+//! | the smallest run that fails the same way, as a replayable file | [`shrink`], [`replay`], [`repro`], [`report::timeline`] |
 //!
 //! # A race, found
 //!

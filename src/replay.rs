@@ -236,21 +236,11 @@ pub struct Recorded<'a> {
 /// trace (or continued past a divergence), a stress script on real threads
 /// until one of [`STRESS_N`] tries fails the same way.
 pub fn replay_script(rec: Recorded<'_>, build: &Constructor<'_>, opts: &ReplayOptions) -> Replayed {
-    let scenario = rec.script.scenario(rec.scenario);
-    let workload = Arc::new(rec.script.workload());
-    let request = Request::new(&scenario, rec.seed, build).workload(workload);
     let Some(trace) = &rec.script.trace else {
-        let stress = Request {
-            mode: Mode::Stress,
-            ..request
-        };
         let (mut tries, mut last) = (0, None);
         let hit = vote(rec.seed, 1, |seed| {
             tries += 1;
-            let exec = run(&Request {
-                seed,
-                ..stress.clone()
-            });
+            let exec = run_script(rec.scenario, seed, rec.script, build, false);
             match finding_with(&exec, rec.signature) {
                 Some(f) => Attempt::Hit((exec, f)),
                 None => {
@@ -272,10 +262,7 @@ pub fn replay_script(rec: Recorded<'_>, build: &Constructor<'_>, opts: &ReplayOp
             tries,
         };
     };
-    let exec = run(&request
-        .clone()
-        .replay(trace)
-        .record_sites(opts.record_sites));
+    let exec = run_script(rec.scenario, rec.seed, rec.script, build, opts.record_sites);
     let divergence = match exec.sched().map(|d| &d.end) {
         Some(End::Diverged { step, detail }) => Some(Departure {
             step: *step,
@@ -285,7 +272,12 @@ pub fn replay_script(rec: Recorded<'_>, build: &Constructor<'_>, opts: &ReplayOp
     };
     let matches = |exec: &Execution| rec.history_hash.map(|h| h == exec.history_hash());
     if divergence.is_some() && opts.continue_on_divergence {
-        let exec = run(&request.follow(trace).record_sites(opts.record_sites));
+        let scenario = rec.script.scenario(rec.scenario);
+        let follow = Request::new(&scenario, rec.seed, build)
+            .workload(Arc::new(rec.script.workload()))
+            .follow(trace)
+            .record_sites(opts.record_sites);
+        let exec = run(&follow);
         return Replayed {
             finding: finding_with(&exec, rec.signature),
             history_matches: matches(&exec),

@@ -117,7 +117,7 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
             let _ = writeln!(
                 out,
                 "nothing to shrink: the run does not fail ({})",
-                chaos::report::replay_command(&scenario, seed)
+                scenario.command_line(seed)
             );
         }
         return Ok(Exit::Met);
@@ -216,7 +216,6 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
 mod tests {
     use clap::Parser;
 
-    use chaos::report::replay_command;
     use chaos::scenario::{
         Distribution, Expect, Mode, Perturb, Scenario, SchedSettings, Strategy, StressSettings,
     };
@@ -224,7 +223,7 @@ mod tests {
 
     use crate::cli::args::{Cli, Command};
 
-    /// The shrunk run's line (`report::replay_command`) parses back, through
+    /// The shrunk run's line (`Scenario::command_line`) parses back, through
     /// the real flag parser, into the very scenario and seed it names: what
     /// `chaos run` then executes is the execution the shrinker saw fail.
     #[test]
@@ -269,7 +268,7 @@ mod tests {
         ];
         for (i, s) in scenarios.into_iter().enumerate() {
             let seed = Seed(0x5eed + i as u64);
-            let line = replay_command(&s, seed);
+            let line = s.command_line(seed);
             let cli = Cli::try_parse_from(line.split_whitespace())
                 .unwrap_or_else(|e| panic!("{line}: {e}"));
             let Some(Command::Run(args)) = cli.command else {

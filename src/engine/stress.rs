@@ -4,9 +4,10 @@
 //! operations overlap: a sleeping barrier's wake-ups are tens of
 //! microseconds apart, longer than a whole short run, so the threads would
 //! mostly run one after another and never race.
-//! overlap. Each thread records its own events into a private buffer (no
-//! shared cache line on the hot path) stamped with monotonic nanoseconds since
-//! the release; buffers are merged by time at the end. The first throw or
+//! Each thread records its own events into a private buffer (no shared
+//! cache line on the hot path), stamped from the TSC; the stamps become
+//! nanoseconds since the release, and the buffers are merged by time, at the
+//! end. The first throw or
 //! panic stops the execution the way Go's fatal error stops a process: the
 //! other threads finish the operation they are in and start no other.
 //! A watchdog turns a run that outlives its timeout into a hang.

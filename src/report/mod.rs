@@ -32,14 +32,8 @@ pub use timeline::Timeline;
 use crate::check::{Finding, Signature};
 use crate::engine::Execution;
 use crate::replay::{Replayed, Verdict};
-use crate::scenario::{Mode, Scenario};
+use crate::scenario::Mode;
 use crate::seed::Seed;
-
-/// The command line that reproduces `scenario` under `seed`
-/// ([`Scenario::command_line`]).
-pub fn replay_command(scenario: &Scenario, seed: Seed) -> String {
-    scenario.command_line(seed)
-}
 
 /// One finding as JSON.
 pub fn finding_json(f: &Finding) -> Json {
@@ -63,7 +57,7 @@ pub fn run_json(exec: &Execution) -> Json {
         "seed": exec.seed.to_string(),
         "scenario": exec.scenario.to_raw(),
         "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
-        "replay": replay_command(&exec.scenario, exec.seed),
+        "replay": exec.scenario.command_line(exec.seed),
         "ops_recorded": exec.history.events.iter().filter(|e| matches!(e, crate::history::Event::Invoke { .. })).count(),
         "truncated": exec.truncated(),
         "elapsed_ms": exec.elapsed.as_secs_f64() * 1e3,
@@ -110,7 +104,7 @@ pub fn run_human(exec: &Execution) -> String {
             exec.steps().unwrap_or(0)
         ));
     }
-    out.push_str(&format!("  replay: {}\n", replay_command(s, exec.seed)));
+    out.push_str(&format!("  replay: {}\n", s.command_line(exec.seed)));
     out
 }
 
@@ -156,10 +150,7 @@ pub fn junit_case(exec: &Execution) -> JunitCase {
         .iter()
         .map(|f| format!("{f}: {}", f.detail))
         .collect();
-    description.push(format!(
-        "replay: {}",
-        replay_command(&exec.scenario, exec.seed)
-    ));
+    description.push(format!("replay: {}", exec.scenario.command_line(exec.seed)));
     (name, Some((message, description.join("\n"))))
 }
 
@@ -325,6 +316,7 @@ pub fn replayed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::Scenario;
 
     #[test]
     fn replay_command_round_trips_through_the_flags_it_names() {
@@ -335,7 +327,7 @@ mod tests {
             mode: Mode::Stress,
             ..Scenario::default()
         };
-        let cmd = replay_command(&s, Seed(0x5eed));
+        let cmd = s.command_line(Seed(0x5eed));
         assert!(
             cmd.starts_with("chaos run --backend rwmutex --threads 8"),
             "{cmd}"

@@ -2,7 +2,7 @@
 //! where the throw or violation happened, readable without the source.
 //!
 //! Built from a replayed execution ([`crate::engine::Execution`]) whose site
-//! log was recorded ([`crate::engine::SchedOptions::record_sites`]): the
+//! log was recorded ([`crate::engine::Request::record_sites`]): the
 //! history gives each op's start and return on the scheduler's clock, the
 //! site log gives the yield point ([`Site`]) where each thread was switched
 //! out. Only what leads to the failure is kept: the ops whose interval

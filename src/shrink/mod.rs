@@ -8,7 +8,7 @@
 //!
 //! The starting point must fail: in sched mode, under exactly the given seed
 //! (the run is deterministic); in stress mode, in at least [`STRESS_K`] of
-//! [`STRESS_N`] tries (2 of 10).
+//! [`STRESS_N`](crate::replay::STRESS_N) tries (2 of 10).
 //!
 //! Scenario passes, pass 1 once, then 2–6 in this order, repeated until a
 //! round changes nothing or the execution budget runs out:
@@ -17,7 +17,7 @@
 //!    under some of `seeds_per_step` seeds (deterministic from then on, and
 //!    the script minimiser can record its schedule); otherwise it stays in
 //!    stress, where every candidate must fail in at least [`STRESS_K`] of
-//!    [`STRESS_N`] tries.
+//!    [`STRESS_N`](crate::replay::STRESS_N) tries.
 //! 2. `ops` per thread: the minimum first, then bisection.
 //! 3. `threads`: likewise.
 //! 4. `keys`, then `prefill`: likewise.
@@ -34,7 +34,7 @@
 //! The result replays: in sched mode `chaos run` with the shrunk scenario's
 //! flags ([`Scenario::command_line`]) and the shrunk seed runs the
 //! very execution that was seen failing. In stress mode it fails in at least
-//! [`STRESS_K`] of [`STRESS_N`] tries of the same command, not every time.
+//! [`STRESS_K`] of [`STRESS_N`](crate::replay::STRESS_N) tries of the same command, not every time.
 //!
 //! After this, [`script::minimise`] records the failing run as an explicit
 //! script and minimises that.
@@ -44,11 +44,9 @@ pub mod script;
 use crate::check::{Finding, Signature};
 use crate::engine::execute;
 use crate::maps::Constructor;
-use crate::replay::{finding_with, vote, Attempt};
+use crate::replay::{finding_with, vote, Attempt, STRESS_K};
 use crate::scenario::{Distribution, Mode, Scenario};
 use crate::seed::Seed;
-
-pub use crate::replay::{STRESS_K, STRESS_N};
 
 /// Limits of one shrink.
 #[derive(Clone, Debug)]
@@ -100,7 +98,7 @@ impl Shrinker<'_> {
 
     /// The first seed (current first) under which `s` fails the same way;
     /// in stress mode, the first failing try, if at least [`STRESS_K`] of
-    /// [`STRESS_N`] tries fail.
+    /// [`STRESS_N`](crate::replay::STRESS_N) tries fail.
     fn fails(&mut self, s: &Scenario, seed: Seed) -> Option<(Seed, Finding)> {
         if s.check().is_err() {
             return None;
@@ -193,7 +191,7 @@ impl Shrinker<'_> {
 /// Shrinks a failing `scenario` under `seed` whose finding has `signature`.
 /// Returns `None` if the original run does not fail that way: in sched mode
 /// under `seed`; in stress mode neither under the scheduler (any of
-/// `seeds_per_step` seeds) nor in at least [`STRESS_K`] of [`STRESS_N`]
+/// `seeds_per_step` seeds) nor in at least [`STRESS_K`] of [`STRESS_N`](crate::replay::STRESS_N)
 /// stress tries.
 pub fn shrink(
     scenario: &Scenario,

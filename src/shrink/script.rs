@@ -51,7 +51,7 @@
 //!
 //! In stress mode (a failure the scheduler could not reproduce) there is no
 //! trace: a candidate is kept when it fails in at least [`STRESS_K`] of
-//! [`STRESS_N`] tries, and the script replays statistically.
+//! [`STRESS_N`](crate::replay::STRESS_N) tries, and the script replays statistically.
 
 use std::sync::Arc;
 

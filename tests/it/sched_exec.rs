@@ -5,7 +5,6 @@
 //! fixed; the comment on each says how likely a range of that size would be
 //! to miss, i.e. how much slack the range has.
 
-use crate::support::replaying;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
@@ -177,17 +176,15 @@ fn replay_reproduces_schedule_and_outcome() {
     let mut executor = Executor::new();
     for seed in 0..20 {
         let original = workload_run(&mut executor, &SchedConfig::new(seed));
-        let replay = replaying(
-            original.0.clone(),
-            // A different seed and strategy must not matter.
-            SchedConfig {
-                strategy: StrategyKind::Pct {
-                    depth: 2,
-                    horizon: 5,
-                },
-                ..SchedConfig::new(seed ^ 0xdead)
+        // A different seed and strategy must not matter.
+        let replay = SchedConfig {
+            strategy: StrategyKind::Pct {
+                depth: 2,
+                horizon: 5,
             },
-        );
+            ..SchedConfig::new(seed ^ 0xdead)
+        }
+        .replaying(original.0.clone());
         assert_eq!(
             workload_run(&mut executor, &replay),
             original,
@@ -198,7 +195,7 @@ fn replay_reproduces_schedule_and_outcome() {
         .find(|&s| lost_update(&mut executor, &SchedConfig::new(s)).1 == 1)
         .unwrap();
     let (trace, lost) = lost_update(&mut executor, &SchedConfig::new(seed));
-    let replay = replaying(trace.clone(), SchedConfig::default());
+    let replay = SchedConfig::default().replaying(trace.clone());
     assert_eq!(lost_update(&mut executor, &replay), (trace, lost));
 }
 
@@ -207,7 +204,7 @@ fn perturbed_trace_diverges_at_the_named_step() {
     let mut executor = Executor::new();
     let (trace, ..) = workload_run(&mut executor, &SchedConfig::new(5));
     let replay = |t: Trace| {
-        let cfg = replaying(t, SchedConfig::default());
+        let cfg = SchedConfig::default().replaying(t);
         workload_run(&mut Executor::new(), &cfg).2
     };
 
@@ -276,7 +273,7 @@ fn hidden_state_breaks_replay_and_says_where() {
     let original = run(&mut executor, &SchedConfig::new(1));
     let replayed = run(
         &mut executor,
-        &replaying(original.trace.clone(), SchedConfig::default()),
+        &SchedConfig::default().replaying(original.trace.clone()),
     );
     assert!(
         matches!(replayed.end, End::Diverged { .. }),

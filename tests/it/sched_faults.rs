@@ -2,7 +2,6 @@
 //! recorded in the trace, replayed exactly, and never disturb the schedule's
 //! own randomness.
 
-use crate::support::replaying;
 use chaos::engine::faults::FaultConfig;
 use chaos::engine::sched::Faults;
 use chaos::engine::sched::{End, Executor, SchedConfig, SchedReport};
@@ -115,11 +114,8 @@ fn replay_fires_the_recorded_faults_exactly() {
     let mut executor = Executor::new();
     for seed in 0..20 {
         let (original, log) = run(&mut executor, &with_faults(seed, SOME_FAULTS), true);
-        let replay = replaying(
-            original.trace.clone(),
-            // Rates and seed must not matter on replay.
-            SchedConfig::new(seed + 1000),
-        );
+        // Rates and seed must not matter on replay.
+        let replay = SchedConfig::new(seed + 1000).replaying(original.trace.clone());
         let (replayed, replay_log) = run(&mut executor, &replay, true);
         assert_eq!(replayed, original, "seed {seed}");
         assert_eq!(replay_log, log);
@@ -141,7 +137,7 @@ fn replay_without_its_faults_diverges() {
     let (original, _) = run(&mut executor, &with_faults(seed, SOME_FAULTS), true);
     let mut trace = original.trace.clone();
     trace.faults.clear();
-    let replay = replaying(trace, SchedConfig::default());
+    let replay = SchedConfig::default().replaying(trace);
     let (replayed, log) = run(&mut executor, &replay, true);
     assert!(log.is_empty());
     assert!(
@@ -154,7 +150,7 @@ fn replay_without_its_faults_diverges() {
     // replay says which fault and where.
     let mut trace = original.trace.clone();
     trace.faults[0].site = Site::OpBoundary;
-    let replay = replaying(trace, SchedConfig::default());
+    let replay = SchedConfig::default().replaying(trace);
     match run(&mut executor, &replay, true).0.end {
         End::Diverged { detail, .. } => assert!(detail.contains("OpBoundary"), "{detail}"),
         other => panic!("{other:?}"),

@@ -2,7 +2,6 @@
 //! scripts keyed by each thread's own visits, and the site log: what replay
 //! `--continue`, the script minimiser and the timeline rely on.
 
-use crate::support::{by_thread, following, replaying};
 use chaos::engine::sched::Faults;
 use chaos::engine::sched::{End, Executor, SchedConfig, SchedReport};
 use chaos::sync::Fault;
@@ -33,11 +32,8 @@ fn following_an_unchanged_trace_is_an_exact_replay() {
     let mut executor = Executor::new();
     for seed in 0..20 {
         let (original, log) = run(&mut executor, &seeded(seed), 0);
-        let follow = following(
-            original.trace.clone(),
-            // A different seed: it must not matter while the trace is followed.
-            seeded(seed + 1000),
-        );
+        // A different seed: it must not matter while the trace is followed.
+        let follow = seeded(seed + 1000).following(original.trace.clone());
         let (followed, follow_log) = run(&mut executor, &follow, 0);
         assert_eq!(followed.departure, None, "seed {seed}");
         assert_eq!(followed, original, "seed {seed}");
@@ -50,7 +46,7 @@ fn following_a_trace_the_bodies_no_longer_match_departs_and_finishes() {
     let mut executor = Executor::new();
     let (original, _) = run(&mut executor, &seeded(3), 0);
     // Exact replay of the changed bodies diverges...
-    let replay = replaying(original.trace.clone(), SchedConfig::default());
+    let replay = SchedConfig::default().replaying(original.trace.clone());
     let (replayed, _) = run(&mut executor, &replay, 2);
     assert!(
         matches!(replayed.end, End::Diverged { .. }),
@@ -58,7 +54,7 @@ fn following_a_trace_the_bodies_no_longer_match_departs_and_finishes() {
         replayed.end
     );
     // ...following it departs at a decision, says where, and runs to the end.
-    let follow = following(original.trace.clone(), seeded(3));
+    let follow = seeded(3).following(original.trace.clone());
     let (followed, _) = run(&mut executor, &follow, 2);
     assert_eq!(followed.end, End::Completed);
     let d = followed.departure.clone().expect("the bodies changed");
@@ -79,7 +75,7 @@ fn a_fault_script_fires_by_each_threads_own_visits_under_new_choices() {
         .find(|(r, _)| r.trace.faults.len() >= 3)
         .expect("rate 0.3 at 30 visits per thread: some seed fires three faults");
     for seed in 100..110 {
-        let cfg = by_thread(original.trace.faults.clone(), SchedConfig::new(seed));
+        let cfg = SchedConfig::new(seed).faults_by_thread(original.trace.faults.clone());
         let (again, again_log) = run(&mut executor, &cfg, 0);
         // Each thread's own path does not depend on the interleaving here, so
         // every scripted fault fires at the same per-thread visit.
@@ -101,7 +97,7 @@ fn a_fault_script_fires_by_each_threads_own_visits_under_new_choices() {
         };
         assert_eq!(sorted(&again_log), sorted(&log));
         // And the run it made replays exactly from its own trace.
-        let replay = replaying(again.trace.clone(), SchedConfig::default());
+        let replay = SchedConfig::default().replaying(again.trace.clone());
         assert_eq!(run(&mut executor, &replay, 0).0.trace, again.trace);
     }
 }

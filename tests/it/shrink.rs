@@ -7,10 +7,10 @@
 use chaos::check::{FindingKind, Signature};
 use chaos::engine::{execute, Execution};
 use chaos::maps::{registry, ChaosMap};
+use chaos::replay::{STRESS_K, STRESS_N};
 use chaos::repro::{make, replay, MakeOptions};
 use chaos::scenario::{Mode, Perturb, Scenario, StressSettings};
 use chaos::seed::Seed;
-use chaos::shrink::{STRESS_K, STRESS_N};
 
 use crate::support::buggy::{Crossed, GoLike, GrowLoses, OsWindow};
 use crate::support::Locked;

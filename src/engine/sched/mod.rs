@@ -152,10 +152,40 @@ impl SchedConfig {
 
     /// Replays `trace` exactly: its choices and its faults.
     pub fn replay(trace: Trace) -> Self {
+        Self::default().replaying(trace)
+    }
+
+    /// This configuration, replaying `trace` exactly: its choices and its
+    /// faults (the seed, strategy and rates then do not matter).
+    pub fn replaying(self, trace: Trace) -> Self {
         Self {
             choices: Choices::Replay(trace.choices),
             faults: Faults::Replay(trace.faults),
-            ..Self::default()
+            ..self
+        }
+    }
+
+    /// This configuration, following `trace`'s choices and faults until the
+    /// execution departs from it, then drawing both as it would have: with
+    /// its strategy, and its fault rates if it drew faults (none otherwise).
+    pub fn following(self, trace: Trace) -> Self {
+        let rates = match &self.faults {
+            Faults::Seeded(rates) | Faults::Follow(_, rates) => *rates,
+            Faults::Replay(_) | Faults::ByThread(_) => FaultConfig::default(),
+        };
+        Self {
+            choices: Choices::Follow(trace.choices),
+            faults: Faults::Follow(trace.faults, rates),
+            ..self
+        }
+    }
+
+    /// This configuration, firing `faults` each at its own thread's visit
+    /// ([`Faults::ByThread`]) instead of drawing them.
+    pub fn faults_by_thread(self, faults: Vec<FiredFault>) -> Self {
+        Self {
+            faults: Faults::ByThread(faults),
+            ..self
         }
     }
 }
@@ -198,7 +228,7 @@ pub enum End {
 }
 
 /// Where an execution that followed a recorded trace
-/// ([`SchedConfig::follow`]) stopped following it.
+/// ([`Choices::Follow`]) stopped following it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Departure {
     /// The decision (index in [`Trace::choices`]) at which it departed.
@@ -260,7 +290,7 @@ pub struct SchedReport {
     /// Every yield-point visit in order, when [`SchedConfig::record_sites`]
     /// is on (empty otherwise).
     pub sites: Vec<SiteVisit>,
-    /// With [`SchedConfig::follow`]: where the execution stopped following
+    /// With [`Choices::Follow`]: where the execution stopped following
     /// the recorded trace (`None`: it followed it to the end).
     pub departure: Option<Departure>,
 }

@@ -1,4 +1,5 @@
-//! The coroutine switch: the only place in the crate that needs `unsafe`.
+//! The coroutine switch: the only `unsafe` in the crate outside
+//! `maps/gomap/` (whose arena links are the other).
 //!
 //! Each logical thread is a [`corosensei::ScopedCoroutine`] on a pooled stack.
 //! Its body reaches the scheduler through `crate::sync`'s hook, deep inside

@@ -152,7 +152,7 @@ impl GoMap {
     /// The fault injector's resize hook, as every backend built on a Go map
     /// calls it (the bare map between two ops; a wrapper under its own
     /// lock): a forced grow ([`GoMap::force_grow`]) or
-    /// [`FORCED_EVACUATION_STEPS`] of evacuation
+    /// `FORCED_EVACUATION_STEPS` (one) of evacuation
     /// ([`GoMap::force_evacuate`]), each a write operation with Go's checks.
     /// `Ok(true)` if anything was done. The faults that mean nothing to a
     /// plain Go map (`sync.Map`'s, and withholding evacuation, which only a

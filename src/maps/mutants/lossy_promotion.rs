@@ -27,7 +27,7 @@
 //!
 //! Expected finding: a lost write, under a store racing a promotion. The
 //! buggy promotion itself lives beside the real one, in
-//! `maps/syncmap/bug.rs`, switched on by [`Bug::LossyPromotion`].
+//! `maps/syncmap/bug.rs`, switched on by `Bug::LossyPromotion`.
 
 use crate::maps::syncmap::{Bug, SyncMap};
 
