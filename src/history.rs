@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::workload::{Op, Ret};
+use crate::op::{Op, Ret};
 
 /// One event of a history.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -28,7 +28,7 @@
 //! | forced grows, evacuation and `sync.Map` promotions at unlucky moments | [`engine::faults`] |
 //! | invoke/return events | [`history`] |
 //! | throws, panics, hangs, deadlocks, races, invariants, linearizability, lost writes | [`check`] |
-//! | the smallest run that fails the same way, as a replayable file | [`shrink`], [`replay`], [`repro`], [`report::timeline`] |
+//! | the smallest run that fails the same way, as a replayable file | [`shrink`], [`replay`], [`repro`], [`timeline`] |
 //!
 //! # A race, found
 //!
@@ -112,6 +112,7 @@ pub mod files;
 pub mod history;
 pub mod hunt;
 pub mod maps;
+pub mod op;
 pub mod replay;
 pub mod report;
 pub mod repro;
@@ -119,4 +120,5 @@ pub mod scenario;
 pub mod seed;
 pub mod shrink;
 pub mod sync;
+pub mod timeline;
 pub mod workload;

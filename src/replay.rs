@@ -24,9 +24,10 @@ use crate::check::{Finding, FindingKind, Signature};
 use crate::engine::sched::{Departure, End, Trace};
 use crate::engine::{run, Execution, Request};
 use crate::maps::Constructor;
+use crate::op::Op;
 use crate::scenario::{Mode, Scenario};
 use crate::seed::Seed;
-use crate::workload::{Op, Workload};
+use crate::workload::Workload;
 
 /// A stress candidate must fail in at least this many of [`STRESS_N`] tries.
 pub const STRESS_K: u32 = 2;

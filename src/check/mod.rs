@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 
 use crate::history::{History, Operation};
 use crate::maps::{Key, RangeSemantics, Value, Violation};
-use crate::workload::Ret;
+use crate::op::Ret;
 
 /// What the engine read off the backend once every thread had finished.
 #[derive(Clone, Debug, Default)]

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::maps::{Key, Value};
-use crate::workload::{Op, Ret};
+use crate::op::{Op, Ret};
 
 /// A sequential map with Go's `sync.Map` semantics for every [`Op`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -6,12 +6,10 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 
 use chaos::hunt::{hunt, HuntLimits, SeedRange, Shard};
 use chaos::report;
 use chaos::repro;
-use chaos::scenario::Expect;
 
 use super::args::ScenarioArgs;
 use super::{BadInput, Exit};
@@ -108,29 +106,9 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
     let result = hunt(&scenario, range, shard, limits, make, &progress);
     bar.finish_and_clear();
 
-    if let Some(path) = &args.junit {
-        let name = format!(
-            "{} {} shard {}/{}",
-            scenario.backend, range, shard.index, shard.count
-        );
-        let cases: Vec<report::JunitCase> = match scenario.expect {
-            Expect::Clean => std::iter::once((name, None))
-                .chain(result.found.iter().map(report::junit_case))
-                .collect(),
-            _ if result.met() => vec![(name, None)],
-            _ => vec![(
-                name,
-                Some((
-                    "the expected finding never came".into(),
-                    format!("{} seeds ran without it", result.executed),
-                )),
-            )],
-        };
-        write_file(path, &report::junit("chaos hunt", &cases))?;
-    }
     // One repro per distinct signature: shrinking the same bug twice adds
     // nothing but time.
-    let mut repros: Vec<(String, String)> = Vec::new();
+    let mut repros: Vec<report::WrittenRepro> = Vec::new();
     if let Some(dir) = &args.out {
         let mut seen = std::collections::BTreeSet::new();
         for exec in &result.found {
@@ -150,51 +128,30 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
             ) {
                 Ok(made) => {
                     let path = made.repro.write_to_dir(dir)?;
-                    repros.push((sig.0, path.display().to_string()));
+                    repros.push(report::WrittenRepro {
+                        signature: sig.0,
+                        file: path.display().to_string(),
+                    });
                 }
                 Err(e) => eprintln!("chaos: could not shrink {sig} (seed {}): {e}", exec.seed),
             }
         }
     }
+    let hunted = report::Hunted {
+        scenario: &scenario,
+        range,
+        shard,
+        report: &result,
+        repros: &repros,
+    };
+    if let Some(path) = &args.junit {
+        write_file(path, &hunted.junit())?;
+    }
     let mut out = std::io::stdout().lock();
     let text = if args.json {
-        let o = json!({
-            "outcome": if result.found.is_empty() { "clean" } else { "finding" },
-            "expectation_met": result.met(),
-            "scenario": scenario.to_raw(),
-            "seeds": range.to_string(),
-            "shard": format!("{}/{}", shard.index, shard.count),
-            "executed": result.executed,
-            "elapsed_ms": result.elapsed.as_secs_f64() * 1e3,
-            "seeds_per_second": result.rate(),
-            "found": result.found.iter().map(report::run_json).collect::<Vec<_>>(),
-            "repros": repros.iter().map(|(sig, path)| json!({ "signature": sig, "file": path })).collect::<Vec<_>>(),
-        });
-        format!("{o}\n")
+        format!("{}\n", hunted.json())
     } else {
-        let verdict = match (result.found.is_empty(), result.met()) {
-            (true, true) => "clean",
-            (false, true) => "found as expected",
-            (false, false) => "FINDING",
-            (true, false) => "NOT FOUND",
-        };
-        let mut t = format!(
-            "{verdict}: {} seeds of {} ({} shard {}/{}) in {:.1}s, {:.0} seeds/s\n",
-            result.executed,
-            scenario.backend,
-            range,
-            shard.index,
-            shard.count,
-            result.elapsed.as_secs_f64(),
-            result.rate()
-        );
-        for exec in &result.found {
-            t.push_str(&report::run_human(exec));
-        }
-        for (sig, path) in &repros {
-            t.push_str(&format!("repro for {sig}: {path} (chaos replay {path})\n"));
-        }
-        t
+        hunted.human()
     };
     let _ = out.write_all(text.as_bytes());
     Ok(if result.met() {

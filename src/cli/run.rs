@@ -84,19 +84,7 @@ pub fn default_scenario() -> Result<Exit, BadInput> {
 /// `chaos backends`: one line per backend, its name first; mutants say so.
 pub fn backends(args: &BackendsArgs) -> Result<Exit, BadInput> {
     let text = if args.json {
-        let list: Vec<serde_json::Value> = registry::backends()
-            .iter()
-            .map(|b| {
-                serde_json::json!({
-                    "name": b.name(),
-                    "description": b.description(),
-                    "mutant": b.is_mutant(),
-                    "expected": b.mutant_info().map(|m| format!("{:?}", m.expected).to_lowercase()),
-                    "needs_growth": b.mutant_info().map(|m| m.needs_growth),
-                })
-            })
-            .collect();
-        format!("{}\n", serde_json::Value::Array(list))
+        format!("{}\n", report::backends_json(registry::backends()))
     } else {
         registry::describe_lines().join("\n") + "\n"
     };

@@ -4,13 +4,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::Args;
-use serde_json::json;
-
 use chaos::engine;
-use chaos::report::Timeline;
+use chaos::report;
 use chaos::repro::{emit_test, make, EmitOptions, MakeError, MakeOptions};
 use chaos::seed::Seed;
+use clap::Args;
 
 use super::args::{parse_seed, ScenarioArgs};
 use super::{BadInput, Exit};
@@ -57,8 +55,8 @@ pub struct ShrinkArgs {
 }
 
 /// For a run that found something: the first finding shrunk to a minimal
-/// script, its timeline, and the commands that replay it and write the repro
-/// (`None` when there is nothing to shrink or it does not shrink).
+/// script, explained ([`report::explanation`]); `None` when there is
+/// nothing to shrink or it does not shrink.
 pub(crate) fn explain(
     scenario: &chaos::scenario::Scenario,
     seed: Seed,
@@ -74,26 +72,7 @@ pub(crate) fn explain(
         &MakeOptions::default(),
     )
     .ok()?;
-    let f = made.replayed.finding.as_ref()?;
-    let timeline = Timeline::build(&made.replayed.execution, f);
-    Some(format!(
-        "\nshrunk to {} in {} executions:\n\n{}\nwhat happens: {}\n\nreplay the shrunk run: {}\nwrite the minimal repro: chaos shrink {} --seed {seed}\n",
-        plural(made.repro.script.ops(), "op"),
-        made.executions(),
-        timeline.render(),
-        made.repro.description,
-        made.repro.run_command(),
-        scenario.flags().join(" "),
-    ))
-}
-
-/// `n thing` or `n things`.
-fn plural(n: usize, thing: &str) -> String {
-    if n == 1 {
-        format!("1 {thing}")
-    } else {
-        format!("{n} {thing}s")
-    }
+    report::explanation(&made, scenario, seed)
 }
 
 /// `chaos shrink`.
@@ -106,20 +85,12 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
     // The finding to shrink: the first one about the backend (not the
     // engine's own nondeterminism check, nor "expected a throw").
     let Some(finding) = exec.first_bug() else {
-        let mut out = std::io::stdout().lock();
-        if args.json {
-            let _ = writeln!(
-                out,
-                "{}",
-                json!({ "outcome": "clean", "seed": seed.to_string(), "scenario": scenario.to_raw() })
-            );
+        let text = if args.json {
+            report::nothing_to_shrink_json(&scenario, seed).to_string()
         } else {
-            let _ = writeln!(
-                out,
-                "nothing to shrink: the run does not fail ({})",
-                scenario.command_line(seed)
-            );
-        }
+            report::nothing_to_shrink(&scenario, seed)
+        };
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
         return Ok(Exit::Met);
     };
     let signature = finding.signature();
@@ -148,66 +119,27 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
         }
     };
     let path = made.repro.write_to_dir(&args.out)?;
-    let elapsed = started.elapsed();
-    let repro = &made.repro;
-    let shrunk = &made.shrunk;
+    let shrunk = report::Shrunk {
+        from: &scenario,
+        made: &made,
+        file: &path,
+        elapsed: started.elapsed(),
+    };
     let emitted = args.emit_test.then(|| {
         let mut o = EmitOptions::default();
         if let Some(c) = &args.constructor {
             o.constructor = c.clone();
         }
-        emit_test(repro, &o)
+        emit_test(&made.repro, &o)
     });
-    let replay_line = format!("chaos replay {}", path.display());
     let mut out = std::io::stdout().lock();
     if args.json {
-        let mut o = json!({
-            "outcome": "shrunk",
-            "file": path.display().to_string(),
-            "signature": signature.0,
-            "description": repro.description,
-            "scenario": shrunk.scenario.to_raw(),
-            "seed": shrunk.seed.to_string(),
-            "replay": repro.run_command(),
-            "replay_repro": replay_line,
-            "script_threads": repro.script.threads.len(),
-            "script_ops": repro.script.ops(),
-            "executions": made.executions(),
-            "elapsed_ms": elapsed.as_secs_f64() * 1e3,
-        });
-        if let Some(t) = &emitted {
-            o["test"] = json!(t);
-        }
-        let _ = writeln!(out, "{o}");
+        let _ = writeln!(out, "{}", shrunk.json(emitted.as_deref()));
     } else if let Some(test) = &emitted {
         let _ = write!(out, "{test}");
         eprintln!("chaos: wrote {}", path.display());
     } else {
-        let s = &shrunk.scenario;
-        let mut text = format!(
-            "shrunk {signature} in {} executions ({:.0?})\n  from {} × {} to {} × {} · {} · mix {} · seed {}\n  minimal script: {} in {}\n\n",
-            made.executions(),
-            elapsed,
-            plural(scenario.threads as usize, "thread"),
-            plural(scenario.ops as usize, "op"),
-            plural(s.threads as usize, "thread"),
-            plural(s.ops as usize, "op"),
-            plural(s.keys as usize, "key"),
-            s.mix,
-            shrunk.seed,
-            plural(repro.script.ops(), "op"),
-            plural(repro.script.threads.len(), "thread"),
-        );
-        if let Some(f) = &made.replayed.finding {
-            text.push_str(&Timeline::build(&made.replayed.execution, f).render());
-        }
-        text.push_str(&format!(
-            "\nwhat happens: {}\n\nwrote {}\nreplay the shrunk run:    {}\nreplay the minimal repro: {replay_line}\n",
-            repro.description,
-            path.display(),
-            repro.run_command(),
-        ));
-        let _ = out.write_all(text.as_bytes());
+        let _ = out.write_all(shrunk.human().as_bytes());
     }
     Ok(Exit::Finding)
 }

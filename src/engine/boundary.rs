@@ -1,8 +1,8 @@
 //! What both runners do between two operations and when one fails.
 
 use crate::maps::{ChaosMap, Throw};
+use crate::op::Ret;
 use crate::sync::Fault;
-use crate::workload::Ret;
 
 /// The first throw or panic of an execution: where, and what.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,8 +16,9 @@ use super::race::{Race, RaceObserver};
 use super::sched::{self, Executor, SchedConfig, SchedReport};
 use crate::history::{Event, History};
 use crate::maps::ChaosMap;
+use crate::op::Ret;
 use crate::sync::{yield_point, Site};
-use crate::workload::{Ret, Workload};
+use crate::workload::Workload;
 
 /// What a sched execution produced.
 pub struct SchedRun {

@@ -31,10 +31,11 @@ use super::boundary::{apply_boundary_fault, Failure};
 use super::faults::{FaultConfig, FaultInjector};
 use crate::history::{Event, History};
 use crate::maps::ChaosMap;
+use crate::op::Ret;
 use crate::scenario::Perturb;
 use crate::seed::{Seed, Stream};
 use crate::sync::{Cover, Fault, Hook, Site};
-use crate::workload::{Ret, Workload};
+use crate::workload::Workload;
 
 /// Most operations recorded in one execution's history.
 pub const HISTORY_LIMIT: usize = 1 << 20;

@@ -1,10 +1,11 @@
 //! Reports: every text a person or a machine reads, in one place — the
-//! human summary and the JSON of a run, JUnit, the timeline of a failure
-//! ([`timeline`]), and the report of a replay.
+//! human summary and the JSON of a run, JUnit, the report of a replay, of a
+//! shrink ([`Shrunk`]) and of a hunt ([`Hunted`]), and the backend list.
 //!
-//! This module only renders: it depends on what it renders (executions,
-//! findings, replays), and nothing below it depends on it except for the
-//! timeline's one-line description, which a repro file stores.
+//! This module only renders, and it is the top floor of the library:
+//! nothing in the crate depends on it but the binary. The timeline of a
+//! failure is drawn by [`crate::timeline`], which a repro also uses for its
+//! one-line description.
 //!
 //! The JSON schema of `chaos run --json` (stable; fields are only ever added):
 //!
@@ -25,13 +26,17 @@
 
 use serde_json::{json, Value as Json};
 
-pub mod timeline;
+mod hunt;
+mod shrink;
 
-pub use timeline::Timeline;
+use crate::timeline::Timeline;
+pub use hunt::{Hunted, WrittenRepro};
+pub use shrink::{explanation, nothing_to_shrink, nothing_to_shrink_json, Shrunk};
 
 use crate::check::{Finding, Signature};
 use crate::engine::Execution;
 use crate::replay::{Replayed, Verdict};
+use crate::repro::Repro;
 use crate::scenario::Mode;
 use crate::seed::Seed;
 
@@ -232,11 +237,23 @@ pub fn replay_json(file: &str, repro: RecordedRepro<'_>, replayed: &Replayed) ->
     })
 }
 
-/// The human report of a replay: the verdict, the finding and its
-/// timeline, or where the replay diverged, and what to do next.
-/// `signature`, `script_seed`, `history_hash` and `run_command` are the
-/// recorded repro's.
-pub fn replayed(
+impl Replayed {
+    /// The human report of replaying `repro`: the verdict, the finding and
+    /// its timeline, or where the replay diverged, and what to do next.
+    pub fn report(&self, repro: &Repro) -> String {
+        replayed(
+            self,
+            &repro.signature(),
+            repro.script_seed,
+            repro.history_hash,
+            &repro.run_command(),
+        )
+    }
+}
+
+/// [`Replayed::report`], from the recorded repro's `signature`,
+/// `script_seed`, `history_hash` and `run_command`.
+fn replayed(
     r: &Replayed,
     signature: &Signature,
     script_seed: Seed,
@@ -311,6 +328,24 @@ pub fn replayed(
         },
     }
     out
+}
+
+/// The `chaos backends --json` array: each backend's name and description,
+/// and for a mutant the finding it plants and whether it needs growth.
+pub fn backends_json(backends: &[crate::maps::registry::BackendInfo]) -> Json {
+    let list: Vec<Json> = backends
+        .iter()
+        .map(|b| {
+            json!({
+                "name": b.name(),
+                "description": b.description(),
+                "mutant": b.is_mutant(),
+                "expected": b.mutant_info().map(|m| format!("{:?}", m.expected).to_lowercase()),
+                "needs_growth": b.mutant_info().map(|m| m.needs_growth),
+            })
+        })
+        .collect();
+    Json::Array(list)
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@ use super::{Repro, ReproError, FORMAT};
 use crate::check::{Finding, FindingKind};
 use crate::engine::faults::FiredFault;
 use crate::engine::sched::Trace;
+use crate::op::Op;
 use crate::replay::Script;
 use crate::scenario::RawScenario;
 use crate::seed::Seed;
-use crate::workload::Op;
 
 /// The file's TOML shape.
 #[derive(Serialize, Deserialize)]

@@ -5,11 +5,11 @@ use super::{replay, Repro};
 use crate::check::Signature;
 use crate::maps::Constructor;
 use crate::replay::Replayed;
-use crate::report::Timeline;
 use crate::scenario::Scenario;
 use crate::seed::Seed;
 use crate::shrink::script::{self, Minimised, ScriptError, ScriptOptions};
 use crate::shrink::{self, ShrinkOptions, Shrunk};
+use crate::timeline::Timeline;
 
 /// How much work [`make`] may do.
 #[derive(Clone, Debug, Default)]

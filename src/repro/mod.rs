@@ -239,21 +239,6 @@ pub fn replay_with(repro: &Repro, build: &Constructor<'_>, opts: &ReplayOptions)
     replay_script(recorded, build, opts)
 }
 
-impl Replayed {
-    /// The human report of replaying `repro`: the verdict, the finding and
-    /// its timeline, or where the replay diverged, and what to do next
-    /// ([`crate::report::replayed`]).
-    pub fn report(&self, repro: &Repro) -> String {
-        crate::report::replayed(
-            self,
-            &repro.signature(),
-            repro.script_seed,
-            repro.history_hash,
-            &repro.run_command(),
-        )
-    }
-}
-
 impl fmt::Display for Repro {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::workload::OP_NAMES;
+use crate::op::OP_NAMES;
 
 /// Relative weights of the operations, indexed like [`OP_NAMES`].
 /// At least one weight is positive.

@@ -468,7 +468,16 @@ impl Scenario {
     /// The command line that runs this scenario under `seed`:
     /// `chaos run <flags> --seed <seed>`.
     pub fn command_line(&self, seed: crate::seed::Seed) -> String {
-        format!("chaos run {} --seed {seed}", self.flags().join(" "))
+        self.command("run", seed)
+    }
+
+    /// `chaos <subcommand>` with this scenario's flags and `seed`, e.g.
+    /// `chaos shrink --backend gomap ... --seed 0x1`.
+    pub fn command(&self, subcommand: &str, seed: crate::seed::Seed) -> String {
+        format!(
+            "chaos {subcommand} {} --seed {seed}",
+            self.flags().join(" ")
+        )
     }
 
     /// The scenario as TOML, in the format `--scenario` reads.

@@ -242,7 +242,7 @@ pub fn shrink(
         });
         changed |= me.shrink_int(&mut best, keys, 1, |s, v| s.keys = v);
         changed |= me.shrink_int(&mut best, prefill, 0, |s, v| s.prefill = v);
-        for i in 0..crate::workload::OP_NAMES.len() {
+        for i in 0..crate::op::OP_NAMES.len() {
             if let Some(mix) = best.0.mix.without(i) {
                 let s = Scenario {
                     mix,

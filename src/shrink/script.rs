@@ -61,11 +61,12 @@ use crate::engine::sched::{SiteVisit, Trace};
 use crate::engine::{execute, run, Request};
 use crate::history::{Event, History};
 use crate::maps::Constructor;
+use crate::op::Op;
 use crate::replay::{finding_with, run_script, scenario_for, vote, Attempt, Script, STRESS_K};
 use crate::scenario::{Mode, Scenario};
 use crate::seed::Seed;
 use crate::sync::Site;
-use crate::workload::{generate, Op, Workload};
+use crate::workload::{generate, Workload};
 
 /// Limits of one script minimisation.
 #[derive(Clone, Debug)]

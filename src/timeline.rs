@@ -25,8 +25,8 @@ use crate::check::Finding;
 use crate::engine::sched::SiteVisit;
 use crate::engine::Execution;
 use crate::history::{Event, Operation};
+use crate::op::{Op, Ret};
 use crate::sync::Site;
-use crate::workload::{Op, Ret};
 
 /// What a row of the timeline shows.
 #[derive(Clone, Debug, PartialEq, Eq)]

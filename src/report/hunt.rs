@@ -1,0 +1,113 @@
+//! The reports of `chaos hunt`: the verdict over a seed range, every
+//! finding, and the repros written, as text, JSON or JUnit.
+
+use serde_json::{json, Value as Json};
+
+use super::{junit, junit_case, run_human, run_json, JunitCase};
+use crate::hunt::{HuntReport, SeedRange, Shard};
+use crate::scenario::{Expect, Scenario};
+
+/// A repro a hunt wrote: the signature it reproduces and its file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrittenRepro {
+    /// The finding's signature.
+    pub signature: String,
+    /// The file, as given to `chaos replay`.
+    pub file: String,
+}
+
+/// A finished hunt, with what it ran over.
+#[derive(Clone, Copy, Debug)]
+pub struct Hunted<'a> {
+    /// The scenario hunted.
+    pub scenario: &'a Scenario,
+    /// The seed range.
+    pub range: SeedRange,
+    /// The shard of the range this process ran.
+    pub shard: Shard,
+    /// What it found.
+    pub report: &'a HuntReport,
+    /// One repro per distinct signature, when `--out` asked for them.
+    pub repros: &'a [WrittenRepro],
+}
+
+impl Hunted<'_> {
+    /// One word for the whole hunt: `clean`, `found as expected`,
+    /// `FINDING` or `NOT FOUND`.
+    pub fn verdict(&self) -> &'static str {
+        match (self.report.found.is_empty(), self.report.met()) {
+            (true, true) => "clean",
+            (false, true) => "found as expected",
+            (false, false) => "FINDING",
+            (true, false) => "NOT FOUND",
+        }
+    }
+
+    /// The human report: the verdict line, each finding, each repro.
+    pub fn human(&self) -> String {
+        let r = self.report;
+        let mut t = format!(
+            "{}: {} seeds of {} ({} shard {}/{}) in {:.1}s, {:.0} seeds/s\n",
+            self.verdict(),
+            r.executed,
+            self.scenario.backend,
+            self.range,
+            self.shard.index,
+            self.shard.count,
+            r.elapsed.as_secs_f64(),
+            r.rate()
+        );
+        for exec in &r.found {
+            t.push_str(&run_human(exec));
+        }
+        for w in self.repros {
+            t.push_str(&format!(
+                "repro for {}: {} (chaos replay {})\n",
+                w.signature, w.file, w.file
+            ));
+        }
+        t
+    }
+
+    /// The `chaos hunt --json` object.
+    pub fn json(&self) -> Json {
+        let r = self.report;
+        json!({
+            "outcome": if r.found.is_empty() { "clean" } else { "finding" },
+            "expectation_met": r.met(),
+            "scenario": self.scenario.to_raw(),
+            "seeds": self.range.to_string(),
+            "shard": format!("{}/{}", self.shard.index, self.shard.count),
+            "executed": r.executed,
+            "elapsed_ms": r.elapsed.as_secs_f64() * 1e3,
+            "seeds_per_second": r.rate(),
+            "found": r.found.iter().map(run_json).collect::<Vec<_>>(),
+            "repros": self.repros.iter().map(|w| json!({ "signature": w.signature, "file": w.file })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The JUnit document: a `clean` hunt is one passing case for the range
+    /// and a failing case per finding; an expected-finding hunt is one case,
+    /// failing when the finding never came.
+    pub fn junit(&self) -> String {
+        let r = self.report;
+        let name = format!(
+            "{} {} shard {}/{}",
+            self.scenario.backend, self.range, self.shard.index, self.shard.count
+        );
+        let cases: Vec<JunitCase> = match self.scenario.expect {
+            Expect::Clean => std::iter::once((name, None))
+                .chain(r.found.iter().map(junit_case))
+                .collect(),
+            _ if r.met() => vec![(name, None)],
+            _ => vec![(
+                name,
+                Some((
+                    "the expected finding never came".into(),
+                    format!("{} seeds ran without it", r.executed),
+                )),
+            )],
+        };
+        junit("chaos hunt", &cases)
+    }
+}
