@@ -1,4 +1,5 @@
-//! The one way this crate writes a file: atomically.
+//! The one way this crate writes a file (atomically), and the one way it
+//! reports a TOML file it cannot read ([`TomlError`]).
 //!
 //! The text goes to a temporary file in the target's own directory (so the
 //! final step never crosses file systems), and only complete text ever
@@ -13,6 +14,36 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+
+/// A TOML file that does not parse, or has a field of the wrong name or
+/// type: where (1-based line and column) and why, on one line. Every TOML
+/// file the tool reads (scenarios, repros) reports errors this way.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}:{column}: {reason}")]
+pub struct TomlError {
+    /// The file.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The parser's reason, on one line.
+    pub reason: String,
+}
+
+impl TomlError {
+    /// The parser's error `e` on `text`, the contents of `path`.
+    pub fn at(text: &str, path: &str, e: &toml::de::Error) -> TomlError {
+        let offset = e.span().map_or(0, |s| s.start);
+        let before = &text[..offset.min(text.len())];
+        TomlError {
+            path: path.to_string(),
+            line: before.matches('\n').count() + 1,
+            column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+            reason: e.message().replace('\n', " ").trim().to_string(),
+        }
+    }
+}
 
 /// A temporary name beside `target`, unique to this process.
 fn temp_beside(dir: &Path, name: &str) -> PathBuf {

@@ -78,31 +78,10 @@ fn replay_file(path: &Path, opts: &ReplayOptions) -> Outcome {
 }
 
 /// What the reports say of a repro file.
-fn recorded<'a>(
-    repro: &'a Repro,
-    signature: &'a chaos::check::Signature,
-    run_command: &'a str,
-) -> report::RecordedRepro<'a> {
-    report::RecordedRepro {
-        signature,
-        chaos_version: &repro.chaos_version,
-        description: &repro.description,
-        run_command,
-    }
-}
-
-/// The one-line status of a file.
 fn status_line(path: &Path, outcome: &Outcome) -> String {
     match outcome {
         Outcome::Bad(e) => e.clone(),
-        Outcome::Replayed(r) => {
-            let (sig, run) = (r.0.signature(), r.0.run_command());
-            report::replay_status(
-                &path.display().to_string(),
-                recorded(&r.0, &sig, &run),
-                &r.1,
-            )
-        }
+        Outcome::Replayed(r) => report::replay_status(&path.display().to_string(), &r.0, &r.1),
     }
 }
 
@@ -113,14 +92,7 @@ fn outcome_json(path: &Path, outcome: &Outcome) -> Json {
             "status": "error",
             "error": e,
         }),
-        Outcome::Replayed(r) => {
-            let (sig, run) = (r.0.signature(), r.0.run_command());
-            report::replay_json(
-                &path.display().to_string(),
-                recorded(&r.0, &sig, &run),
-                &r.1,
-            )
-        }
+        Outcome::Replayed(r) => report::replay_json(&path.display().to_string(), &r.0, &r.1),
     }
 }
 

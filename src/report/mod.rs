@@ -159,22 +159,10 @@ pub fn junit_case(exec: &Execution) -> JunitCase {
     (name, Some((message, description.join("\n"))))
 }
 
-/// What a report of a replay says about the repro file it replayed.
-#[derive(Clone, Copy, Debug)]
-pub struct RecordedRepro<'a> {
-    /// The recorded finding's signature.
-    pub signature: &'a Signature,
-    /// The version of `chaos` that wrote the file.
-    pub chaos_version: &'a str,
-    /// Its one-line description.
-    pub description: &'a str,
-    /// The `chaos run` line of its seed-level run.
-    pub run_command: &'a str,
-}
-
 /// The one-line status of replaying the repro file `p`: its verdict, and a
 /// divergence or another recording version when there is one.
-pub fn replay_status(p: &str, repro: RecordedRepro<'_>, replayed: &Replayed) -> String {
+pub fn replay_status(p: &str, repro: &Repro, replayed: &Replayed) -> String {
+    let signature = repro.signature();
     let diverged = match (&replayed.divergence, replayed.continued) {
         (Some(d), false) => format!(
             " (the recorded schedule diverged at decision {}; --continue finishes it under the seed)",
@@ -199,21 +187,21 @@ pub fn replay_status(p: &str, repro: RecordedRepro<'_>, replayed: &Replayed) -> 
     };
     match replayed.verdict() {
         Verdict::Reproduced(_) => {
-            format!("{p}: reproduced: {}{diverged}", repro.signature)
+            format!("{p}: reproduced: {signature}{diverged}")
         }
         Verdict::FailsDifferently(other) => format!(
             "{p}: fails differently: {} (recorded: {}){diverged}",
             other.signature(),
-            repro.signature
+            signature
         ),
         Verdict::Gone => {
-            format!("{p}: no longer reproduces: {}{diverged}", repro.signature)
+            format!("{p}: no longer reproduces: {signature}{diverged}")
         }
     }
 }
 
 /// The `chaos replay --json` object of one replayed file.
-pub fn replay_json(file: &str, repro: RecordedRepro<'_>, replayed: &Replayed) -> Json {
+pub fn replay_json(file: &str, repro: &Repro, replayed: &Replayed) -> Json {
     json!({
         "file": file,
         "status": match replayed.verdict() {
@@ -222,7 +210,7 @@ pub fn replay_json(file: &str, repro: RecordedRepro<'_>, replayed: &Replayed) ->
             Verdict::Gone => "not-reproduced",
         },
         "findings": replayed.failures().iter().map(|f| f.signature().0).collect::<Vec<_>>(),
-        "signature": repro.signature.0,
+        "signature": repro.signature().0,
         "description": repro.description,
         "finding": replayed.finding.as_ref().map(finding_json),
         "history_hash": format!("{:#018x}", replayed.execution.history_hash()),
@@ -233,7 +221,7 @@ pub fn replay_json(file: &str, repro: RecordedRepro<'_>, replayed: &Replayed) ->
         })),
         "continued": replayed.continued,
         "tries": replayed.tries,
-        "run": repro.run_command,
+        "run": repro.run_command(),
     })
 }
 

@@ -9,6 +9,7 @@ use super::{Repro, ReproError, FORMAT};
 use crate::check::{Finding, FindingKind};
 use crate::engine::faults::FiredFault;
 use crate::engine::sched::Trace;
+use crate::files::TomlError;
 use crate::op::Op;
 use crate::replay::Script;
 use crate::scenario::RawScenario;
@@ -61,16 +62,6 @@ struct FileTrace {
     choices: Vec<u32>,
     #[serde(default)]
     faults: Vec<FiredFault>,
-}
-
-fn toml_error(text: &str, path: &str, e: &toml::de::Error) -> ReproError {
-    let (line, column, reason) = crate::scenario::toml_error_at(text, e);
-    ReproError::Toml {
-        path: path.to_string(),
-        line,
-        column,
-        reason,
-    }
 }
 
 impl Repro {
@@ -166,7 +157,7 @@ impl Repro {
             reason,
         };
         // The version first: a file from another format may not parse as ours.
-        let table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, path, &e))?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| TomlError::at(text, path, &e))?;
         let written_by = match table.get("chaos_version") {
             Some(toml::Value::String(v)) => format!(", written by chaos {v}"),
             _ => String::new(),
@@ -188,7 +179,7 @@ impl Repro {
                 ))
             }
         }
-        let file: FileRepr = toml::from_str(text).map_err(|e| toml_error(text, path, &e))?;
+        let file: FileRepr = toml::from_str(text).map_err(|e| TomlError::at(text, path, &e))?;
         let scenario = file
             .scenario
             .validate()

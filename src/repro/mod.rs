@@ -79,6 +79,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::check::{Finding, Signature};
+use crate::files::TomlError;
 use crate::maps::Constructor;
 use crate::replay::{replay_script, Recorded};
 use crate::scenario::Scenario;
@@ -126,17 +127,8 @@ pub enum ReproError {
         reason: String,
     },
     /// Not valid TOML, or a field of the wrong type or name.
-    #[error("{path}:{line}:{column}: {reason}")]
-    Toml {
-        /// The file.
-        path: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// The parser's reason, on one line.
-        reason: String,
-    },
+    #[error(transparent)]
+    Toml(#[from] TomlError),
     /// Written by an incompatible version.
     #[error(
         "{path}: repro format {found} is not supported: this chaos ({ours}) reads format {FORMAT}{written_by}"

@@ -15,6 +15,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::files::TomlError;
+
 /// How keys are drawn from the key space `0..keys`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -225,17 +227,8 @@ pub enum ScenarioError {
         reason: String,
     },
     /// The file is not valid TOML or has unknown keys / wrong types.
-    #[error("{path}:{line}:{column}: {reason}")]
-    Toml {
-        /// The file.
-        path: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// The parser's reason, on one line.
-        reason: String,
-    },
+    #[error(transparent)]
+    Toml(#[from] TomlError),
 }
 
 fn field(field: &'static str, reason: impl fmt::Display) -> ScenarioError {
@@ -248,15 +241,7 @@ fn field(field: &'static str, reason: impl fmt::Display) -> ScenarioError {
 impl RawScenario {
     /// Parses TOML text; `path` is only used in error messages.
     pub fn from_toml(text: &str, path: &str) -> Result<Self, ScenarioError> {
-        toml::from_str(text).map_err(|e| {
-            let (line, column, reason) = toml_error_at(text, &e);
-            ScenarioError::Toml {
-                path: path.to_string(),
-                line,
-                column,
-                reason,
-            }
-        })
+        toml::from_str(text).map_err(|e| ScenarioError::Toml(TomlError::at(text, path, &e)))
     }
 
     /// Reads and parses a TOML file.
@@ -507,20 +492,6 @@ impl Scenario {
             timeout_ms: Some(self.stress.timeout_ms),
         }
     }
-}
-
-/// Where a TOML error is, 1-based (line, column), and its reason on one
-/// line: every TOML file the tool reads reports errors this way.
-pub(crate) fn toml_error_at(text: &str, e: &toml::de::Error) -> (usize, usize, String) {
-    let offset = e.span().map_or(0, |s| s.start);
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (
-        line,
-        column,
-        e.message().replace('\n', " ").trim().to_string(),
-    )
 }
 
 /// A unit enum's serde name (`stress`, `random`, ...).

@@ -18,6 +18,58 @@ use std::sync::{self as std_sync, TryLockError};
 
 use super::{blocked_on, released, yield_point, Blocking, Cover, ResourceId, Site};
 
+/// The acquire protocol of every lock here (rules 1 and 2 above): a yield
+/// point, then `try_acquire`; while the lock is held, ask the scheduler,
+/// and either retry or `block` on the OS lock. Poison is ignored.
+fn acquire<G>(
+    id: ResourceId,
+    try_acquire: impl Fn() -> Result<G, TryLockError<G>>,
+    block: impl FnOnce() -> std_sync::LockResult<G>,
+) -> G {
+    let _ = yield_point(Site::LockAcquire);
+    loop {
+        match try_acquire() {
+            Ok(g) => return g,
+            Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                super::cover(Cover::LockContended);
+                if blocked_on(id) == Blocking::Wait {
+                    return block().unwrap_or_else(|p| p.into_inner());
+                }
+            }
+        }
+    }
+}
+
+/// `Deref`, `DerefMut` and `Drop` for a guard of exclusive access: the OS
+/// guard is released first, then the scheduler is told the resource is free.
+macro_rules! exclusive_guard {
+    ($guard:ident) => {
+        impl<T> Deref for $guard<'_, T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                self.guard.as_ref().expect("guard present until drop")
+            }
+        }
+
+        impl<T> DerefMut for $guard<'_, T> {
+            fn deref_mut(&mut self) -> &mut T {
+                self.guard.as_mut().expect("guard present until drop")
+            }
+        }
+
+        impl<T> Drop for $guard<'_, T> {
+            fn drop(&mut self) {
+                drop(self.guard.take());
+                released(self.id);
+            }
+        }
+    };
+}
+
+exclusive_guard!(MutexGuard);
+exclusive_guard!(RwLockWriteGuard);
+
 /// A mutual-exclusion lock that the deterministic scheduler can explore.
 #[derive(Debug, Default)]
 pub struct Mutex<T> {
@@ -46,20 +98,8 @@ impl<T> Mutex<T> {
 
     /// Acquires the lock, yielding to the scheduler while it is contended.
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        let _ = yield_point(Site::LockAcquire);
-        loop {
-            match self.inner.try_lock() {
-                Ok(g) => return self.guard(g),
-                Err(TryLockError::Poisoned(p)) => return self.guard(p.into_inner()),
-                Err(TryLockError::WouldBlock) => {
-                    super::cover(Cover::LockContended);
-                    if blocked_on(self.id()) == Blocking::Wait {
-                        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-                        return self.guard(g);
-                    }
-                }
-            }
-        }
+        let g = acquire(self.id(), || self.inner.try_lock(), || self.inner.lock());
+        self.guard(g)
     }
 
     fn guard<'a>(&'a self, g: std_sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
@@ -72,26 +112,6 @@ impl<T> Mutex<T> {
     /// Mutable access without locking: `&mut self` proves nobody else holds it.
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl<T> Deref for MutexGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        self.guard.as_ref().expect("guard present until drop")
-    }
-}
-
-impl<T> DerefMut for MutexGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        self.guard.as_mut().expect("guard present until drop")
-    }
-}
-
-impl<T> Drop for MutexGuard<'_, T> {
-    fn drop(&mut self) {
-        drop(self.guard.take());
-        released(self.id);
     }
 }
 
@@ -136,47 +156,21 @@ impl<T> RwLock<T> {
 
     /// Acquires shared access (Go's `RLock`).
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
-        let _ = yield_point(Site::LockAcquire);
         let id = self.id();
-        loop {
-            let g = match self.inner.try_read() {
-                Ok(g) => g,
-                Err(TryLockError::Poisoned(p)) => p.into_inner(),
-                Err(TryLockError::WouldBlock) => {
-                    super::cover(Cover::LockContended);
-                    if blocked_on(id) == Blocking::Retry {
-                        continue;
-                    }
-                    self.inner.read().unwrap_or_else(|p| p.into_inner())
-                }
-            };
-            self.readers.fetch_add(1, Ordering::Relaxed);
-            return RwLockReadGuard {
-                guard: Some(g),
-                id,
-                readers: &self.readers,
-            };
+        let g = acquire(id, || self.inner.try_read(), || self.inner.read());
+        self.readers.fetch_add(1, Ordering::Relaxed);
+        RwLockReadGuard {
+            guard: Some(g),
+            id,
+            readers: &self.readers,
         }
     }
 
     /// Acquires exclusive access (Go's `Lock`).
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
-        let _ = yield_point(Site::LockAcquire);
         let id = self.id();
-        loop {
-            let g = match self.inner.try_write() {
-                Ok(g) => g,
-                Err(TryLockError::Poisoned(p)) => p.into_inner(),
-                Err(TryLockError::WouldBlock) => {
-                    super::cover(Cover::LockContended);
-                    if blocked_on(id) == Blocking::Retry {
-                        continue;
-                    }
-                    self.inner.write().unwrap_or_else(|p| p.into_inner())
-                }
-            };
-            return RwLockWriteGuard { guard: Some(g), id };
-        }
+        let g = acquire(id, || self.inner.try_write(), || self.inner.write());
+        RwLockWriteGuard { guard: Some(g), id }
     }
 
     /// Mutable access without locking: `&mut self` proves nobody else holds it.
@@ -198,26 +192,6 @@ impl<T> Drop for RwLockReadGuard<'_, T> {
         if self.readers.fetch_sub(1, Ordering::Relaxed) == 1 {
             released(self.id);
         }
-    }
-}
-
-impl<T> Deref for RwLockWriteGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        self.guard.as_ref().expect("guard present until drop")
-    }
-}
-
-impl<T> DerefMut for RwLockWriteGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        self.guard.as_mut().expect("guard present until drop")
-    }
-}
-
-impl<T> Drop for RwLockWriteGuard<'_, T> {
-    fn drop(&mut self) {
-        drop(self.guard.take());
-        released(self.id);
     }
 }
 
