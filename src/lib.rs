@@ -13,22 +13,31 @@
 //! # The pipeline
 //!
 //! ```text
-//! scenario (TOML or flags) ──> workload ──> runner ──> history ──> checker ──> outcome
-//!         seed ─────────────────┘   │         │                        │
-//!                                   │    backend (ChaosMap)            └─> shrinker ──> repro file
-//!                                   │    + fault injector (forced resizes)           (fixtures/)
+//!  Scenario + Seed ──> Request ──> engine::run ──────────────> Execution ──> Outcome
+//!  (TOML or flags)     │ choices: seeded | replay | follow      │ history      met | finding | undetected
+//!                      │ faults:  seeded | replay | follow      │ findings ◄── check (throws, panics, hangs,
+//!                      ▼                                        │               deadlocks, races, invariants,
+//!                  workload ──> stress threads | sched steps    │               linearizability, lost writes)
+//!                               backend (ChaosMap) + faults     ▼
+//!                                                   shrink ──> Script ──> replay ──> Verdict
+//!                                                     (seed level,  (each thread's   reproduced |
+//!                                                      then script)  ops + trace)    fails differently | gone
+//!                                                                  └──> repro file ──> report (text, JSON, JUnit)
 //! ```
 //!
 //! | step | module |
 //! |---|---|
 //! | a [`scenario::Scenario`]: backend, threads, ops, keys, mix, mode, fault rates, expectation | [`scenario`] |
+//! | the ops and their results, the vocabulary every floor speaks | [`op`] |
 //! | per-thread op streams from ChaCha8 seeded by (seed, thread) | [`workload`], [`seed`] |
-//! | real threads ([`engine::stress`]) or a deterministic scheduler ([`engine::sched`]) | [`engine`] |
+//! | one [`engine::Request`] in, one [`engine::Execution`] out: real threads ([`engine::stress`]) or a deterministic scheduler ([`engine::sched`]) | [`engine`] |
 //! | backends behind [`maps::ChaosMap`]; their locks and yield points from [`sync`] | [`maps`], [`sync`] |
 //! | forced grows, evacuation and `sync.Map` promotions at unlucky moments | [`engine::faults`] |
 //! | invoke/return events | [`history`] |
 //! | throws, panics, hangs, deadlocks, races, invariants, linearizability, lost writes | [`check`] |
-//! | the smallest run that fails the same way, as a replayable file | [`shrink`], [`replay`], [`repro`], [`timeline`] |
+//! | the smallest run that fails the same way ([`shrink`]), as a [`replay::Script`] whose replay gives a [`replay::Verdict`] | [`shrink`], [`replay`] |
+//! | the repro file, and the picture of what happened | [`repro`], [`timeline`] |
+//! | every text a person or a machine reads | [`report`] |
 //!
 //! # A race, found
 //!
