@@ -127,6 +127,46 @@ pub fn write_new(dir: &Path, stem: &str, ext: &str, text: &str) -> io::Result<Pa
     Err(io::Error::other(format!("no free name for {stem}.{ext}")))
 }
 
+/// Checks, before a long run, that files can be written into `dir`
+/// (creating it if needed): a probe file is written and removed.
+pub fn check_writable_dir(dir: &Path) -> io::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            "is a file, not a directory",
+        ));
+    }
+    std::fs::create_dir_all(dir)?;
+    let probe = temp_beside(dir, "chaos-probe");
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
+/// Checks, before a long run, that `path` can be written later: it is not
+/// a directory, and its directory exists and takes files. Nothing is left
+/// behind.
+pub fn check_writable_file(path: &Path) -> io::Result<()> {
+    if path.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory, not a file",
+        ));
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("directory {} does not exist", dir.display()),
+        ));
+    }
+    let probe = temp_beside(dir, "chaos-probe");
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::check::Signature;
 use crate::engine::{execute, Execution};
 use crate::maps::Constructor;
 use crate::scenario::{Expect, Scenario};
@@ -98,21 +99,89 @@ impl Shard {
         (seed < range.end).then_some(seed)
     }
 
+    /// How many seeds of `range` this shard holds.
+    pub fn len(&self, range: SeedRange) -> u64 {
+        let offset = self.index - 1;
+        let span = range.end - range.start;
+        if span <= offset {
+            0
+        } else {
+            (span - offset - 1) / self.count + 1
+        }
+    }
+
     /// Every seed of this shard within `range`, in order.
     pub fn seeds(self, range: SeedRange) -> impl Iterator<Item = u64> {
         (0..).map_while(move |k| self.nth(range, k))
     }
 }
 
+/// The most worker threads a hunt runs (`--jobs`): more only cost memory
+/// and start-up time on any machine this tool runs on.
+pub const MAX_JOBS: usize = 256;
+
+/// How many executions a hunt keeps per distinct signature (the first ones,
+/// in seed order); the rest are counted, so memory stays bounded however
+/// many seeds fail.
+pub const KEEP_PER_SIGNATURE: usize = 3;
+
 /// When a hunt stops.
 #[derive(Clone, Copy, Debug)]
 pub struct HuntLimits {
-    /// Stop at the first finding (`false`: `--keep-going`).
+    /// Stop at the first finding (`false`: `--keep-going`). The finding
+    /// reported is always the one of the lowest failing seed of the shard
+    /// (among the seeds run, when a time budget or an interrupt cut it).
     pub stop_at_first: bool,
     /// Stop starting new seeds after this long.
     pub time_budget: Option<Duration>,
-    /// Worker threads (`--jobs`); `None` = one per core.
+    /// Worker threads (`--jobs`, at most [`MAX_JOBS`]); `None` = one per
+    /// core. Never more than the shard has seeds.
     pub jobs: Option<usize>,
+}
+
+/// How far a hunt is, for a progress display.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Seeds executed so far.
+    pub executed: u64,
+    /// Of those, the seeds that failed (for a `clean` scenario) or showed
+    /// the expected finding.
+    pub failing: u64,
+}
+
+/// What a hunt tells its caller while it runs.
+pub struct Observer<'a> {
+    /// Called from any worker thread after each seed.
+    pub progress: &'a (dyn Fn(Progress) + Sync),
+    /// Called on the hunting thread, in seed order, with the first
+    /// execution of each new signature as soon as its block of seeds is
+    /// done (so a caller can shrink it and write its repro before the hunt
+    /// ends).
+    pub new_signature: &'a mut dyn FnMut(&Execution),
+    /// Set (by a signal handler) to stop starting new seeds; the report
+    /// then covers the seeds run so far and says it was interrupted.
+    pub interrupt: &'a AtomicBool,
+}
+
+/// One distinct signature a hunt saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tally {
+    /// The signature.
+    pub signature: Signature,
+    /// Seeds that showed it.
+    pub count: u64,
+    /// The lowest seeds that showed it, at most [`KEEP_PER_SIGNATURE`].
+    pub seeds: Vec<Seed>,
+}
+
+/// The signature an execution is counted under in a hunt: its first bug,
+/// else its first finding, else its undetected expectation.
+pub fn signature_of(exec: &Execution) -> Signature {
+    exec.first_bug()
+        .or(exec.findings.first())
+        .map(|f| f.signature())
+        .or_else(|| exec.undetected().map(|f| f.signature()))
+        .unwrap_or_else(|| Signature("expectation not met".into()))
 }
 
 /// What a hunt found.
@@ -125,13 +194,22 @@ pub struct HuntLimits {
 pub struct HuntReport {
     /// The expectation.
     pub expect: Expect,
-    /// `clean` scenarios: the executions with findings. `throw`/`finding`
-    /// scenarios: the executions that showed what was expected. Seed order.
+    /// `clean` scenarios: executions with findings. `throw`/`finding`
+    /// scenarios: executions that showed what was expected. The first
+    /// [`KEEP_PER_SIGNATURE`] of each signature, in seed order.
     pub found: Vec<Execution>,
+    /// Every distinct signature seen, in the order it was first seen (seed
+    /// order), with how many seeds showed it.
+    pub signatures: Vec<Tally>,
+    /// Seeds that failed (or showed the expected finding).
+    pub failing: u64,
     /// Seeds executed.
     pub executed: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// Whether an interrupt stopped the hunt before its range or budget ran
+    /// out.
+    pub interrupted: bool,
 }
 
 impl HuntReport {
@@ -147,80 +225,145 @@ impl HuntReport {
     pub fn rate(&self) -> f64 {
         self.executed as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
+
+    /// Counts `exec` under its signature, keeps it while its signature has
+    /// fewer than [`KEEP_PER_SIGNATURE`] kept, and tells `new_signature`
+    /// when the signature is new.
+    fn tally(&mut self, exec: Execution, new_signature: &mut dyn FnMut(&Execution)) {
+        let signature = signature_of(&exec);
+        let i = match self
+            .signatures
+            .iter()
+            .position(|t| t.signature == signature)
+        {
+            Some(i) => i,
+            None => {
+                new_signature(&exec);
+                self.signatures.push(Tally {
+                    signature,
+                    count: 0,
+                    seeds: Vec::new(),
+                });
+                self.signatures.len() - 1
+            }
+        };
+        let t = &mut self.signatures[i];
+        t.count += 1;
+        if t.seeds.len() < KEEP_PER_SIGNATURE {
+            t.seeds.push(exec.seed);
+            self.found.push(exec);
+        }
+    }
 }
 
-/// Runs `scenario` over the seeds of `shard` in `range`, calling `progress`
-/// with the number of seeds done so far (from any worker thread).
+/// Runs `scenario` over the seeds of `shard` in `range`.
 pub fn hunt(
     scenario: &Scenario,
     range: SeedRange,
     shard: Shard,
     limits: HuntLimits,
     build: &Constructor<'_>,
-    progress: &(dyn Fn(u64) + Sync),
+    observer: Observer<'_>,
 ) -> HuntReport {
+    let Observer {
+        progress,
+        new_signature,
+        interrupt,
+    } = observer;
     let started = Instant::now();
-    let stop = AtomicBool::new(false);
     let executed = AtomicU64::new(0);
+    let failing = AtomicU64::new(0);
+    // With `stop_at_first`, the shard index of the lowest failing seed so
+    // far: a seed above it is not started, one below it still runs, so the
+    // finding reported does not depend on the number of workers.
+    let lowest = AtomicU64::new(u64::MAX);
+    let shard_len = shard.len(range);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = limits
+        .jobs
+        .unwrap_or(cores)
+        .clamp(1, MAX_JOBS)
+        .min(usize::try_from(shard_len).unwrap_or(usize::MAX).max(1));
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(limits.jobs.unwrap_or(0))
+        .num_threads(workers)
         .thread_name(|i| format!("chaos-hunt-{i}"))
         .build()
         .expect("building the hunt's thread pool");
+    let stopped = || {
+        interrupt.load(Ordering::Relaxed)
+            || limits.time_budget.is_some_and(|b| started.elapsed() >= b)
+    };
+    let mut report = HuntReport {
+        expect: scenario.expect,
+        found: Vec::new(),
+        signatures: Vec::new(),
+        failing: 0,
+        executed: 0,
+        elapsed: Duration::ZERO,
+        interrupted: false,
+    };
     // Seeds are handed out in blocks so that "stop at the first finding"
     // stops soon, while each worker still gets long runs of work.
     const BLOCK: u64 = 64;
-    let mut found_all: Vec<Execution> = Vec::new();
     let mut k = 0u64;
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        if let Some(budget) = limits.time_budget {
-            if started.elapsed() >= budget {
-                break;
-            }
-        }
-        let block: Vec<u64> = (k..k + BLOCK).filter_map(|j| shard.nth(range, j)).collect();
-        if block.is_empty() {
-            break;
-        }
-        k += BLOCK;
-        let mut found: Vec<Execution> = pool.install(|| {
+    let mut first_failing = None;
+    while k < shard_len && !stopped() {
+        let block: Vec<u64> = (k..shard_len.min(k.saturating_add(BLOCK))).collect();
+        k = k.saturating_add(BLOCK);
+        let mut found: Vec<(u64, Execution)> = pool.install(|| {
             block
                 .par_iter()
-                .filter_map(|&seed| {
-                    if stop.load(Ordering::Relaxed) {
+                .filter_map(|&j| {
+                    if stopped() || j > lowest.load(Ordering::Relaxed) {
                         return None;
                     }
+                    let seed = shard.nth(range, j)?;
                     let exec = execute(scenario, Seed(seed), build);
-                    progress(executed.fetch_add(1, Ordering::Relaxed) + 1);
                     let wanted = match scenario.expect {
                         Expect::Clean => !exec.findings.is_empty(),
                         Expect::Throw | Expect::Finding => exec.expectation_met(),
                     };
+                    let failed = u64::from(wanted);
+                    progress(Progress {
+                        executed: executed.fetch_add(1, Ordering::Relaxed) + 1,
+                        failing: failing.fetch_add(failed, Ordering::Relaxed) + failed,
+                    });
                     if !wanted {
                         return None;
                     }
                     if limits.stop_at_first {
-                        stop.store(true, Ordering::Relaxed);
+                        lowest.fetch_min(j, Ordering::Relaxed);
                     }
-                    Some(exec)
+                    Some((j, exec))
                 })
                 .collect()
         });
-        found.sort_by_key(|e| e.seed);
+        found.sort_by_key(|(j, _)| *j);
         if limits.stop_at_first && !found.is_empty() {
             found.truncate(1);
+            k = shard_len;
+            // The verdict covers the seeds up to the first failing one, all
+            // of which ran; seeds above it that a worker had already
+            // started are not counted, so the report does not depend on
+            // the number of workers.
+            first_failing = Some(found[0].0);
         }
-        found_all.extend(found);
+        for (_, exec) in found {
+            report.tally(exec, new_signature);
+        }
     }
-    HuntReport {
-        expect: scenario.expect,
-        found: found_all,
-        executed: executed.into_inner(),
-        elapsed: started.elapsed(),
-    }
+    report.interrupted = interrupt.load(Ordering::Relaxed);
+    report.failing = if limits.stop_at_first {
+        report.found.len() as u64
+    } else {
+        failing.into_inner()
+    };
+    report.executed = match first_failing {
+        Some(j) => j + 1,
+        None => executed.into_inner(),
+    };
+    report.elapsed = started.elapsed();
+    report
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value as Json};
 
-use super::{junit, junit_case, run_human, run_json, JunitCase};
+use super::{junit, junit_case, plural, run_human, run_json, JunitCase};
 use crate::hunt::{HuntReport, SeedRange, Shard};
 use crate::scenario::{Expect, Scenario};
 
@@ -29,6 +29,9 @@ pub struct Hunted<'a> {
     pub report: &'a HuntReport,
     /// One repro per distinct signature, when `--out` asked for them.
     pub repros: &'a [WrittenRepro],
+    /// Print the full report of every kept execution, not only the first
+    /// of each signature (`--details`).
+    pub details: bool,
 }
 
 impl Hunted<'_> {
@@ -43,13 +46,26 @@ impl Hunted<'_> {
         }
     }
 
-    /// The human report: the verdict line, each finding, each repro.
+    /// The human report: the verdict line (how many seeds failed, of how
+    /// many run), one line per signature with its count and lowest seeds,
+    /// the full report of the first execution of each signature (of every
+    /// kept one with `details`), and the repros written.
     pub fn human(&self) -> String {
         let r = self.report;
+        let failed = match (r.expect, r.failing) {
+            (_, 0) => String::new(),
+            (Expect::Clean, n) => format!(
+                "{} failed ({}), ",
+                plural(n, "seed"),
+                plural(r.signatures.len() as u64, "signature")
+            ),
+            (_, n) => format!("{} showed the expected finding, ", plural(n, "seed")),
+        };
+        let interrupted = if r.interrupted { " (interrupted)" } else { "" };
         let mut t = format!(
-            "{}: {} seeds of {} ({} shard {}/{}) in {:.1}s, {:.0} seeds/s\n",
+            "{}: {failed}{} run of {} ({} shard {}/{}) in {:.1}s, {:.0} seeds/s{interrupted}\n",
             self.verdict(),
-            r.executed,
+            plural(r.executed, "seed"),
             self.scenario.backend,
             self.range,
             self.shard.index,
@@ -57,8 +73,26 @@ impl Hunted<'_> {
             r.elapsed.as_secs_f64(),
             r.rate()
         );
+        for tally in &r.signatures {
+            let seeds: Vec<String> = tally.seeds.iter().map(|s| s.to_string()).collect();
+            let more = if tally.count > tally.seeds.len() as u64 {
+                ", ..."
+            } else {
+                ""
+            };
+            t.push_str(&format!(
+                "  {} × {} (seeds {}{more})\n",
+                tally.count,
+                tally.signature,
+                seeds.join(", ")
+            ));
+        }
+        let mut shown = std::collections::BTreeSet::new();
         for exec in &r.found {
-            t.push_str(&run_human(exec));
+            if self.details || shown.insert(crate::hunt::signature_of(exec)) {
+                t.push('\n');
+                t.push_str(&run_human(exec));
+            }
         }
         for w in self.repros {
             t.push_str(&format!(
@@ -79,6 +113,13 @@ impl Hunted<'_> {
             "seeds": self.range.to_string(),
             "shard": format!("{}/{}", self.shard.index, self.shard.count),
             "executed": r.executed,
+            "failing": r.failing,
+            "interrupted": r.interrupted,
+            "signatures": r.signatures.iter().map(|t| json!({
+                "signature": t.signature.0,
+                "count": t.count,
+                "seeds": t.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
             "elapsed_ms": r.elapsed.as_secs_f64() * 1e3,
             "seeds_per_second": r.rate(),
             "found": r.found.iter().map(run_json).collect::<Vec<_>>(),

@@ -40,6 +40,15 @@ use crate::repro::Repro;
 use crate::scenario::Mode;
 use crate::seed::Seed;
 
+/// `1 thing` or `n things`.
+pub(crate) fn plural(n: u64, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
 /// One finding as JSON.
 pub fn finding_json(f: &Finding) -> Json {
     json!({

@@ -7,19 +7,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 
+use super::plural;
 use crate::repro::Made;
 use crate::scenario::Scenario;
 use crate::seed::Seed;
 use crate::timeline::Timeline;
-
-/// `n thing` or `n things`.
-pub(crate) fn plural(n: usize, thing: &str) -> String {
-    if n == 1 {
-        format!("1 {thing}")
-    } else {
-        format!("{n} {thing}s")
-    }
-}
 
 /// A shrink that wrote a repro.
 #[derive(Clone, Copy, Debug)]
@@ -49,15 +41,15 @@ impl Shrunk<'_> {
             repro.signature(),
             made.executions(),
             self.elapsed,
-            plural(self.from.threads as usize, "thread"),
-            plural(self.from.ops as usize, "op"),
-            plural(s.threads as usize, "thread"),
-            plural(s.ops as usize, "op"),
-            plural(s.keys as usize, "key"),
+            plural(u64::from(self.from.threads), "thread"),
+            plural(u64::from(self.from.ops), "op"),
+            plural(u64::from(s.threads), "thread"),
+            plural(u64::from(s.ops), "op"),
+            plural(s.keys, "key"),
             s.mix,
             made.shrunk.seed,
-            plural(repro.script.ops(), "op"),
-            plural(repro.script.threads.len(), "thread"),
+            plural(repro.script.ops() as u64, "op"),
+            plural(repro.script.threads.len() as u64, "thread"),
         );
         if let Some(f) = &made.replayed.finding {
             text.push_str(&Timeline::build(&made.replayed.execution, f).render());
@@ -119,7 +111,7 @@ pub fn explanation(made: &Made, scenario: &Scenario, seed: Seed) -> Option<Strin
     let timeline = Timeline::build(&made.replayed.execution, f);
     Some(format!(
         "\nshrunk to {} in {} executions:\n\n{}\nwhat happens: {}\n\nreplay the shrunk run: {}\nwrite the minimal repro: {}\n",
-        plural(made.repro.script.ops(), "op"),
+        plural(made.repro.script.ops() as u64, "op"),
         made.executions(),
         timeline.render(),
         made.repro.description,

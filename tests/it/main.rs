@@ -22,6 +22,7 @@ mod backends_threads;
 mod checker_clean;
 mod checker_mutants;
 mod cli;
+mod cli_hunt;
 mod emit_test;
 mod emitted_regression;
 mod engine_backends;
