@@ -40,12 +40,13 @@ pub enum Command {
 const RUN_EXAMPLES: &str = "\
 Examples:
   chaos run                                        # the built-in default: a gomap race, found and explained
+  chaos run --seed 7 --json                        # the built-in default under another seed, as JSON
   chaos run --backend gomap --threads 2 --ops 1 --mix store=1 --seed 0x5eed
   chaos run --backend rwmutex --threads 8 --mode stress --resize-rate 0.05 --json
   chaos run --scenario chaos/syncmap.toml --seed 42";
 
 /// `chaos run`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct RunArgs {
     /// The scenario and its overrides.
     #[command(flatten)]
@@ -59,6 +60,11 @@ pub struct RunArgs {
     /// Also write a JUnit XML report to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Shrink the first finding and show its timeline and the lines that
+    /// replay it (on by default for the built-in scenario; in JSON, the
+    /// `explanation` field).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// `chaos backends`.

@@ -63,7 +63,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        None => run::default_scenario(),
+        None => run::run(&args::RunArgs::default()),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Hunt(args)) => hunt::hunt_command(&args),
         Some(Command::Backends(args)) => run::backends(&args),

@@ -26,28 +26,46 @@ pub(crate) fn scenario_of(args: &ScenarioArgs) -> Result<Scenario, BadInput> {
     Ok(file.overlay(args.to_raw()).validate()?)
 }
 
-/// `chaos run`.
+/// `chaos run`. With no scenario flags and no `--scenario` file it runs
+/// the built-in default scenario (what `chaos` alone runs), under `--seed`
+/// and with every output flag honoured.
 pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
-    if args.scenario.is_empty() && args.seed.is_none() {
-        return default_scenario();
+    let builtin = args.scenario.is_empty();
+    let scenario = if builtin {
+        default_scenario()
+    } else {
+        scenario_of(&args.scenario)?
+    };
+    if let Some(path) = &args.junit {
+        chaos::files::check_writable_file(path)
+            .map_err(|e| BadInput(format!("--junit {}: {e}", path.display())))?;
     }
-    let scenario = scenario_of(&args.scenario)?;
     let make = factory(&scenario.backend)?;
-    let exec = engine::execute(&scenario, args.seed.unwrap_or(Seed(0)), make);
+    let seed = args.seed.unwrap_or(Seed(0));
+    let exec = engine::execute(&scenario, seed, make);
+    // The default scenario explains what it found: that is its point.
+    let explanation = if args.explain || builtin {
+        super::shrink::explain(&scenario, seed, &exec, make)
+    } else {
+        None
+    };
     if let Some(path) = &args.junit {
         super::hunt::write_file(
             path,
             &report::junit("chaos run", &[report::junit_case(&exec)]),
         )?;
     }
-    let mut out = std::io::stdout().lock();
     let text = if args.json {
-        format!("{}\n", report::run_json(&exec))
+        let mut o = report::run_json(&exec);
+        if let Some(e) = &explanation {
+            o["explanation"] = serde_json::json!(e.trim());
+        }
+        format!("{o}\n")
     } else {
-        report::run_human(&exec)
+        report::run_human(&exec) + explanation.as_deref().unwrap_or("")
     };
     // A closed pipe (`chaos run | head -1`) is not an error.
-    let _ = out.write_all(text.as_bytes());
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(if exec.expectation_met() {
         Exit::Met
     } else {
@@ -55,9 +73,10 @@ pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
     })
 }
 
-/// The built-in default scenario: two goroutines writing one plain Go map.
-pub fn default_scenario() -> Result<Exit, BadInput> {
-    let scenario = Scenario {
+/// The built-in default scenario: two goroutines writing one plain Go map,
+/// expected to throw.
+pub fn default_scenario() -> Scenario {
+    Scenario {
         backend: "gomap".into(),
         threads: 2,
         ops: 50,
@@ -66,19 +85,7 @@ pub fn default_scenario() -> Result<Exit, BadInput> {
         mode: Mode::Sched,
         expect: Expect::Throw,
         ..Scenario::default()
-    };
-    let make = factory(&scenario.backend)?;
-    let exec = engine::execute(&scenario, Seed(0), make);
-    print!("{}", report::run_human(&exec));
-    // Found: shrink it and show how it happens.
-    if let Some(explained) = super::shrink::explain(&scenario, Seed(0), &exec, make) {
-        print!("{explained}");
     }
-    Ok(if exec.expectation_met() {
-        Exit::Met
-    } else {
-        Exit::Finding
-    })
 }
 
 /// `chaos backends`: one line per backend, its name first; mutants say so.

@@ -8,6 +8,7 @@ use chaos::engine;
 use chaos::report;
 use chaos::repro::{emit_test, make, EmitOptions, MakeError, MakeOptions};
 use chaos::seed::Seed;
+use chaos::shrink::OnProgress;
 use clap::Args;
 
 use super::args::{parse_seed, ScenarioArgs};
@@ -22,12 +23,13 @@ the fired faults, by delta debugging), writes the minimal repro into --out, and
 prints its timeline, the shrunk `chaos run` line and the `chaos replay` line.
 
 Exit codes: 1 shrunk (a finding), 0 the run does not fail (nothing to shrink),
-2 bad input.
+2 bad input (and --emit-test when there is nothing to shrink: no test is
+printed, so `> file` does not get a broken one).
 
 Examples:
   chaos shrink --backend gomap --threads 8 --ops 10000 --mix load=50,store=50 --keys 1000 --seed 0x1
-  chaos shrink --scenario chaos/rwmutex.toml --seed 0x21 --out fixtures
-  chaos shrink --backend mutant-split-swap --threads 4 --seed 7 --emit-test > tests/split_swap_regression.rs")]
+  chaos shrink --scenario chaos/mutant-linearizability.toml --seed 0 --out fixtures
+  chaos shrink --backend mutant-split-swap --threads 4 --mix swap=50,load=50 --seed 0 --emit-test > tests/split_swap_regression.rs")]
 pub struct ShrinkArgs {
     /// The scenario of the failing run and its overrides.
     #[command(flatten)]
@@ -85,6 +87,13 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
     // The finding to shrink: the first one about the backend (not the
     // engine's own nondeterminism check, nor "expected a throw").
     let Some(finding) = exec.first_bug() else {
+        // A test of nothing would be a broken file under `> tests/x.rs`.
+        if args.emit_test {
+            return Err(BadInput(format!(
+                "--emit-test: nothing to shrink, the run does not fail ({})",
+                scenario.command_line(seed)
+            )));
+        }
         let text = if args.json {
             report::nothing_to_shrink_json(&scenario, seed).to_string()
         } else {
@@ -98,10 +107,25 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
     if let Some(n) = args.max_executions {
         opts.shrink.max_executions = n;
     }
-    // A spinner while shrinking (drawn on stderr only when it is a terminal).
+    // A spinner while shrinking, with the stage, the size being tried and
+    // the executions spent (drawn on stderr only when it is a terminal).
     let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
     spinner.set_message(format!("shrinking {signature}"));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let shown = spinner.clone();
+    let sig = signature.clone();
+    let progress = OnProgress::new(move |p| {
+        shown.set_message(format!(
+            "shrinking {sig} · {}: trying {} · {} executions",
+            p.stage, p.trying, p.executions
+        ));
+    });
+    opts.shrink.progress = progress.clone();
+    opts.script.progress = progress;
     let made = make(&scenario, seed, &signature, make_map, &opts);
     spinner.finish_and_clear();
     let made = match made {

@@ -41,6 +41,8 @@
 
 pub mod script;
 
+use std::sync::Arc;
+
 use crate::check::{Finding, Signature};
 use crate::engine::execute;
 use crate::maps::Constructor;
@@ -59,6 +61,57 @@ pub struct ShrinkOptions {
     /// Leave the fault rates as they are (pass 6 then only tries the uniform
     /// distribution): forced faults can be what keeps a script short.
     pub keep_fault_rates: bool,
+    /// Told of every execution, for a progress display.
+    pub progress: OnProgress,
+}
+
+/// What a shrink is doing, for a progress display.
+#[derive(Clone, Copy, Debug)]
+pub struct ShrinkProgress<'a> {
+    /// `seed level` or `script`.
+    pub stage: &'static str,
+    /// Executions spent in this stage so far.
+    pub executions: u64,
+    /// The size of the candidate being tried, e.g. `2 threads × 5 ops` or
+    /// `7 ops`.
+    pub trying: &'a str,
+}
+
+/// A callback told of each execution a shrink spends; none by default.
+#[derive(Clone, Default)]
+pub struct OnProgress(Option<Arc<dyn Fn(&ShrinkProgress<'_>) + Send + Sync>>);
+
+impl OnProgress {
+    /// Calls `f` with each execution's progress.
+    pub fn new(f: impl Fn(&ShrinkProgress<'_>) + Send + Sync + 'static) -> Self {
+        OnProgress(Some(Arc::new(f)))
+    }
+
+    /// Tells the callback, if there is one (`trying` is only formatted then).
+    pub(crate) fn tell(
+        &self,
+        stage: &'static str,
+        executions: u64,
+        trying: impl FnOnce() -> String,
+    ) {
+        if let Some(f) = &self.0 {
+            f(&ShrinkProgress {
+                stage,
+                executions,
+                trying: &trying(),
+            });
+        }
+    }
+}
+
+impl std::fmt::Debug for OnProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "OnProgress(..)"
+        } else {
+            "OnProgress(none)"
+        })
+    }
 }
 
 impl Default for ShrinkOptions {
@@ -67,6 +120,7 @@ impl Default for ShrinkOptions {
             seeds_per_step: 48,
             max_executions: 20_000,
             keep_fault_rates: false,
+            progress: OnProgress::default(),
         }
     }
 }
@@ -130,6 +184,9 @@ impl Shrinker<'_> {
 
     fn run(&mut self, s: &Scenario, seed: Seed) -> Option<Finding> {
         self.executions += 1;
+        self.opts.progress.tell("seed level", self.executions, || {
+            format!("{} threads × {} ops", s.threads, s.ops)
+        });
         finding_with(&execute(s, seed, self.build), &self.signature)
     }
 

@@ -77,6 +77,8 @@ pub struct ScriptOptions {
     /// Total executions allowed; when they run out, the best script so far
     /// is the result.
     pub max_executions: u64,
+    /// Told of every execution, for a progress display.
+    pub progress: super::OnProgress,
 }
 
 impl Default for ScriptOptions {
@@ -84,6 +86,7 @@ impl Default for ScriptOptions {
         ScriptOptions {
             seeds_per_candidate: 16,
             max_executions: 5_000,
+            progress: super::OnProgress::default(),
         }
     }
 }
@@ -245,6 +248,17 @@ impl Minimiser<'_> {
         self.executions < self.opts.max_executions
     }
 
+    /// Counts one execution of `threads` (empty: the recorded run itself).
+    fn tick(&mut self, threads: &[Vec<Op>]) {
+        self.executions += 1;
+        self.opts.progress.tell("script", self.executions, || {
+            match threads.iter().map(Vec::len).sum::<usize>() {
+                0 => "the recorded run".into(),
+                n => format!("{n} ops"),
+            }
+        });
+    }
+
     /// One sched execution of `threads` under `seed`, its choices and faults
     /// as `how` says; a `Best` if it fails the same way.
     fn sched_try(
@@ -256,7 +270,7 @@ impl Minimiser<'_> {
         if !self.budget_left() || threads.is_empty() {
             return None;
         }
-        self.executions += 1;
+        self.tick(threads);
         let scenario = scenario_for(&self.base, threads);
         let workload = Arc::new(Workload {
             threads: threads.to_vec(),
@@ -297,7 +311,7 @@ impl Minimiser<'_> {
             if !self.budget_left() {
                 return Attempt::OutOfBudget;
             }
-            self.executions += 1;
+            self.tick(threads);
             let exec = run(&Request::new(&scenario, seed, self.build).workload(workload.clone()));
             match finding_with(&exec, &self.signature) {
                 Some(finding) => Attempt::Hit(Best {
@@ -370,7 +384,7 @@ impl Minimiser<'_> {
         let base = self.base.clone();
         match base.mode {
             Mode::Sched => {
-                self.executions += 1;
+                self.tick(&[]);
                 let exec = execute(&base, seed, self.build);
                 finding_with(&exec, &self.signature)?;
                 let full = generate(&base, seed).threads;
@@ -393,7 +407,7 @@ impl Minimiser<'_> {
             }
             Mode::Stress => {
                 let first = vote(seed, STRESS_K, |seed| {
-                    self.executions += 1;
+                    self.tick(&[]);
                     let exec = execute(&base, seed, self.build);
                     match finding_with(&exec, &self.signature) {
                         Some(finding) => Attempt::Hit((
@@ -532,7 +546,7 @@ pub fn minimise(
     // The result must replay: the same signature and, in sched mode, the
     // very same history.
     if script.trace.is_some() {
-        me.executions += 1;
+        me.tick(&script.threads);
         let again = run_script(&me.base, best.seed, &script, me.build, false);
         if again.history_hash() != best.history_hash
             || !again.findings.iter().any(|f| f.signature() == me.signature)

@@ -127,7 +127,11 @@ fn hunt_checks_its_output_paths_before_it_starts() {
     for (flag, path, needle) in [
         ("--junit", missing.to_str().unwrap(), "does not exist"),
         ("--junit", s.0.to_str().unwrap(), "is a directory"),
-        ("--out", file.to_str().unwrap(), "is a file, not a directory"),
+        (
+            "--out",
+            file.to_str().unwrap(),
+            "is a file, not a directory",
+        ),
     ] {
         let started = Instant::now();
         let o = chaos(&[

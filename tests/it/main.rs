@@ -23,6 +23,7 @@ mod checker_clean;
 mod checker_mutants;
 mod cli;
 mod cli_hunt;
+mod cli_run;
 mod emit_test;
 mod emitted_regression;
 mod engine_backends;

@@ -1,0 +1,159 @@
+//! `chaos`, `chaos run` and `chaos shrink` as a new user meets them: the
+//! default scenario honours every flag, a closed pipe is not a crash, and
+//! every example in `--help` does what it says.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn chaos(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chaos"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A fresh empty directory for one test, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("chaos-run-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn run_without_scenario_flags_is_the_builtin_default_and_honours_every_flag() {
+    let s = Scratch::new("default");
+    let junit = s.0.join("run.xml");
+    let o = chaos(&["run", "--json", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["scenario"]["backend"], "gomap");
+    assert_eq!(v["scenario"]["threads"], 2);
+    assert_eq!(v["scenario"]["expect"], "throw");
+    assert!(
+        v["explanation"].as_str().unwrap().contains("what happens:"),
+        "{v}"
+    );
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("<testsuite"));
+    // `chaos`, `chaos run` and `chaos run --seed 0` are one run.
+    let first = |o: Output| stdout(&o).lines().next().unwrap().to_string();
+    let bare = first(chaos(&[]));
+    assert_eq!(bare, first(chaos(&["run"])));
+    assert_eq!(bare, first(chaos(&["run", "--seed", "0"])));
+    assert!(bare.contains("seed 0x0"), "{bare}");
+    let other = first(chaos(&["run", "--seed", "7"]));
+    assert!(
+        other.contains("gomap") && other.contains("seed 0x7"),
+        "{other}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    for args in [
+        &[][..],
+        &["run"][..],
+        &["run", "--json"][..],
+        &["backends"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chaos"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `chaos | head -0`: the reader is gone before anything is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn emit_test_with_nothing_to_shrink_prints_no_test_and_says_why() {
+    let o = chaos(&["shrink", "--backend", "rwmutex", "--emit-test"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(o.stdout.is_empty(), "{}", stdout(&o));
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("--emit-test: nothing to shrink"), "{err}");
+}
+
+/// The `chaos ...` lines of a subcommand's `--help` examples.
+fn examples(sub: &str) -> Vec<Vec<String>> {
+    let help = stdout(&chaos(&[sub, "--help"]));
+    let at = help.find("Example").expect("--help has examples");
+    help[at..]
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("chaos "))
+        .map(|l| {
+            let l = l.split(" #").next().unwrap().split(" > ").next().unwrap();
+            l.split_whitespace().map(String::from).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_shrink_help_example_shrinks_something() {
+    let s = Scratch::new("examples");
+    let all = examples("shrink");
+    assert_eq!(all.len(), 3, "{all:?}");
+    for mut args in all {
+        // Each writes into the scratch directory, not the user's tree.
+        match args.iter().position(|a| a == "--out") {
+            Some(i) => args[i + 1] = s.0.display().to_string(),
+            None => args.extend(["--out".into(), s.0.display().to_string()]),
+        }
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = chaos(&argv);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "chaos {}: {}",
+            args.join(" "),
+            stdout(&o)
+        );
+        if args.iter().any(|a| a == "--emit-test") {
+            assert!(stdout(&o).contains("#[test]"), "{}", stdout(&o));
+        }
+    }
+}
+
+#[test]
+fn every_run_help_example_does_what_its_comment_says() {
+    for args in examples("run") {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = chaos(&argv);
+        let code = o.status.code();
+        assert!(
+            code == Some(0) || code == Some(1),
+            "chaos {}: {:?} {}",
+            args.join(" "),
+            code,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        if args.iter().any(|a| a == "--json") {
+            let _: serde_json::Value = serde_json::from_slice(&o.stdout)
+                .unwrap_or_else(|e| panic!("chaos {}: {e}", args.join(" ")));
+        }
+    }
+}
