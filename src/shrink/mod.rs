@@ -77,9 +77,12 @@ pub struct ShrinkProgress<'a> {
     pub trying: &'a str,
 }
 
+/// The callback inside an [`OnProgress`].
+type ProgressFn = dyn Fn(&ShrinkProgress<'_>) + Send + Sync;
+
 /// A callback told of each execution a shrink spends; none by default.
 #[derive(Clone, Default)]
-pub struct OnProgress(Option<Arc<dyn Fn(&ShrinkProgress<'_>) + Send + Sync>>);
+pub struct OnProgress(Option<Arc<ProgressFn>>);
 
 impl OnProgress {
     /// Calls `f` with each execution's progress.
