@@ -99,7 +99,7 @@ mod tests {
     use crate::check::linearizability::tests::{none, op, pending, A, B};
     use crate::check::linearizability::{check_final, check_last_writes};
     use crate::maps::{Key, Value};
-    use crate::workload::{Op, Ret};
+    use crate::op::{Op, Ret};
 
     #[test]
     fn a_write_missing_at_quiescence_is_a_lost_write() {

@@ -93,7 +93,7 @@ mod tests {
     use crate::check::linearizability::search::check_key;
     use crate::check::linearizability::tests::op;
     use crate::maps::Key;
-    use crate::workload::Op;
+    use crate::op::Op;
 
     /// Property: on one key, the checker's sequential specification
     /// ([`step`]) is the model's ([`Model::apply`]). 2000 cases (seeds

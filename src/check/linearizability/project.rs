@@ -10,7 +10,7 @@ use rustc_hash::FxHashSet as HashSet;
 
 use crate::history::Operation;
 use crate::maps::{Key, Value};
-use crate::workload::{Op, Ret};
+use crate::op::{Op, Ret};
 
 use super::model::{Call, Res};
 

@@ -188,7 +188,7 @@ fn counterexample(
 #[cfg(test)]
 mod tests {
     use crate::check::linearizability::tests::{lin, op, A};
-    use crate::workload::{Op, Ret};
+    use crate::op::{Op, Ret};
 
     #[test]
     fn backtracking_finds_a_late_linearization() {

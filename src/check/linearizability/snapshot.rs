@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::history::Operation;
 use crate::maps::{Key, Value};
-use crate::workload::{Op, Ret};
+use crate::op::{Op, Ret};
 
 use super::project::{certainly_changes, written_value, KeyOp};
 use super::Counterexample;
@@ -94,7 +94,7 @@ mod tests {
     use crate::check::linearizability::check;
     use crate::check::linearizability::tests::{none, op, A, B};
     use crate::maps::RangeSemantics;
-    use crate::workload::{Op, Ret};
+    use crate::op::{Op, Ret};
 
     #[test]
     fn sync_map_range_allowed_by_go_is_rejected_only_as_a_snapshot() {

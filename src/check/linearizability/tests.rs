@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::maps::Throw;
-use crate::workload::{Op, Ret};
+use crate::op::{Op, Ret};
 
 /// A completed operation on thread `t` over `[invoke, ret]`.
 pub(super) fn op(t: u32, invoke: u64, ret: u64, op: Op, r: Ret) -> Operation {
