@@ -27,6 +27,7 @@ mod cli_run;
 mod emit_test;
 mod emitted_regression;
 mod engine_backends;
+mod engine_budget;
 mod engine_race;
 mod engine_sched;
 mod engine_stress;
