@@ -4,7 +4,8 @@ directory and
 
   summary  prints a Markdown summary, findings deduplicated by signature;
   issues   opens one GitHub issue per distinct signature, or comments on the
-           open one (found by a marker with the signature's hash), via `gh`;
+           open one that carries its marker line (`chaos-signature: HASH`,
+           plain text in the body), via `gh`;
   check    exits 1 if any scenario's expectation was not met (across all its
            shards), 2 if a shard failed to run at all.
 
@@ -78,6 +79,12 @@ def sig_hash(sig):
     return hashlib.sha256(sig.encode()).hexdigest()[:12]
 
 
+def marker(sig):
+    """The line an issue's body carries for its signature, in plain text:
+    GitHub's issue search does not index HTML comments."""
+    return f"chaos-signature: {sig_hash(sig)}"
+
+
 def summary(root):
     shards = load(root)
     sigs = signatures(shards)
@@ -108,17 +115,20 @@ def issues(root):
     sigs = signatures(load(root))
     run_url = os.environ.get("RUN_URL", "")
     for sig, s in sorted(sigs.items()):
-        marker = f"chaos-signature:{sig_hash(sig)}"
+        mark = marker(sig)
         _, run, f = s["example"]
         body = (
             f"Found by the nightly hunt ({run_url}) in {', '.join(sorted(s['scenarios']))}, "
             f"{s['count']} seed(s).\n\n**Signature:** `{sig}`\n\n**Replay:**\n```\n{run['replay']}\n```\n\n"
             f"{f.get('detail', '')}\n\nThe repro files are in the run's `repros` artifact; once minimised, "
-            f"add one to `fixtures/` as a regression test.\n\n<!-- {marker} -->"
+            f"add one to `fixtures/` as a regression test.\n\n{mark}\n"
         )
-        found = json.loads(gh("issue", "list", "--state", "open", "--search", f"{marker} in:body", "--json", "number"))
-        if found:
-            gh("issue", "comment", str(found[0]["number"]), "--body", body)
+        hits = json.loads(gh("issue", "list", "--state", "open", "--search", f'"{mark}" in:body',
+                             "--json", "number,body", "--limit", "20"))
+        # Search is fuzzy: only an issue that carries the line is ours.
+        ours = [i for i in hits if mark in (i.get("body") or "")]
+        if ours:
+            gh("issue", "comment", str(ours[0]["number"]), "--body", body)
         else:
             gh("issue", "create", "--title", f"chaos: {sig}"[:250], "--body", body)
     return 0

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Tests of nightly.py, the nightly job's report script, against fake
+`chaos hunt --json` results and a fake `gh` put first on PATH.
+
+    python3 .github/scripts/test_nightly.py
+    python3 -m unittest discover -s .github/scripts -p 'test_*.py'
+
+`cargo test` runs them too (tests/it/nightly_script.rs).
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = HERE / "nightly.py"
+REPO = HERE.parent.parent
+
+# Logs its arguments (one JSON list a line) and answers as FAKE_GH_CONFIG
+# says: {"fail": {"issue list": "stderr text"}, "list": [issues], "list_raw": "text"}.
+FAKE_GH = """#!{python}
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_GH_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\\n")
+with open(os.environ["FAKE_GH_CONFIG"]) as f:
+    config = json.load(f)
+what = " ".join(args[:2])
+if what in config.get("fail", {{}}):
+    sys.stderr.write(config["fail"][what])
+    sys.exit(1)
+if what == "issue list":
+    print(config.get("list_raw", json.dumps(config.get("list", []))))
+elif what == "issue create":
+    print("https://github.com/owner/repo/issues/99")
+"""
+
+
+def finding(sig):
+    return {"kind": sig.split(":")[0], "message": sig, "signature": sig, "detail": f"what happened: {sig}"}
+
+
+def run(seed, *sigs):
+    """One run object of `found`, with a finding per signature."""
+    return {
+        "outcome": "finding",
+        "expectation_met": False,
+        "seed": seed,
+        "findings": [finding(s) for s in sigs],
+        "replay": f"chaos run --backend syncmap --seed {seed}",
+    }
+
+
+def hunt_json(expect="clean", found=(), repros=(), shard="1/4", executed=100, met=None):
+    """A `chaos hunt --json` object."""
+    found = list(found)
+    if met is None:
+        met = not found if expect == "clean" else bool(found)
+    return {
+        "outcome": "finding" if found else "clean",
+        "expectation_met": met,
+        "scenario": {"backend": "syncmap", "expect": expect},
+        "seeds": "0..400",
+        "shard": shard,
+        "executed": executed,
+        "elapsed_ms": 1000.0,
+        "seeds_per_second": executed / 1.0,
+        "found": found,
+        "repros": [{"signature": s, "file": f} for s, f in repros],
+    }
+
+
+class Nightly(unittest.TestCase):
+    """A results directory, a fake `gh`, and nightly.py run on them."""
+
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="nightly-test-"))
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.results = self.tmp / "results"
+        self.results.mkdir()
+        self.bin = self.tmp / "bin"
+        self.bin.mkdir()
+        self.gh_log = self.tmp / "gh.log"
+        self.gh_config = self.tmp / "gh.json"
+        self.fake_gh({})
+
+    def fake_gh(self, config):
+        gh = self.bin / "gh"
+        gh.write_text(FAKE_GH.format(python=sys.executable))
+        gh.chmod(0o755)
+        self.gh_config.write_text(json.dumps(config))
+
+    def shard(self, scenario, index, data=None, code=0, raw=None):
+        """Writes shard `index` of `scenario` as the hunt job leaves it."""
+        d = self.results / f"{scenario}-{index}"
+        d.mkdir()
+        if raw is not None:
+            (d / "result.json").write_text(raw)
+        elif data is not None:
+            (d / "result.json").write_text(json.dumps(data) + "\n")
+        if code is not None:
+            (d / "exit-code").write_text(f"{code}\n")
+        return d
+
+    def nightly(self, *args, path=None):
+        env = dict(os.environ, FAKE_GH_LOG=str(self.gh_log), FAKE_GH_CONFIG=str(self.gh_config),
+                   RUN_URL="https://github.com/owner/repo/actions/runs/1")
+        env["PATH"] = path if path is not None else f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}"
+        return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
+                              env=env, timeout=60)
+
+    def gh_calls(self):
+        if not self.gh_log.exists():
+            return []
+        return [json.loads(line) for line in self.gh_log.read_text().splitlines()]
+
+    def calls(self, what):
+        return [c for c in self.gh_calls() if " ".join(c[:2]) == what]
+
+    @staticmethod
+    def option(call, name):
+        return call[call.index(name) + 1]
+
+
+class IssueMarker(Nightly):
+    """Dedupe finds an issue by a line GitHub's search indexes."""
+
+    SIG = "lost-write: an acknowledged write is missing at quiescence [syncmap]"
+
+    def test_issue_search_query_contains_the_marker_the_body_shows(self):
+        self.shard("syncmap", 1, hunt_json(found=[run("0x2", self.SIG)]), code=1)
+        self.nightly("issues", str(self.results))
+        (listing,) = self.calls("issue list")
+        (create,) = self.calls("issue create")
+        query, body = self.option(listing, "--search"), self.option(create, "--body")
+        mark = re.search(r"chaos-signature: [0-9a-f]{12}", query)
+        self.assertIsNotNone(mark, query)
+        self.assertIn("in:body", query)
+        # A line of its own, in the text search indexes: not in an HTML comment.
+        self.assertIn(mark.group(0), body.splitlines())
+        self.assertNotIn("<!--", body)
+
+    def test_open_issue_with_the_marker_gets_a_comment_not_a_twin(self):
+        self.shard("syncmap", 1, hunt_json(found=[run("0x2", self.SIG)]), code=1)
+        self.nightly("issues", str(self.results))
+        body = self.option(self.calls("issue create")[0], "--body")
+        self.gh_log.unlink()
+        self.fake_gh({"list": [{"number": 7, "body": body}]})
+        self.nightly("issues", str(self.results))
+        self.assertEqual(self.calls("issue create"), [])
+        (comment,) = self.calls("issue comment")
+        self.assertEqual(comment[2], "7")
+
+    def test_search_hit_without_the_marker_line_is_not_commented_on(self):
+        self.shard("syncmap", 1, hunt_json(found=[run("0x2", self.SIG)]), code=1)
+        self.fake_gh({"list": [{"number": 8, "body": "another bug, chaos-signature: 000000000000"}]})
+        self.nightly("issues", str(self.results))
+        self.assertEqual(self.calls("issue comment"), [])
+        self.assertEqual(len(self.calls("issue create")), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
