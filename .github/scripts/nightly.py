@@ -5,9 +5,14 @@ directory and
   summary  prints a Markdown summary, findings deduplicated by signature;
   issues   opens one GitHub issue per distinct signature, or comments on the
            open one that carries its marker line (`chaos-signature: HASH`,
-           plain text in the body), via `gh`;
+           plain text in the body), via `gh`; then runs `check`, which a
+           failing `gh` never skips;
   check    exits 1 if any scenario's expectation was not met (across all its
            shards), 2 if a shard failed to run at all.
+
+Exit codes of `issues`: those of `check`, plus 4 when a `gh` call failed
+(so 5 is "expectation not met, and some issue was not filed"). Each `gh`
+failure is one line on stderr.
 
 Each shard directory holds result.json (from `chaos hunt --json`) and
 exit-code; repro files are under repros/.
@@ -18,6 +23,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+
+def err(message):
+    print(f"nightly: {message}", file=sys.stderr)
 
 
 def load(root):
@@ -107,13 +116,34 @@ def summary(root):
     return 0
 
 
+class GhError(Exception):
+    pass
+
+
+GH_FAILED = 4
+
+
 def gh(*args):
-    return subprocess.run(["gh", *args], check=True, capture_output=True, text=True).stdout
+    """`gh ARGS`' stdout; GhError with one line saying why not."""
+    what = "gh " + " ".join(args[:2])
+    try:
+        p = subprocess.run(["gh", *args], capture_output=True, text=True, timeout=300)
+    except FileNotFoundError:
+        raise GhError(f"{what}: gh is not installed or not on PATH") from None
+    except OSError as e:
+        raise GhError(f"{what}: cannot run gh: {e.strerror or e}") from None
+    except subprocess.TimeoutExpired:
+        raise GhError(f"{what}: no answer in 300s") from None
+    if p.returncode != 0:
+        first = next((line.strip() for line in p.stderr.splitlines() if line.strip()), "no message")
+        raise GhError(f"{what} failed (exit {p.returncode}): {first}")
+    return p.stdout
 
 
 def issues(root):
     sigs = signatures(load(root))
     run_url = os.environ.get("RUN_URL", "")
+    failed = 0
     for sig, s in sorted(sigs.items()):
         mark = marker(sig)
         _, run, f = s["example"]
@@ -123,25 +153,34 @@ def issues(root):
             f"{f.get('detail', '')}\n\nThe repro files are in the run's `repros` artifact; once minimised, "
             f"add one to `fixtures/` as a regression test.\n\n{mark}\n"
         )
-        hits = json.loads(gh("issue", "list", "--state", "open", "--search", f'"{mark}" in:body',
-                             "--json", "number,body", "--limit", "20"))
-        # Search is fuzzy: only an issue that carries the line is ours.
-        ours = [i for i in hits if mark in (i.get("body") or "")]
-        if ours:
-            gh("issue", "comment", str(ours[0]["number"]), "--body", body)
-        else:
-            gh("issue", "create", "--title", f"chaos: {sig}"[:250], "--body", body)
-    return 0
+        try:
+            listed = gh("issue", "list", "--state", "open", "--search", f'"{mark}" in:body',
+                        "--json", "number,body", "--limit", "20")
+            try:
+                # Search is fuzzy: only an issue that carries the line is ours.
+                ours = [i for i in json.loads(listed) if mark in (i.get("body") or "")]
+            except (ValueError, TypeError, AttributeError):
+                raise GhError(f"gh issue list: unreadable answer {listed.strip()[:80]!r}") from None
+            if ours:
+                gh("issue", "comment", str(ours[0]["number"]), "--body", body)
+            else:
+                gh("issue", "create", "--title", f"chaos: {sig}"[:250], "--body", body)
+        except GhError as e:
+            failed += 1
+            err(f"{e} (signature {sig_hash(sig)}: {sig[:100]})")
+    if failed:
+        err(f"{failed} of {len(sigs)} issue(s) not opened or updated; checking expectations anyway")
+    return check(root) | (GH_FAILED if failed else 0)
 
 
 def check(root):
     shards = load(root)
     if any(data is None or code not in (0, 1) for _, data, code in shards) or not shards:
-        print("some shards did not produce a result", file=sys.stderr)
+        err("some shards did not produce a result")
         return 2
     unmet = [name for name, (_, met, _) in expectations(shards).items() if not met]
     for name in unmet:
-        print(f"expectation not met: {name}", file=sys.stderr)
+        err(f"expectation not met: {name}")
     return 1 if unmet else 0
 
 

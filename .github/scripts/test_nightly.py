@@ -164,5 +164,63 @@ class IssueMarker(Nightly):
         self.assertEqual(len(self.calls("issue create")), 1)
 
 
+class GhFailures(Nightly):
+    """A failing `gh` is one line on stderr and never skips the expectation check."""
+
+    SIG = "throw: concurrent map writes [syncmap]"
+
+    def setUp(self):
+        super().setUp()
+        # A clean scenario with a finding: an issue to file, an expectation not met.
+        self.shard("syncmap", 1, hunt_json(found=[run("0x2", self.SIG)]), code=1)
+
+    def assert_one_line_per_failure_then_check(self, out, failures):
+        self.assertNotIn("Traceback", out.stderr)
+        lines = out.stderr.splitlines()
+        self.assertEqual(len([l for l in lines if "gh " in l and "signature" in l]), failures, out.stderr)
+        # The expectation check ran after the failure, and the code says both.
+        self.assertIn("nightly: expectation not met: syncmap", lines[-1], out.stderr)
+        self.assertEqual(out.returncode, 1 | 4, out.stderr)
+
+    def test_failing_gh_call_is_one_line_and_the_expectation_check_still_runs(self):
+        self.fake_gh({"fail": {"issue list": "HTTP 401: Bad credentials (https://api.github.com/graphql)\n"
+                                             "Try authenticating with:  gh auth login\n"}})
+        out = self.nightly("issues", str(self.results))
+        self.assert_one_line_per_failure_then_check(out, 1)
+        self.assertIn("gh issue list failed (exit 1): HTTP 401: Bad credentials", out.stderr)
+        self.assertNotIn("gh auth login", out.stderr)
+
+    def test_failing_issue_create_is_one_line_and_the_expectation_check_still_runs(self):
+        self.fake_gh({"fail": {"issue create": "could not create issue: HTTP 502\n"}})
+        out = self.nightly("issues", str(self.results))
+        self.assert_one_line_per_failure_then_check(out, 1)
+        self.assertIn("gh issue create failed (exit 1): could not create issue: HTTP 502", out.stderr)
+
+    def test_unreadable_gh_answer_is_one_line_and_the_expectation_check_still_runs(self):
+        self.fake_gh({"list_raw": "<html>rate limited</html>"})
+        out = self.nightly("issues", str(self.results))
+        self.assert_one_line_per_failure_then_check(out, 1)
+        self.assertIn("unreadable answer", out.stderr)
+
+    def test_missing_gh_is_one_line_and_the_expectation_check_still_runs(self):
+        (self.bin / "gh").unlink()
+        out = self.nightly("issues", str(self.results), path=str(self.bin))
+        self.assert_one_line_per_failure_then_check(out, 1)
+        self.assertIn("gh is not installed or not on PATH", out.stderr)
+
+    def test_every_signature_is_tried_after_one_gh_failure(self):
+        self.shard("syncmap", 2, hunt_json(found=[run("0x3", "panic: boom [syncmap]")], shard="2/4"), code=1)
+        self.fake_gh({"fail": {"issue create": "HTTP 502\n"}})
+        out = self.nightly("issues", str(self.results))
+        self.assertEqual(len(self.calls("issue create")), 2)
+        self.assert_one_line_per_failure_then_check(out, 2)
+
+    def test_exit_code_is_the_check_when_gh_succeeds(self):
+        out = self.nightly("issues", str(self.results))
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertEqual(len(self.calls("issue create")), 1)
+        self.assertEqual(out.stderr, "nightly: expectation not met: syncmap\n")
+
+
 if __name__ == "__main__":
     unittest.main()
