@@ -2,7 +2,9 @@
 """Nightly report: reads every shard's `chaos hunt --json` result under a
 directory and
 
-  summary  prints a Markdown summary, findings deduplicated by signature;
+  summary  prints a Markdown summary: per scenario its distinct signatures,
+           and every finding of the clean scenarios, deduplicated by
+           signature across all runs and shards;
   issues   opens one GitHub issue per distinct signature, or comments on the
            open one that carries its marker line (`chaos-signature: HASH`,
            plain text in the body), via `gh`; then runs `check`, which a
@@ -49,38 +51,44 @@ def scenario_name(shard_dir):
 
 
 def signatures(shards):
-    """{signature: {"scenarios", "count", "example": (shard, run, finding),
-    "shards"}} for the findings that are problems: those of `clean` scenarios
-    (a throw or finding *expected* of a mutant or raw map is not news)."""
+    """{signature: {"scenarios", "seeds", "example": (shard, run, finding),
+    "repros"}}: every finding of every run of every shard of the `clean`
+    scenarios (a throw or finding *expected* of a mutant or raw map is not
+    news), with every repro file a shard wrote for it."""
     sigs = {}
-    for d, data, _ in shards:
-        if not data or data.get("scenario", {}).get("expect") != "clean":
-            continue
+    clean = [(d, data) for d, data, _ in shards if data and data.get("scenario", {}).get("expect") == "clean"]
+    for d, data in clean:
         for run in data.get("found", []):
-            for f in run.get("findings", [])[:1]:
-                s = sigs.setdefault(f["signature"], {"scenarios": set(), "count": 0, "example": None, "shards": set()})
+            for f in run.get("findings", []):
+                s = sigs.setdefault(f["signature"], {"scenarios": set(), "seeds": set(), "example": None, "repros": []})
                 s["scenarios"].add(scenario_name(d))
-                s["shards"].add(d)
-                s["count"] += 1
+                s["seeds"].add((scenario_name(d), run.get("seed")))
                 s["example"] = s["example"] or (d, run, f)
+    for d, data in clean:
+        for r in data.get("repros", []):
+            if r.get("signature") in sigs:
+                # Where it sits in the run's `repros` artifact.
+                sigs[r["signature"]]["repros"].append(f"{d.name}/repros/{Path(r['file']).name}")
     return sigs
 
 
 def expectations(shards):
-    """{scenario: (expect, met, seeds)}: clean needs every shard clean;
-    throw/finding needs some shard to have met it."""
+    """{scenario: (expect, met, seeds, signatures)}: clean needs every shard
+    clean; throw/finding needs some shard to have met it. `signatures` is
+    the set of distinct signatures found in all its shards."""
     out = {}
     for d, data, _ in shards:
         if not data:
             continue
         name = scenario_name(d)
         expect = data.get("scenario", {}).get("expect", "clean")
-        e, met, seeds = out.get(name, (expect, expect == "clean", 0))
+        e, met, seeds, sigs = out.get(name, (expect, expect == "clean", 0, set()))
         if expect == "clean":
             met = met and data.get("expectation_met", False)
         else:
             met = met or data.get("expectation_met", False)
-        out[name] = (expect, met, seeds + data.get("executed", 0))
+        sigs = sigs | {f["signature"] for run in data.get("found", []) for f in run.get("findings", [])}
+        out[name] = (expect, met, seeds + data.get("executed", 0), sigs)
     return out
 
 
@@ -99,18 +107,20 @@ def summary(root):
     sigs = signatures(shards)
     exp = expectations(shards)
     print("## chaos nightly\n")
-    print("| scenario | expects | seeds run | met |")
-    print("|---|---|---|---|")
-    for name, (expect, met, seeds) in sorted(exp.items()):
-        print(f"| {name} | {expect} | {seeds} | {'yes' if met else '**no**'} |")
+    print("| scenario | expects | seeds run | distinct signatures | met |")
+    print("|---|---|---|---|---|")
+    for name, (expect, met, seeds, found) in sorted(exp.items()):
+        print(f"| {name} | {expect} | {seeds} | {len(found)} | {'yes' if met else '**no**'} |")
     broken = [d.name for d, data, code in shards if data is None or code not in (0, 1)]
     if broken:
         print(f"\nShards that did not run: {', '.join(broken)}")
-    print(f"\n### Findings: {len(sigs)} distinct signature(s)\n")
+    print(f"\n### Findings in clean scenarios: {len(sigs)} distinct signature(s)\n")
     for sig, s in sorted(sigs.items()):
         _, run, f = s["example"]
-        print(f"- `{sig}` — {s['count']} seed(s) in {', '.join(sorted(s['scenarios']))}")
-        print(f"  - replay: `{run['replay']}`")
+        print(f"- `{sig}` — {len(s['seeds'])} seed(s) in {', '.join(sorted(s['scenarios']))}")
+        print(f"  - replay: `{run.get('replay', '?')}`")
+        for r in s["repros"]:
+            print(f"  - repro: `{r}` (in the `repros` artifact)")
         if f.get("detail"):
             print(f"  - {f['detail'][:300]}")
     return 0
@@ -140,19 +150,34 @@ def gh(*args):
     return p.stdout
 
 
+def seed_order(seed):
+    try:
+        return (0, int(seed, 0), seed)
+    except ValueError:
+        return (1, 0, seed)
+
+
+def issue_body(sig, s, mark):
+    _, run, f = s["example"]
+    seeds = sorted((str(seed) for _, seed in s["seeds"]), key=seed_order)
+    shown = ", ".join(seeds[:10]) + (", ..." if len(seeds) > 10 else "")
+    repros = "".join(f"- `{r}`\n" for r in s["repros"]) or "- none written (shrink the replay command by hand)\n"
+    return (
+        f"Found by the nightly hunt ({os.environ.get('RUN_URL', '')}) in "
+        f"{', '.join(sorted(s['scenarios']))}, {len(seeds)} seed(s): {shown}.\n\n"
+        f"**Signature:** `{sig}`\n\n**Replay:**\n```\n{run.get('replay', '?')}\n```\n\n"
+        f"{f.get('detail', '')}\n\n**Repro files** in the run's `repros` artifact:\n{repros}\n"
+        f"Once minimised, add one to `fixtures/` as a regression test.\n\n"
+        f"{mark}\n"
+    )
+
+
 def issues(root):
     sigs = signatures(load(root))
-    run_url = os.environ.get("RUN_URL", "")
     failed = 0
     for sig, s in sorted(sigs.items()):
         mark = marker(sig)
-        _, run, f = s["example"]
-        body = (
-            f"Found by the nightly hunt ({run_url}) in {', '.join(sorted(s['scenarios']))}, "
-            f"{s['count']} seed(s).\n\n**Signature:** `{sig}`\n\n**Replay:**\n```\n{run['replay']}\n```\n\n"
-            f"{f.get('detail', '')}\n\nThe repro files are in the run's `repros` artifact; once minimised, "
-            f"add one to `fixtures/` as a regression test.\n\n{mark}\n"
-        )
+        body = issue_body(sig, s, mark)
         try:
             listed = gh("issue", "list", "--state", "open", "--search", f'"{mark}" in:body',
                         "--json", "number,body", "--limit", "20")
@@ -178,7 +203,7 @@ def check(root):
     if any(data is None or code not in (0, 1) for _, data, code in shards) or not shards:
         err("some shards did not produce a result")
         return 2
-    unmet = [name for name, (_, met, _) in expectations(shards).items() if not met]
+    unmet = [name for name, (_, met, _, _) in expectations(shards).items() if not met]
     for name in unmet:
         err(f"expectation not met: {name}")
     return 1 if unmet else 0

@@ -222,5 +222,52 @@ class GhFailures(Nightly):
         self.assertEqual(out.stderr, "nightly: expectation not met: syncmap\n")
 
 
+class EverySignature(Nightly):
+    """A night counts every distinct signature of every run of every shard."""
+
+    A = "throw: concurrent map writes [syncmap]"
+    B = "lost-write: an acknowledged write is missing at quiescence [syncmap]"
+    C = "linearizability: no linearization of the history [syncmap]"
+    D = "invariant: syncmap-read-entry-not-in-dirty [syncmap]"
+
+    def setUp(self):
+        super().setUp()
+        # Shard 1: a run with two findings (A then B). Shard 2: C, then A
+        # again. Shard 3: D. Each shard wrote the repros of what it found.
+        self.shard("syncmap", 1, hunt_json(found=[run("0x2", self.A, self.B)], shard="1/3",
+                                           repros=[(self.A, "out/syncmap-1/repros/a.toml")]), code=1)
+        self.shard("syncmap", 2, hunt_json(found=[run("0x5", self.C), run("0x11", self.A)], shard="2/3",
+                                           repros=[(self.C, "out/syncmap-2/repros/c.toml"),
+                                                   (self.A, "out/syncmap-2/repros/a.toml")]), code=1)
+        self.shard("syncmap", 3, hunt_json(found=[run("0x9", self.D)], shard="3/3",
+                                           repros=[(self.D, "out/syncmap-3/repros/d.toml")]), code=1)
+        # An expected finding of a mutant is not news: no issue for it.
+        self.shard("mutant-throw", 1, hunt_json(expect="throw", found=[run("0x1", "throw: x [mutant]")], shard="1/1"))
+
+    def test_every_distinct_signature_of_every_shard_gets_one_issue(self):
+        self.nightly("issues", str(self.results))
+        titles = sorted(self.option(c, "--title") for c in self.calls("issue create"))
+        self.assertEqual(titles, sorted(f"chaos: {s}" for s in (self.A, self.B, self.C, self.D)))
+
+    def test_issue_names_every_seed_and_the_repros_of_every_shard(self):
+        self.nightly("issues", str(self.results))
+        (a,) = [c for c in self.calls("issue create") if self.option(c, "--title") == f"chaos: {self.A}"]
+        body = self.option(a, "--body")
+        self.assertIn("2 seed(s): 0x2, 0x11", body)
+        self.assertIn("`syncmap-1/repros/a.toml`", body)
+        self.assertIn("`syncmap-2/repros/a.toml`", body)
+
+    def test_summary_counts_every_distinct_signature_per_scenario(self):
+        out = self.nightly("summary", str(self.results))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("| syncmap | clean | 300 | 4 | **no** |", out.stdout)
+        self.assertIn("| mutant-throw | throw | 100 | 1 | yes |", out.stdout)
+        self.assertIn("4 distinct signature(s)", out.stdout)
+        for sig in (self.A, self.B, self.C, self.D):
+            self.assertIn(f"- `{sig}`", out.stdout)
+        self.assertIn(f"- `{self.A}` — 2 seed(s) in syncmap", out.stdout)
+        self.assertIn("  - repro: `syncmap-2/repros/c.toml`", out.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
