@@ -2,26 +2,35 @@
 """Nightly report: reads every shard's `chaos hunt --json` result under a
 directory and
 
-  summary  prints a Markdown summary: per scenario its distinct signatures,
-           and every finding of the clean scenarios, deduplicated by
-           signature across all runs and shards;
-  issues   opens one GitHub issue per distinct signature, or comments on the
-           open one that carries its marker line (`chaos-signature: HASH`,
-           plain text in the body), via `gh`; then runs `check`, which a
-           failing `gh` never skips;
-  check    exits 1 if any scenario's expectation was not met (across all its
-           shards), 2 if a shard failed to run at all.
+  summary DIR  prints a Markdown summary: one row per scenario (every
+               configured one, whether or not its shards left a result) with
+               its distinct signatures, then every finding of the clean
+               scenarios, deduplicated by signature across runs and shards;
+  issues DIR   opens one GitHub issue per distinct signature, or comments on
+               the open one that carries its marker line (`chaos-signature:
+               HASH`, plain text in the body), via `gh`; then runs `check`,
+               which a failing `gh` never skips;
+  check DIR    exits 1 if any scenario's expectation was not met (across all
+               its shards), 2 if a configured shard left no usable result.
+
+Options: --scenarios, the plan job's JSON list of the scenario files hunted
+(`["chaos/syncmap.toml", ...]`), and --shards, the number of shards each was
+split into. With them a scenario or shard that left nothing behind (a crashed
+or cancelled job, a lost artifact) is reported as missing, not forgotten.
 
 Exit codes of `issues`: those of `check`, plus 4 when a `gh` call failed
 (so 5 is "expectation not met, and some issue was not filed"). Each `gh`
 failure is one line on stderr.
 
-Each shard directory holds result.json (from `chaos hunt --json`) and
-exit-code; repro files are under repros/.
+Each shard directory is named SCENARIO-I (I: the shard's index) and holds
+result.json (from `chaos hunt --json`) and exit-code; repro files are under
+repros/.
 """
+import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,65 +40,139 @@ def err(message):
     print(f"nightly: {message}", file=sys.stderr)
 
 
-def load(root):
-    """[(shard_dir, result or None, exit_code)] for every shard directory."""
-    shards = []
-    for result in sorted(Path(root).rglob("result.json")):
-        d = result.parent
-        code_file = d / "exit-code"
-        code = int(code_file.read_text().strip()) if code_file.exists() else None
-        try:
-            data = json.loads(result.read_text())
-        except (ValueError, OSError):
-            data = None
-        shards.append((d, data, code))
-    return shards
+class Shard:
+    """One shard of one scenario: its directory and result, or why there is
+    no usable result (`problem`, e.g. "missing", "exited 2")."""
+
+    def __init__(self, scenario, index, path=None, data=None, code=None, problem=None):
+        self.scenario = scenario
+        self.index = index
+        self.count = None
+        self.path = path
+        self.data = data
+        self.code = code
+        self.problem = problem
+
+    @property
+    def ok(self):
+        return self.problem is None
+
+    @property
+    def expect(self):
+        return self.data.get("scenario", {}).get("expect", "clean") if self.ok else None
+
+    def __str__(self):
+        if self.index is None:
+            return f"shard {self.path.name}"
+        return f"shard {self.index}/{self.count}" if self.count else f"shard {self.index}"
 
 
-def scenario_name(shard_dir):
-    return shard_dir.name.rsplit("-", 1)[0]
+def split_dir_name(name):
+    """`mutant-growth-3` -> ("mutant-growth", 3); no index -> (name, None)."""
+    base, _, index = name.rpartition("-")
+    return (base, int(index)) if base and index.isdigit() else (name, None)
 
 
-def signatures(shards):
+def read_shard(d):
+    scenario, index = split_dir_name(d.name)
+    shard = Shard(scenario, index, d)
+    code_file, result = d / "exit-code", d / "result.json"
+    try:
+        shard.code = int(code_file.read_text().strip())
+    except (ValueError, OSError):
+        shard.code = None
+    try:
+        shard.data = json.loads(result.read_text())
+    except OSError:
+        shard.problem = "without result.json"
+    except ValueError:
+        shard.problem = "with unreadable result.json"
+    if shard.problem is None and not isinstance(shard.data, dict):
+        shard.problem = "with unreadable result.json"
+    if shard.problem is None and shard.code not in (0, 1):
+        shard.problem = "without exit code" if shard.code is None else f"exited {shard.code}"
+    if not shard.ok:
+        shard.data = None
+    return shard
+
+
+def shard_count(found):
+    """The largest N of the results' `I/N`, or index seen."""
+    counts = [s.index or 0 for s in found]
+    for s in found:
+        m = re.fullmatch(r"\d+/(\d+)", str(s.data.get("shard", ""))) if s.ok else None
+        if m:
+            counts.append(int(m.group(1)))
+    return max(counts, default=0)
+
+
+def load(root, scenarios=(), shards=None):
+    """{scenario: [Shard]}: every shard directory under `root`, and a
+    "missing" Shard for every shard 1..`shards` (else as many as the results
+    say) of every scenario, configured (`scenarios`) or found, that left no
+    directory."""
+    dirs = {p.parent for name in ("result.json", "exit-code") for p in Path(root).rglob(name)}
+    by_name = {name: [] for name in scenarios}
+    for d in sorted(dirs):
+        s = read_shard(d)
+        by_name.setdefault(s.scenario, []).append(s)
+    for name, found in by_name.items():
+        count = shards or shard_count(found)
+        have = {s.index for s in found}
+        found.extend(Shard(name, i, problem="missing") for i in range(1, count + 1) if i not in have)
+        found.sort(key=lambda s: (s.index is None, s.index or 0, str(s.path)))
+        for s in found:
+            s.count = count
+    return by_name
+
+
+def signatures(by_name):
     """{signature: {"scenarios", "seeds", "example": (shard, run, finding),
     "repros"}}: every finding of every run of every shard of the `clean`
     scenarios (a throw or finding *expected* of a mutant or raw map is not
     news), with every repro file a shard wrote for it."""
     sigs = {}
-    clean = [(d, data) for d, data, _ in shards if data and data.get("scenario", {}).get("expect") == "clean"]
-    for d, data in clean:
-        for run in data.get("found", []):
+    clean = [s for found in by_name.values() for s in found if s.expect == "clean"]
+    for shard in clean:
+        for run in shard.data.get("found", []):
             for f in run.get("findings", []):
                 s = sigs.setdefault(f["signature"], {"scenarios": set(), "seeds": set(), "example": None, "repros": []})
-                s["scenarios"].add(scenario_name(d))
-                s["seeds"].add((scenario_name(d), run.get("seed")))
-                s["example"] = s["example"] or (d, run, f)
-    for d, data in clean:
-        for r in data.get("repros", []):
+                s["scenarios"].add(shard.scenario)
+                s["seeds"].add((shard.scenario, run.get("seed")))
+                s["example"] = s["example"] or (shard, run, f)
+    for shard in clean:
+        for r in shard.data.get("repros", []):
             if r.get("signature") in sigs:
                 # Where it sits in the run's `repros` artifact.
-                sigs[r["signature"]]["repros"].append(f"{d.name}/repros/{Path(r['file']).name}")
+                sigs[r["signature"]]["repros"].append(f"{shard.path.name}/repros/{Path(r['file']).name}")
     return sigs
 
 
-def expectations(shards):
-    """{scenario: (expect, met, seeds, signatures)}: clean needs every shard
-    clean; throw/finding needs some shard to have met it. `signatures` is
-    the set of distinct signatures found in all its shards."""
-    out = {}
-    for d, data, _ in shards:
-        if not data:
-            continue
-        name = scenario_name(d)
-        expect = data.get("scenario", {}).get("expect", "clean")
-        e, met, seeds, sigs = out.get(name, (expect, expect == "clean", 0, set()))
-        if expect == "clean":
-            met = met and data.get("expectation_met", False)
-        else:
-            met = met or data.get("expectation_met", False)
-        sigs = sigs | {f["signature"] for run in data.get("found", []) for f in run.get("findings", [])}
-        out[name] = (expect, met, seeds + data.get("executed", 0), sigs)
-    return out
+def verdict(found):
+    """(expect, met, broken) of one scenario's shards: met is True or False
+    when the shards that ran decide it, None when they cannot (none ran, or
+    a clean scenario is clean so far but a shard is missing); broken names
+    each shard without a usable result. A clean scenario needs every shard
+    clean; throw/finding needs some shard to have met it."""
+    ran = [s for s in found if s.ok]
+    broken = [f"{s} {s.problem}" for s in found if not s.ok]
+    expect = ran[0].expect if ran else None
+    met_by = [bool(s.data.get("expectation_met", False)) for s in ran]
+    # One dirty shard fails a clean scenario; one shard that saw the
+    # expected finding passes a throw/finding one. Else it takes them all.
+    decided = not all(met_by) if expect == "clean" else any(met_by)
+    if ran and decided:
+        met = expect != "clean"
+    elif ran and not broken:
+        met = expect == "clean"
+    else:
+        met = None
+    return expect, met, broken
+
+
+def distinct_signatures(found):
+    return {f["signature"] for s in found if s.ok
+            for run in s.data.get("found", []) for f in run.get("findings", [])}
 
 
 def sig_hash(sig):
@@ -102,18 +185,20 @@ def marker(sig):
     return f"chaos-signature: {sig_hash(sig)}"
 
 
-def summary(root):
-    shards = load(root)
-    sigs = signatures(shards)
-    exp = expectations(shards)
+def summary(by_name):
+    sigs = signatures(by_name)
     print("## chaos nightly\n")
     print("| scenario | expects | seeds run | distinct signatures | met |")
     print("|---|---|---|---|---|")
-    for name, (expect, met, seeds, found) in sorted(exp.items()):
-        print(f"| {name} | {expect} | {seeds} | {len(found)} | {'yes' if met else '**no**'} |")
-    broken = [d.name for d, data, code in shards if data is None or code not in (0, 1)]
-    if broken:
-        print(f"\nShards that did not run: {', '.join(broken)}")
+    for name, found in sorted(by_name.items()):
+        expect, met, broken = verdict(found)
+        words = {True: "yes", False: "**no**", None: "**no result**"}[met]
+        if broken:
+            words += f" ({', '.join(broken)})"
+        seeds = sum(s.data.get("executed", 0) for s in found if s.ok)
+        print(f"| {name} | {expect or '?'} | {seeds} | {len(distinct_signatures(found))} | {words} |")
+    if not by_name:
+        print("| (no results, no configured scenarios) | ? | 0 | 0 | **no result** |")
     print(f"\n### Findings in clean scenarios: {len(sigs)} distinct signature(s)\n")
     for sig, s in sorted(sigs.items()):
         _, run, f = s["example"]
@@ -172,8 +257,8 @@ def issue_body(sig, s, mark):
     )
 
 
-def issues(root):
-    sigs = signatures(load(root))
+def issues(by_name):
+    sigs = signatures(by_name)
     failed = 0
     for sig, s in sorted(sigs.items()):
         mark = marker(sig)
@@ -195,22 +280,52 @@ def issues(root):
             err(f"{e} (signature {sig_hash(sig)}: {sig[:100]})")
     if failed:
         err(f"{failed} of {len(sigs)} issue(s) not opened or updated; checking expectations anyway")
-    return check(root) | (GH_FAILED if failed else 0)
+    return check(by_name) | (GH_FAILED if failed else 0)
 
 
-def check(root):
-    shards = load(root)
-    if any(data is None or code not in (0, 1) for _, data, code in shards) or not shards:
-        err("some shards did not produce a result")
+def check(by_name):
+    if not by_name:
+        err("no shard results, and no configured scenarios to expect them of")
         return 2
-    unmet = [name for name, (_, met, _, _) in expectations(shards).items() if not met]
-    for name in unmet:
-        err(f"expectation not met: {name}")
-    return 1 if unmet else 0
+    unmet = broken = False
+    for name, found in sorted(by_name.items()):
+        _, met, missing = verdict(found)
+        if met is False:
+            unmet = True
+            err(f"expectation not met: {name}")
+        if missing:
+            broken = True
+            err(f"incomplete: {name} ({', '.join(missing)})")
+    return 2 if broken else 1 if unmet else 0
+
+
+def scenario_names(text):
+    """The plan job's JSON list of scenario files -> their names."""
+    if not text.strip():
+        return []
+    try:
+        files = json.loads(text)
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a JSON list of scenario files: {text[:80]!r}") from None
+    return [Path(f).stem for f in files]
+
+
+def main(argv):
+    p = argparse.ArgumentParser(prog="nightly.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("summary", "issues", "check"):
+        c = sub.add_parser(name)
+        c.add_argument("dir", help="the directory of shard directories")
+        c.add_argument("--scenarios", type=scenario_names, default=[],
+                       help="JSON list of the scenario files hunted")
+        c.add_argument("--shards", type=int, default=None, help="shards per scenario")
+    args = p.parse_args(argv)
+    by_name = load(args.dir, args.scenarios, args.shards)
+    return {"summary": summary, "issues": issues, "check": check}[args.command](by_name)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("summary", "issues", "check"):
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit({"summary": summary, "issues": issues, "check": check}[sys.argv[1]](sys.argv[2]))
+    sys.exit(main(sys.argv[1:]))

@@ -56,7 +56,7 @@ def run(seed, *sigs):
     }
 
 
-def hunt_json(expect="clean", found=(), repros=(), shard="1/4", executed=100, met=None):
+def hunt_json(expect="clean", found=(), repros=(), shard="1/1", executed=100, met=None):
     """A `chaos hunt --json` object."""
     found = list(found)
     if met is None:
@@ -209,7 +209,7 @@ class GhFailures(Nightly):
         self.assertIn("gh is not installed or not on PATH", out.stderr)
 
     def test_every_signature_is_tried_after_one_gh_failure(self):
-        self.shard("syncmap", 2, hunt_json(found=[run("0x3", "panic: boom [syncmap]")], shard="2/4"), code=1)
+        self.shard("syncmap", 2, hunt_json(found=[run("0x3", "panic: boom [syncmap]")], shard="2/2"), code=1)
         self.fake_gh({"fail": {"issue create": "HTTP 502\n"}})
         out = self.nightly("issues", str(self.results))
         self.assertEqual(len(self.calls("issue create")), 2)
@@ -267,6 +267,89 @@ class EverySignature(Nightly):
             self.assertIn(f"- `{sig}`", out.stdout)
         self.assertIn(f"- `{self.A}` — 2 seed(s) in syncmap", out.stdout)
         self.assertIn("  - repro: `syncmap-2/repros/c.toml`", out.stdout)
+
+
+class EveryScenario(Nightly):
+    """Every configured scenario has a row in the summary, results or not."""
+
+    SCENARIOS = json.dumps(["chaos/syncmap.toml", "chaos/rwmutex.toml", "chaos/resize-storm.toml"])
+
+    def configured(self, command):
+        return self.nightly(command, str(self.results), "--scenarios", self.SCENARIOS, "--shards", "4")
+
+    def row(self, out, name):
+        (line,) = [l for l in out.stdout.splitlines() if l.startswith(f"| {name} |")]
+        return line
+
+    def clean_shards(self, name, indexes):
+        for i in indexes:
+            self.shard(name, i, hunt_json(shard=f"{i}/4"))
+
+    def test_scenario_whose_shards_all_failed_still_has_a_summary_row(self):
+        self.clean_shards("syncmap", range(1, 5))
+        # rwmutex: shard 1 killed mid-hunt (empty result.json, no exit code),
+        # shard 2 refused its input (exit 2), shards 3 and 4 left nothing.
+        self.shard("rwmutex", 1, raw="", code=None)
+        self.shard("rwmutex", 2, raw="", code=2)
+        out = self.configured("summary")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(self.row(out, "syncmap"), "| syncmap | clean | 400 | 0 | yes |")
+        self.assertEqual(self.row(out, "rwmutex"),
+                         "| rwmutex | ? | 0 | 0 | **no result** (shard 1/4 with unreadable result.json, "
+                         "shard 2/4 with unreadable result.json, shard 3/4 missing, shard 4/4 missing) |")
+
+    def test_configured_scenario_that_left_no_directory_still_has_a_summary_row(self):
+        self.clean_shards("syncmap", range(1, 5))
+        out = self.configured("summary")
+        self.assertEqual(self.row(out, "resize-storm"),
+                         "| resize-storm | ? | 0 | 0 | **no result** (shard 1/4 missing, shard 2/4 missing, "
+                         "shard 3/4 missing, shard 4/4 missing) |")
+
+    def test_one_missing_shard_is_named(self):
+        self.clean_shards("syncmap", [1, 3, 4])
+        out = self.configured("summary")
+        # Three clean shards do not make a clean scenario.
+        self.assertEqual(self.row(out, "syncmap"), "| syncmap | clean | 300 | 0 | **no result** (shard 2/4 missing) |")
+
+    def test_shard_with_a_bad_exit_code_or_none_is_named(self):
+        self.shard("syncmap", 1, hunt_json(shard="1/4"), code=None)
+        self.shard("syncmap", 2, hunt_json(shard="2/4"), code=101)
+        self.clean_shards("syncmap", [3, 4])
+        out = self.configured("summary")
+        self.assertIn("(shard 1/4 without exit code, shard 2/4 exited 101)", self.row(out, "syncmap"))
+
+    def test_missing_shard_does_not_hide_what_the_others_decided(self):
+        self.shard("syncmap", 1, hunt_json(found=[run("0x2", "throw: x [syncmap]")], shard="1/4"), code=1)
+        self.shard("rwmutex", 3, hunt_json(expect="finding", found=[run("0x3", "lost-write: y [rwmutex]")], shard="3/4"))
+        out = self.configured("summary")
+        self.assertTrue(self.row(out, "syncmap").endswith(
+            "| **no** (shard 2/4 missing, shard 3/4 missing, shard 4/4 missing) |"))
+        self.assertTrue(self.row(out, "rwmutex").endswith(
+            "| yes (shard 1/4 missing, shard 2/4 missing, shard 4/4 missing) |"))
+
+    def test_check_fails_and_names_each_scenario_without_every_result(self):
+        self.clean_shards("syncmap", range(1, 5))
+        self.clean_shards("rwmutex", [1, 2, 4])
+        out = self.configured("check")
+        self.assertEqual(out.returncode, 2, out.stderr)
+        self.assertEqual(out.stderr.splitlines(), [
+            "nightly: incomplete: resize-storm (shard 1/4 missing, shard 2/4 missing, "
+            "shard 3/4 missing, shard 4/4 missing)",
+            "nightly: incomplete: rwmutex (shard 3/4 missing)",
+        ])
+
+    def test_check_passes_when_every_configured_shard_met_its_expectation(self):
+        for name in ("syncmap", "rwmutex", "resize-storm"):
+            self.clean_shards(name, range(1, 5))
+        out = self.configured("check")
+        self.assertEqual((out.returncode, out.stderr), (0, ""))
+
+    def test_report_job_passes_the_configured_scenarios_and_shards(self):
+        workflow = (REPO / ".github" / "workflows" / "nightly.yml").read_text()
+        report = workflow[workflow.index("\n  report:"):]
+        self.assertIn("SCENARIOS: ${{ needs.plan.outputs.scenarios }}", report)
+        for command in ("summary", "issues"):
+            self.assertIn(f'nightly.py {command} results --scenarios "$SCENARIOS" --shards "$SHARDS"', report)
 
 
 if __name__ == "__main__":
