@@ -11,7 +11,10 @@ directory and
                HASH`, plain text in the body), via `gh`; then runs `check`,
                which a failing `gh` never skips;
   check DIR    exits 1 if any scenario's expectation was not met (across all
-               its shards), 2 if a configured shard left no usable result.
+               its shards), 2 if a configured shard left no usable result;
+  budget TIME  exits 2, saying why in one line, unless a hunt of TIME (90s,
+               20m, 1h30m) fits the hunt job's timeout-minutes in nightly.yml
+               with the minutes that job needs besides hunting.
 
 Options: --scenarios, the plan job's JSON list of the scenario files hunted
 (`["chaos/syncmap.toml", ...]`), and --shards, the number of shards each was
@@ -34,6 +37,15 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+WORKFLOW = Path(__file__).resolve().parent.parent / "workflows" / "nightly.yml"
+
+# The minutes of the hunt job that are not hunting, as the comment on its
+# timeout-minutes in nightly.yml adds them up.
+SETUP_AND_BUILD_MINUTES = 10
+SHRINK_MINUTES = 10
+UPLOAD_AND_SLACK_MINUTES = 5
+RESERVED_MINUTES = SETUP_AND_BUILD_MINUTES + SHRINK_MINUTES + UPLOAD_AND_SLACK_MINUTES
 
 
 def err(message):
@@ -299,6 +311,67 @@ def check(by_name):
     return 2 if broken else 1 if unmet else 0
 
 
+UNITS = {
+    "ms": 0.001, "msec": 0.001, "msecs": 0.001,
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+}
+
+
+def parse_duration(text):
+    """Seconds in a duration as `chaos hunt --time-budget` reads it (90s,
+    20m, 1h 30m); ValueError saying why not."""
+    t = text.strip()
+    if not re.fullmatch(r"(\d+\s*[a-z]+\s*)+", t):
+        raise ValueError(f"cannot read time budget {text!r}: expected e.g. 90s, 20m, 1h30m")
+    total = 0.0
+    for n, unit in re.findall(r"(\d+)\s*([a-z]+)", t):
+        if unit not in UNITS:
+            raise ValueError(f"cannot read time budget {text!r}: unknown unit {unit!r}")
+        total += int(n) * UNITS[unit]
+    return total
+
+
+def hunt_timeout_minutes(workflow_text):
+    """The `timeout-minutes` of the `hunt` job in a workflow, or None."""
+    in_jobs = in_hunt = False
+    for line in workflow_text.splitlines():
+        if re.match(r"\S", line):
+            in_jobs, in_hunt = line.rstrip() == "jobs:", False
+        elif in_jobs and re.match(r"  [A-Za-z0-9_-]+:\s*(#.*)?$", line):
+            in_hunt = line.strip().startswith("hunt:")
+        elif in_hunt:
+            m = re.match(r"    timeout-minutes:\s*(\d+)\s*(#.*)?$", line)
+            if m:
+                return int(m.group(1))
+    return None
+
+
+def budget(text, workflow):
+    try:
+        seconds = parse_duration(text)
+        timeout = hunt_timeout_minutes(Path(workflow).read_text())
+    except ValueError as e:
+        err(str(e))
+        return 2
+    except OSError as e:
+        err(f"cannot read {workflow}: {e.strerror or e}")
+        return 2
+    if timeout is None:
+        err(f"no timeout-minutes on the hunt job in {workflow}")
+        return 2
+    most = timeout - RESERVED_MINUTES
+    if seconds > most * 60:
+        err(f"time budget {text} does not fit the hunt job: of its timeout-minutes {timeout}, "
+            f"{RESERVED_MINUTES} are for set-up and build ({SETUP_AND_BUILD_MINUTES}), shrinking "
+            f"({SHRINK_MINUTES}) and upload ({UPLOAD_AND_SLACK_MINUTES}); use at most {max(most, 0)}m")
+        return 2
+    print(f"time budget {text} fits the hunt job: at most {most}m of its {timeout} minutes go to hunting")
+    return 0
+
+
 def scenario_names(text):
     """The plan job's JSON list of scenario files -> their names."""
     if not text.strip():
@@ -322,7 +395,12 @@ def main(argv):
         c.add_argument("--scenarios", type=scenario_names, default=[],
                        help="JSON list of the scenario files hunted")
         c.add_argument("--shards", type=int, default=None, help="shards per scenario")
+    b = sub.add_parser("budget")
+    b.add_argument("time", help="a --time-budget, e.g. 20m")
+    b.add_argument("--workflow", default=str(WORKFLOW), help="the workflow with the hunt job")
     args = p.parse_args(argv)
+    if args.command == "budget":
+        return budget(args.time, args.workflow)
     by_name = load(args.dir, args.scenarios, args.shards)
     return {"summary": summary, "issues": issues, "check": check}[args.command](by_name)
 

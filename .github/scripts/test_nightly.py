@@ -7,6 +7,7 @@
 
 `cargo test` runs them too (tests/it/nightly_script.rs).
 """
+import importlib.util
 import json
 import os
 import re
@@ -20,6 +21,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "nightly.py"
 REPO = HERE.parent.parent
+WORKFLOW = REPO / ".github" / "workflows" / "nightly.yml"
+
+
+def load_nightly():
+    spec = importlib.util.spec_from_file_location("nightly", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 # Logs its arguments (one JSON list a line) and answers as FAKE_GH_CONFIG
 # says: {"fail": {"issue list": "stderr text"}, "list": [issues], "list_raw": "text"}.
@@ -345,11 +354,91 @@ class EveryScenario(Nightly):
         self.assertEqual((out.returncode, out.stderr), (0, ""))
 
     def test_report_job_passes_the_configured_scenarios_and_shards(self):
-        workflow = (REPO / ".github" / "workflows" / "nightly.yml").read_text()
+        workflow = WORKFLOW.read_text()
         report = workflow[workflow.index("\n  report:"):]
         self.assertIn("SCENARIOS: ${{ needs.plan.outputs.scenarios }}", report)
         for command in ("summary", "issues"):
             self.assertIn(f'nightly.py {command} results --scenarios "$SCENARIOS" --shards "$SHARDS"', report)
+
+
+class TimeBudget(Nightly):
+    """The hunt's time budget finishes inside the hunt job's timeout."""
+
+    def budget(self, *args):
+        return self.nightly("budget", *args)
+
+    def assert_one_line_refusal(self, out, *needles):
+        self.assertEqual(out.returncode, 2, out.stderr)
+        self.assertEqual(out.stdout, "")
+        self.assertEqual(len(out.stderr.splitlines()), 1, out.stderr)
+        self.assertNotIn("Traceback", out.stderr)
+        for needle in needles:
+            self.assertIn(needle, out.stderr)
+
+    def test_suggested_and_default_budgets_fit_the_hunt_job_timeout(self):
+        workflow = WORKFLOW.read_text()
+        inputs = workflow[workflow.index("      time_budget:"):workflow.index("\npermissions:")]
+        description = re.search(r"description: (.*)", inputs).group(1)
+        suggested = re.findall(r"\b\d+[a-z]+\b", description)
+        default = re.search(r'default: "([^"]+)"', inputs).group(1)
+        fallbacks = re.findall(r"inputs\.time_budget \|\| '([^']+)'", workflow)
+        self.assertTrue(suggested and fallbacks)
+        for budget in {*suggested, default, *fallbacks}:
+            out = self.budget(budget)
+            self.assertEqual(out.returncode, 0, f"{budget}: {out.stderr}")
+
+    def test_budget_that_does_not_fit_the_hunt_job_timeout_fails_loudly(self):
+        for budget in ("1h", "36m", "1h 30m"):
+            out = self.budget(budget)
+            self.assert_one_line_refusal(out, f"time budget {budget} does not fit", "timeout-minutes 60",
+                                         "use at most 35m")
+
+    def test_budget_check_reads_the_hunt_job_timeout_from_the_workflow(self):
+        def workflow(timeout):
+            w = self.tmp / f"nightly-{timeout}.yml"
+            w.write_text("on: push\njobs:\n  plan:\n    timeout-minutes: 600\n    steps: []\n"
+                         f"  hunt:\n    runs-on: ubuntu-latest\n    timeout-minutes: {timeout}  # the sum\n"
+                         "  report:\n    timeout-minutes: 5\n")
+            return str(w)
+        self.assertEqual(self.budget("1h", "--workflow", workflow(120)).returncode, 0)
+        self.assert_one_line_refusal(self.budget("20m", "--workflow", workflow(30)), "use at most 5m")
+        self.assert_one_line_refusal(self.budget("1s", "--workflow", workflow(20)), "use at most 0m")
+
+    def test_workflow_without_a_hunt_job_timeout_fails_loudly(self):
+        w = self.tmp / "nightly.yml"
+        w.write_text("jobs:\n  hunt:\n    runs-on: ubuntu-latest\n  report:\n    timeout-minutes: 60\n")
+        self.assert_one_line_refusal(self.budget("20m", "--workflow", str(w)), "no timeout-minutes on the hunt job")
+
+    def test_unreadable_budget_fails_loudly(self):
+        for budget in ("soon", "20", "20x", ""):
+            self.assert_one_line_refusal(self.budget(budget), "cannot read time budget")
+
+    def test_budget_parses_as_chaos_hunt_reads_it(self):
+        parse = load_nightly().parse_duration
+        self.assertEqual(parse("90s"), 90)
+        self.assertEqual(parse("20m"), 1200)
+        self.assertEqual(parse("1h30m"), 5400)
+        self.assertEqual(parse("1h 30min"), 5400)
+
+    def test_timeout_comment_adds_up_to_what_the_script_reserves(self):
+        nightly = load_nightly()
+        workflow = WORKFLOW.read_text()
+        hunt = workflow[workflow.index("\n  hunt:"):workflow.index("timeout-minutes:", workflow.index("\n  hunt:"))]
+        terms = [int(n) for n in re.findall(r"^    #[^=+\n]*[=+] +(\d+) ", hunt, re.M)]
+        timeout = nightly.hunt_timeout_minutes(workflow)
+        self.assertEqual(terms, [nightly.SETUP_AND_BUILD_MINUTES, timeout - nightly.RESERVED_MINUTES,
+                                 nightly.SHRINK_MINUTES, nightly.UPLOAD_AND_SLACK_MINUTES], hunt)
+        self.assertEqual(sum(terms), timeout)
+        self.assertIn(f"# {timeout} minutes =", hunt)
+
+    def test_hunt_job_hunts_with_the_budget_the_plan_job_checked(self):
+        workflow = WORKFLOW.read_text()
+        plan = workflow[workflow.index("\n  plan:"):workflow.index("\n  hunt:")]
+        hunt = workflow[workflow.index("\n  hunt:"):workflow.index("\n  report:")]
+        self.assertIn('nightly.py budget "$BUDGET"', plan)
+        self.assertIn("budget: ${{ steps.budget.outputs.budget }}", plan)
+        self.assertIn("BUDGET: ${{ needs.plan.outputs.budget }}", hunt)
+        self.assertIn('--time-budget "$BUDGET"', hunt)
 
 
 if __name__ == "__main__":
