@@ -280,11 +280,11 @@ def issues(by_name):
                         "--json", "number,body", "--limit", "20")
             try:
                 # Search is fuzzy: only an issue that carries the line is ours.
-                ours = [i for i in json.loads(listed) if mark in (i.get("body") or "")]
-            except (ValueError, TypeError, AttributeError):
+                ours = [str(i["number"]) for i in json.loads(listed) if mark in (i.get("body") or "")]
+            except (ValueError, TypeError, AttributeError, KeyError):
                 raise GhError(f"gh issue list: unreadable answer {listed.strip()[:80]!r}") from None
             if ours:
-                gh("issue", "comment", str(ours[0]["number"]), "--body", body)
+                gh("issue", "comment", ours[0], "--body", body)
             else:
                 gh("issue", "create", "--title", f"chaos: {sig}"[:250], "--body", body)
         except GhError as e:

@@ -206,10 +206,12 @@ class GhFailures(Nightly):
         self.assertIn("gh issue create failed (exit 1): could not create issue: HTTP 502", out.stderr)
 
     def test_unreadable_gh_answer_is_one_line_and_the_expectation_check_still_runs(self):
-        self.fake_gh({"list_raw": "<html>rate limited</html>"})
-        out = self.nightly("issues", str(self.results))
-        self.assert_one_line_per_failure_then_check(out, 1)
-        self.assertIn("unreadable answer", out.stderr)
+        marked = f"chaos-signature: {load_nightly().sig_hash(self.SIG)}"
+        for answer in ("<html>rate limited</html>", '{"number": 1}', json.dumps([{"body": marked}])):
+            self.fake_gh({"list_raw": answer})
+            out = self.nightly("issues", str(self.results))
+            self.assert_one_line_per_failure_then_check(out, 1)
+            self.assertIn("unreadable answer", out.stderr)
 
     def test_missing_gh_is_one_line_and_the_expectation_check_still_runs(self):
         (self.bin / "gh").unlink()
