@@ -138,20 +138,40 @@ def load(root, scenarios=(), shards=None):
     return by_name
 
 
+def tallies(shard):
+    """{signature: seeds that showed it} from the hunt's `signatures` tally,
+    which counts every failing seed while `found` keeps only the first few
+    runs of each signature; {} from a hunt that has no tally."""
+    out = {}
+    for t in shard.data.get("signatures") or []:
+        if isinstance(t, dict) and isinstance(t.get("signature"), str):
+            out[t["signature"]] = int(t.get("count") or 0)
+    return out
+
+
 def signatures(by_name):
-    """{signature: {"scenarios", "seeds", "example": (shard, run, finding),
-    "repros"}}: every finding of every run of every shard of the `clean`
-    scenarios (a throw or finding *expected* of a mutant or raw map is not
-    news), with every repro file a shard wrote for it."""
+    """{signature: {"scenarios", "count", "seeds", "example": (shard, run,
+    finding), "repros"}}: every finding of every run of every shard of the
+    `clean` scenarios (a throw or finding *expected* of a mutant or raw map
+    is not news), with every repro file a shard wrote for it. `count` is how
+    many seeds showed it, `seeds` the (scenario, seed) of the runs at hand."""
     sigs = {}
     clean = [s for found in by_name.values() for s in found if s.expect == "clean"]
     for shard in clean:
+        here = {}
         for run in shard.data.get("found", []):
             for f in run.get("findings", []):
-                s = sigs.setdefault(f["signature"], {"scenarios": set(), "seeds": set(), "example": None, "repros": []})
+                s = sigs.setdefault(f["signature"], {"scenarios": set(), "count": 0, "seeds": set(),
+                                                     "example": None, "repros": []})
                 s["scenarios"].add(shard.scenario)
                 s["seeds"].add((shard.scenario, run.get("seed")))
                 s["example"] = s["example"] or (shard, run, f)
+                here.setdefault(f["signature"], set()).add(run.get("seed"))
+        tally = tallies(shard)
+        for sig in here:
+            # The tally counts a seed under its first bug only; the runs
+            # at hand also show the findings that came after it.
+            sigs[sig]["count"] += max(len(here[sig]), tally.get(sig, 0))
     for shard in clean:
         for r in shard.data.get("repros", []):
             if r.get("signature") in sigs:
@@ -184,7 +204,8 @@ def verdict(found):
 
 def distinct_signatures(found):
     return {f["signature"] for s in found if s.ok
-            for run in s.data.get("found", []) for f in run.get("findings", [])}
+            for run in s.data.get("found", []) for f in run.get("findings", [])} | {
+        sig for s in found if s.ok for sig in tallies(s)}
 
 
 def sig_hash(sig):
@@ -214,7 +235,7 @@ def summary(by_name):
     print(f"\n### Findings in clean scenarios: {len(sigs)} distinct signature(s)\n")
     for sig, s in sorted(sigs.items()):
         _, run, f = s["example"]
-        print(f"- `{sig}` — {len(s['seeds'])} seed(s) in {', '.join(sorted(s['scenarios']))}")
+        print(f"- `{sig}` — {s['count']} seed(s) in {', '.join(sorted(s['scenarios']))}")
         print(f"  - replay: `{run.get('replay', '?')}`")
         for r in s["repros"]:
             print(f"  - repro: `{r}` (in the `repros` artifact)")
@@ -257,11 +278,11 @@ def seed_order(seed):
 def issue_body(sig, s, mark):
     _, run, f = s["example"]
     seeds = sorted((str(seed) for _, seed in s["seeds"]), key=seed_order)
-    shown = ", ".join(seeds[:10]) + (", ..." if len(seeds) > 10 else "")
+    shown = ", ".join(seeds[:10]) + (", ..." if s["count"] > min(len(seeds), 10) else "")
     repros = "".join(f"- `{r}`\n" for r in s["repros"]) or "- none written (shrink the replay command by hand)\n"
     return (
         f"Found by the nightly hunt ({os.environ.get('RUN_URL', '')}) in "
-        f"{', '.join(sorted(s['scenarios']))}, {len(seeds)} seed(s): {shown}.\n\n"
+        f"{', '.join(sorted(s['scenarios']))}, {s['count']} seed(s): {shown}.\n\n"
         f"**Signature:** `{sig}`\n\n**Replay:**\n```\n{run.get('replay', '?')}\n```\n\n"
         f"{f.get('detail', '')}\n\n**Repro files** in the run's `repros` artifact:\n{repros}\n"
         f"Once minimised, add one to `fixtures/` as a regression test.\n\n"

@@ -65,12 +65,20 @@ def run(seed, *sigs):
     }
 
 
-def hunt_json(expect="clean", found=(), repros=(), shard="1/1", executed=100, met=None):
-    """A `chaos hunt --json` object."""
+def hunt_json(expect="clean", found=(), repros=(), shard="1/1", executed=100, met=None, tally=None):
+    """A `chaos hunt --json` object; `tally` ({signature: count}) adds the
+    per-signature counts newer hunts report."""
     found = list(found)
     if met is None:
         met = not found if expect == "clean" else bool(found)
-    return {
+    extra = {} if tally is None else {
+        "failing": sum(tally.values()),
+        "interrupted": False,
+        "signatures": [{"signature": s, "count": n,
+                        "seeds": [r["seed"] for r in found if r["findings"][0]["signature"] == s]}
+                       for s, n in tally.items()],
+    }
+    return {**extra,
         "outcome": "finding" if found else "clean",
         "expectation_met": met,
         "scenario": {"backend": "syncmap", "expect": expect},
@@ -278,6 +286,20 @@ class EverySignature(Nightly):
             self.assertIn(f"- `{sig}`", out.stdout)
         self.assertIn(f"- `{self.A}` — 2 seed(s) in syncmap", out.stdout)
         self.assertIn("  - repro: `syncmap-2/repros/c.toml`", out.stdout)
+
+
+    def test_seeds_are_counted_from_the_hunt_tally_beyond_the_runs_it_kept(self):
+        # A hunt keeps the first 3 runs of a signature and counts the rest.
+        kept = [run(seed, self.A, self.B) for seed in ("0x1", "0x4", "0x7")]
+        self.shard("rwmutex", 1, hunt_json(found=kept, tally={self.A: 40}), code=1)
+        self.nightly("issues", str(self.results))
+        bodies = {self.option(c, "--title"): self.option(c, "--body") for c in self.calls("issue create")}
+        self.assertIn("in rwmutex, syncmap, 42 seed(s): 0x1, 0x2, 0x4, 0x7, 0x11, ...", bodies[f"chaos: {self.A}"])
+        # B rode along after A: the tally does not count it, the runs do.
+        self.assertIn("in rwmutex, syncmap, 4 seed(s): 0x1, 0x2, 0x4, 0x7.", bodies[f"chaos: {self.B}"])
+        out = self.nightly("summary", str(self.results))
+        self.assertIn(f"- `{self.A}` — 42 seed(s) in rwmutex, syncmap", out.stdout)
+        self.assertIn("| rwmutex | clean | 100 | 2 | **no** |", out.stdout)
 
 
 class EveryScenario(Nightly):
