@@ -39,6 +39,7 @@ mod gomap_growth;
 mod gomap_mutations;
 mod gomap_threads;
 mod layout;
+mod nightly_script;
 mod replay;
 mod scenario_files;
 mod sched_exec;
