@@ -47,3 +47,4 @@ mod sched_faults;
 mod sched_follow;
 mod sched_locks;
 mod shrink;
+mod timeline;
