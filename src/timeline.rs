@@ -121,11 +121,12 @@ impl Timeline {
                     index: o.index,
                     kind: RowKind::Fault,
                     op: o.op,
-                    text: format!("⚡ forced {fault:?} here"),
+                    text: format!("⚡ forced {} here", fault.phrase()),
                     clause: Some(format!(
-                        "thread {} {} gets a forced {fault:?} where it {}",
+                        "thread {} {} gets a forced {} where it {}",
                         o.thread,
                         o.op.short(),
+                        fault.phrase(),
                         v.site.phrase()
                     )),
                 });

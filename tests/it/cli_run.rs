@@ -157,3 +157,32 @@ fn every_run_help_example_does_what_its_comment_says() {
         }
     }
 }
+
+#[test]
+fn replaying_a_hand_edited_schedule_says_the_file_was_changed() {
+    let s = Scratch::new("edited");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/gomap-throw-concurrent-map-writes.toml");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    let repro = chaos::repro::Repro::from_toml(&text).unwrap();
+    // Re-written by this version (with its digest), then one choice edited.
+    let written = repro.to_toml();
+    let at = written.find("choices = [").unwrap();
+    let digit = at + written[at..].find(|c: char| c.is_ascii_digit()).unwrap();
+    let mut edited = written.clone();
+    let flipped = if &written[digit..=digit] == "0" {
+        "1"
+    } else {
+        "0"
+    };
+    edited.replace_range(digit..=digit, flipped);
+    let path = s.0.join("edited.toml");
+    std::fs::write(&path, edited).unwrap();
+    let o = chaos(&["replay", path.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}{}", stdout(&o));
+    assert!(
+        err.contains("was changed after the file was written"),
+        "{err}"
+    );
+}

@@ -77,6 +77,8 @@ store = 50
 [script]
 seed = "0x9e5651b0ef953636"
 history_hash = "0xbda9e06ed719cb81"
+# a hash of the script's seed, ops, choices and faults: an edited script is refused (delete this line to replay one)
+digest = "0xa3846bc603a0412c"
 # each thread's ops, in order
 threads = [
     ["store(0, 0x10000000001)"],
