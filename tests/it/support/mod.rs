@@ -326,3 +326,23 @@ impl Hook for Marks {
         self.0.borrow_mut().insert(mark);
     }
 }
+
+/// A fresh empty directory under the system temp dir for one test, removed
+/// when dropped.
+pub struct Scratch(pub std::path::PathBuf);
+
+impl Scratch {
+    /// `chaos-<name>-<pid>`, emptied.
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("chaos-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
