@@ -283,14 +283,14 @@ impl Perturb {
 
 impl Hook for Perturb {
     fn yield_point(&self, site: Site) -> Option<Fault> {
-        if (self.sites)(site) && self.next() % self.one_in == 0 {
+        if (self.sites)(site) && self.next().is_multiple_of(self.one_in) {
             std::thread::yield_now();
         }
         if !self.faults {
             return None;
         }
         let x = self.next();
-        if x % 8 != 0 {
+        if !x.is_multiple_of(8) {
             return None;
         }
         let pick = (x >> 3) as usize;
