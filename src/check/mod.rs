@@ -9,7 +9,14 @@
 //!    be there at quiescence (a lost write, named); then linearizability of
 //!    the history, per key; then the quiescent contents must be a state some
 //!    linearization ends in (a lost write);
-//! 3. the backend's structural invariants at quiescence.
+//! 3. for a backend that declares an atomic `Clear` or an exact `len`, one
+//!    linearization of the whole map ([`linearizability::check_whole`]);
+//! 4. the backend's structural invariants at quiescence;
+//! 5. its `len` at quiescence against its contents (every backend's must be
+//!    exact there).
+//!
+//! What the checker could not decide within its budget is said beside the
+//! findings ([`Checked::undecided`]), never turned into one.
 //!
 //! The first failing check gives the finding; later checks would only
 //! restate it. What users rely on (the results they saw) comes before the
@@ -26,7 +33,7 @@ pub use model::Model;
 use std::collections::BTreeMap;
 
 use crate::history::{History, Operation};
-use crate::maps::{Key, RangeSemantics, Value, Violation};
+use crate::maps::{Key, Semantics, Value, Violation};
 use crate::op::Ret;
 
 /// What the engine read off the backend once every thread had finished.
@@ -36,14 +43,26 @@ pub struct Quiescent {
     pub contents: Option<BTreeMap<Key, Value>>,
     /// Structural invariant violations.
     pub violations: Vec<Violation>,
+    /// What the backend's `len` said (None: it has none, or it threw).
+    pub len: Option<usize>,
+}
+
+/// What the checker found, and what it could not decide.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checked {
+    /// The findings.
+    pub findings: Vec<Finding>,
+    /// Why a check that ran out of its budget decided nothing (not a
+    /// finding; the run is then neither clean nor failing).
+    pub undecided: Option<String>,
 }
 
 /// What the checker needs to know besides the history.
 pub struct Context<'a> {
     /// The backend's name (part of every signature).
     pub backend: &'a str,
-    /// What the backend promises about `range`.
-    pub semantics: RangeSemantics,
+    /// What the backend promises about `range`, `clear` and `len`.
+    pub semantics: Semantics,
     /// Each key's value before the threads started (the prefill).
     pub initial: &'a dyn Fn(Key) -> Option<Value>,
     /// Keys that hold a value before the threads start.
@@ -53,7 +72,7 @@ pub struct Context<'a> {
 }
 
 /// The findings of a completed execution (see the module docs for the order).
-pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_>) -> Vec<Finding> {
+pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_>) -> Checked {
     let finding = |kind, message: String, op: Option<&Operation>, detail: String| Finding {
         kind,
         message,
@@ -63,6 +82,10 @@ pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_
         step: op.map(|o| o.invoke),
         detail,
     };
+    let found = |f: Finding| Checked {
+        findings: vec![f],
+        undecided: None,
+    };
     let ops = history.operations();
     let observed = if cx.threads == 1 {
         check_sequential(&ops, quiescent, cx)
@@ -70,7 +93,37 @@ pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_
         check_concurrent(&ops, quiescent, cx)
     };
     if let Some((kind, message, op, detail)) = observed {
-        return vec![finding(kind, message, op.map(|i| &ops[i]), detail)];
+        return found(finding(kind, message, op.map(|i| &ops[i]), detail));
+    }
+    let mut undecided = None;
+    if cx.threads > 1 {
+        let initial: BTreeMap<Key, Value> = cx
+            .prefilled
+            .iter()
+            .filter_map(|&k| (cx.initial)(k).map(|v| (k, v)))
+            .collect();
+        match linearizability::check_whole(
+            &ops,
+            cx.semantics,
+            &initial,
+            linearizability::WholeBudget::default(),
+        ) {
+            linearizability::Whole::Violation(ce) => {
+                let detail = format!(
+                    "{}; ops involved: {}",
+                    ce.summary,
+                    describe_ops(&ops, &ce.ops)
+                );
+                return found(finding(
+                    FindingKind::Linearizability,
+                    "no linearization of the whole map".into(),
+                    ce.ops.last().map(|&i| &ops[i]),
+                    detail,
+                ));
+            }
+            linearizability::Whole::Undecided(why) => undecided = Some(why),
+            linearizability::Whole::NotNeeded | linearizability::Whole::Linearizable => {}
+        }
     }
     if let Some(v) = quiescent.violations.first() {
         let more = quiescent.violations.len() - 1;
@@ -79,14 +132,32 @@ pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_
         } else {
             String::new()
         };
-        return vec![finding(
+        return found(finding(
             FindingKind::Invariant,
             v.invariant.to_string(),
             None,
             format!("{}{more}", v.detail),
-        )];
+        ));
     }
-    Vec::new()
+    // After the invariants: a broken structure (a wrong count) names the
+    // cause of a wrong `len`; this catches maps without such checks.
+    if let (Some(len), Some(contents)) = (quiescent.len, &quiescent.contents) {
+        if len != contents.len() {
+            return found(finding(
+                FindingKind::Linearizability,
+                "len disagrees with the contents at quiescence".into(),
+                None,
+                format!(
+                    "len returned {len} with every op done, but the map holds {} keys",
+                    contents.len()
+                ),
+            ));
+        }
+    }
+    Checked {
+        findings: Vec::new(),
+        undecided,
+    }
 }
 
 /// A finding's parts: kind, stable message, index of the op it points at, detail.
@@ -136,7 +207,7 @@ fn check_sequential(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) 
 fn check_concurrent(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) -> Observed {
     let (failure, ce) = linearizability::check_all(
         ops,
-        cx.semantics,
+        cx.semantics.range,
         cx.initial,
         cx.prefilled,
         quiescent.contents.as_ref(),

@@ -9,9 +9,9 @@ use super::request::Request;
 use super::run_sched;
 use super::sched::{Departure, End, SchedConfig, SiteVisit, StrategyKind, Trace};
 use super::stress::{self, StressEnd, StressOptions};
-use crate::check::{Finding, FindingKind};
+use crate::check::{Checked, Finding, FindingKind};
 use crate::history::History;
-use crate::maps::{ChaosMap, Constructor};
+use crate::maps::{ChaosMap, Constructor, Semantics};
 use crate::scenario::{Expect, Mode, Scenario, Strategy};
 use crate::seed::{Seed, Stream};
 use crate::sync::Cover;
@@ -30,12 +30,25 @@ pub struct Execution {
     /// races, nondeterminism) or, for a completed execution, what the
     /// checker found. Whether they were expected is [`Execution::outcome`].
     pub findings: Vec<Finding>,
+    /// What the checker assumed of the backend, and what it could not
+    /// decide.
+    pub checked: Check,
     /// Coverage marks.
     pub coverage: BTreeMap<Cover, u64>,
     /// Wall time of the execution.
     pub elapsed: Duration,
     /// What only one mode produces.
     pub detail: ModeDetail,
+}
+
+/// What the checker assumed and left undecided in one execution.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Check {
+    /// What the backend declared about `range`, `clear` and `len`, as
+    /// checked.
+    pub semantics: Semantics,
+    /// Why a check decided nothing within its budget (not a finding).
+    pub undecided: Option<String>,
 }
 
 /// The part of an [`Execution`] that only one mode produces.
@@ -81,12 +94,12 @@ pub enum Outcome {
         /// What was expected and did not happen.
         message: &'static str,
     },
-    /// No finding, but the run did not finish: the step budget ran out
-    /// while operations were still completing (sched mode). Neither clean
-    /// nor a finding; a larger `--max-steps` decides it.
+    /// No finding, but nothing decided either: the step budget ran out
+    /// while operations were still completing (sched mode; a larger
+    /// `--max-steps` decides it), or a check ran out of its budget.
     Undecided {
-        /// The budget that ran out.
-        budget: u64,
+        /// Why, in one line, with what raises the budget.
+        why: String,
     },
 }
 
@@ -123,10 +136,19 @@ impl Execution {
     pub fn outcome(&self) -> Outcome {
         let threw = || self.findings.iter().any(|f| f.kind == FindingKind::Throw);
         let out_of_steps = self.sched().is_some_and(|d| d.end == End::StepLimit);
-        if out_of_steps && self.findings.is_empty() {
-            return Outcome::Undecided {
-                budget: self.scenario.step_budget(),
-            };
+        if self.findings.is_empty() {
+            if out_of_steps {
+                let budget = self.scenario.step_budget();
+                return Outcome::Undecided {
+                    why: format!(
+                        "the step budget ({budget} steps) ran out while operations were still completing: raise it, e.g. --max-steps {}",
+                        budget.saturating_mul(4)
+                    ),
+                };
+            }
+            if let Some(why) = &self.checked.undecided {
+                return Outcome::Undecided { why: why.clone() };
+            }
         }
         match self.scenario.expect {
             Expect::Clean if self.findings.is_empty() => Outcome::Met,
@@ -262,6 +284,11 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
         let _ = map.store(k, prefill_value(k));
     }
     let backend = scenario.backend.as_str();
+    let semantics = map.semantics();
+    let found = |f: Finding| Checked {
+        findings: vec![f],
+        undecided: None,
+    };
     match scenario.mode {
         Mode::Stress => {
             let opts = StressOptions {
@@ -272,19 +299,23 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
                 faults: super::request::rates(&scenario),
             };
             let run = stress::run(map.clone(), workload, &opts);
-            let findings = match &run.end {
+            let checked = match &run.end {
                 StressEnd::Completed if !run.truncated => {
                     check_quiescent(&scenario, &run.history, &*map)
                 }
-                StressEnd::Completed => Vec::new(),
-                StressEnd::Failed(f) => vec![failure_finding(f, backend, None)],
-                StressEnd::Hang { positions } => vec![hang_finding(positions, backend)],
+                StressEnd::Completed => Checked::default(),
+                StressEnd::Failed(f) => found(failure_finding(f, backend, None)),
+                StressEnd::Hang { positions } => found(hang_finding(positions, backend)),
             };
             Execution {
                 scenario: scenario.clone(),
                 seed,
                 history: run.history,
-                findings,
+                findings: checked.findings,
+                checked: Check {
+                    semantics,
+                    undecided: checked.undecided,
+                },
                 coverage: run.coverage,
                 elapsed: run.elapsed,
                 detail: ModeDetail::Stress {
@@ -296,13 +327,17 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
             let started = Instant::now();
             let cfg = sched_config(request);
             let mut run = run_sched::run(map.clone(), &workload, &cfg);
-            let findings = sched_findings(&scenario, &run, &*map);
+            let checked = sched_findings(&scenario, &run, &*map);
             let sites = std::mem::take(&mut run.report.sites);
             Execution {
                 scenario: scenario.clone(),
                 seed,
                 history: run.history,
-                findings,
+                findings: checked.findings,
+                checked: Check {
+                    semantics,
+                    undecided: checked.undecided,
+                },
                 coverage: run.report.coverage,
                 elapsed: started.elapsed(),
                 detail: ModeDetail::Sched(SchedDetail {

@@ -9,7 +9,7 @@ use super::race::Race;
 use super::run_sched::SchedRun;
 use super::sched;
 use super::stress::StressPosition;
-use crate::check::{self, Context, Finding, FindingKind, Quiescent};
+use crate::check::{self, Checked, Context, Finding, FindingKind, Quiescent};
 use crate::history::History;
 use crate::maps::ChaosMap;
 use crate::scenario::Scenario;
@@ -17,11 +17,7 @@ use crate::sync::Access;
 use crate::workload::prefill_value;
 
 /// Findings of a sched execution, from how the scheduler says it ended.
-pub(super) fn sched_findings(
-    scenario: &Scenario,
-    run: &SchedRun,
-    map: &dyn ChaosMap,
-) -> Vec<Finding> {
+pub(super) fn sched_findings(scenario: &Scenario, run: &SchedRun, map: &dyn ChaosMap) -> Checked {
     let backend = scenario.backend.as_str();
     let step = Some(run.report.steps);
     let positions = || {
@@ -51,6 +47,7 @@ pub(super) fn sched_findings(
         .find(|p| !p.finished)
         .map(|p| p.thread as u32);
     let mut findings = Vec::new();
+    let mut undecided = None;
     if let Some((thread, message)) = run.report.panics.first() {
         // A panic that escaped a body (the op loop catches backend panics).
         findings.push(Finding {
@@ -65,7 +62,9 @@ pub(super) fn sched_findings(
     }
     match &run.report.end {
         sched::End::Completed if findings.is_empty() => {
-            findings = check_quiescent(scenario, &run.history, map);
+            let checked = check_quiescent(scenario, &run.history, map);
+            findings = checked.findings;
+            undecided = checked.undecided;
         }
         sched::End::Completed => {}
         sched::End::Stopped { .. } => {
@@ -136,8 +135,12 @@ pub(super) fn sched_findings(
             at.min(findings.len()),
             race_finding(race, &run.history, backend, caught),
         );
+        undecided = None;
     }
-    findings
+    Checked {
+        findings,
+        undecided,
+    }
 }
 
 fn race_finding(race: &Race, history: &History, backend: &str, caught: bool) -> Finding {
@@ -196,7 +199,7 @@ pub(super) fn check_quiescent(
     scenario: &Scenario,
     history: &History,
     map: &dyn ChaosMap,
-) -> Vec<Finding> {
+) -> Checked {
     let mut keys: std::collections::BTreeSet<u64> = history
         .events
         .iter()
@@ -218,28 +221,37 @@ pub(super) fn check_quiescent(
             Ok(Ok(None)) => {}
             Ok(Err(_)) => readable = false,
             Err(p) => {
-                return vec![Finding {
-                    kind: FindingKind::Panic,
-                    message: super::panic_message(&*p),
-                    backend: scenario.backend.clone(),
-                    thread: None,
-                    op: None,
-                    step: None,
-                    detail: format!("while the engine read key {k} at quiescence"),
-                }]
+                return Checked {
+                    findings: vec![Finding {
+                        kind: FindingKind::Panic,
+                        message: super::panic_message(&*p),
+                        backend: scenario.backend.clone(),
+                        thread: None,
+                        op: None,
+                        step: None,
+                        detail: format!("while the engine read key {k} at quiescence"),
+                    }],
+                    undecided: None,
+                }
             }
         }
     }
+    // `len` at quiescence, where every backend's must be exact.
+    let len = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.len())) {
+        Ok(Some(Ok(n))) => Some(n),
+        _ => None,
+    };
     let quiescent = Quiescent {
         contents: readable.then_some(contents),
         violations: map.check_invariants(),
+        len,
     };
     let prefilled: Vec<u64> = (0..scenario.prefill).collect();
     let prefill = scenario.prefill;
     let initial = move |k: u64| (k < prefill).then(|| prefill_value(k));
     let cx = Context {
         backend: &scenario.backend,
-        semantics: map.range_semantics(),
+        semantics: map.semantics(),
         initial: &initial,
         prefilled: &prefilled,
         threads: scenario.threads,

@@ -1,7 +1,9 @@
 //! [`Delegate`]: a wrapper that forwards every [`ChaosMap`] method to an
 //! inner map and overrides only the ones it changes.
 
-use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, Value, Violation};
+use crate::maps::{
+    ChaosMap, ClearSemantics, Key, LenSemantics, OpResult, RangeSemantics, Value, Violation,
+};
 use crate::sync::Fault;
 
 /// A [`ChaosMap`] that forwards to an inner map, overriding only what it
@@ -168,6 +170,16 @@ pub trait Delegate: Send + Sync {
     fn range_semantics(&self) -> RangeSemantics {
         self.inner().range_semantics()
     }
+
+    /// [`ChaosMap::clear_semantics`]; default: the inner map's.
+    fn clear_semantics(&self) -> ClearSemantics {
+        self.inner().clear_semantics()
+    }
+
+    /// [`ChaosMap::len_semantics`]; default: the inner map's.
+    fn len_semantics(&self) -> LenSemantics {
+        self.inner().len_semantics()
+    }
 }
 
 impl<D: Delegate> ChaosMap for D {
@@ -212,6 +224,12 @@ impl<D: Delegate> ChaosMap for D {
     }
     fn range_semantics(&self) -> RangeSemantics {
         Delegate::range_semantics(self)
+    }
+    fn clear_semantics(&self) -> ClearSemantics {
+        Delegate::clear_semantics(self)
+    }
+    fn len_semantics(&self) -> LenSemantics {
+        Delegate::len_semantics(self)
     }
 }
 

@@ -35,6 +35,7 @@ pub type OpResult<T> = Result<T, Throw>;
 
 /// What the checker may assume about [`ChaosMap::range`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum RangeSemantics {
     /// Range returns the map's contents at one instant (a lock-held walk).
     #[default]
@@ -43,6 +44,46 @@ pub enum RangeSemantics {
     /// one it held at some moment during the call; keys present for the whole
     /// call are visited; others may or may not be.
     WeakConsistent,
+}
+
+/// What the checker may assume about [`ChaosMap::clear`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClearSemantics {
+    /// `Clear` empties the whole map at one instant (Go's `clear(m)` under
+    /// a lock, `sync.Map.Clear`): checked as one operation over every key.
+    #[default]
+    Atomic,
+    /// `Clear` deletes each key at its own instant during the call (a
+    /// sharded map that clears shard by shard and documents it): checked as
+    /// a delete of each key.
+    PerKey,
+}
+
+/// What the checker may assume about [`ChaosMap::len`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LenSemantics {
+    /// `len` is the number of keys at one instant during the call (Go's
+    /// `len(m)` under a lock): checked against the linearization.
+    #[default]
+    Exact,
+    /// `len` may be off while operations are in flight (a relaxed
+    /// counter): checked only at quiescence, where it must be exact.
+    Approximate,
+}
+
+/// Everything the checker may assume about a backend's whole-map
+/// operations, as [`ChaosMap`] declares it; the report names what was
+/// checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Semantics {
+    /// How `Range` behaves.
+    pub range: RangeSemantics,
+    /// How `Clear` behaves.
+    pub clear: ClearSemantics,
+    /// How `len` behaves.
+    pub len: LenSemantics,
 }
 
 /// One structural invariant a backend found broken.
@@ -129,5 +170,26 @@ pub trait ChaosMap: Send + Sync {
     /// What the checker may assume about [`ChaosMap::range`].
     fn range_semantics(&self) -> RangeSemantics {
         RangeSemantics::Snapshot
+    }
+
+    /// What the checker may assume about [`ChaosMap::clear`]; default
+    /// [`ClearSemantics::Atomic`], what Go's map and `sync.Map` promise.
+    fn clear_semantics(&self) -> ClearSemantics {
+        ClearSemantics::Atomic
+    }
+
+    /// What the checker may assume about [`ChaosMap::len`]; default
+    /// [`LenSemantics::Exact`], what Go's `len(m)` under a lock promises.
+    fn len_semantics(&self) -> LenSemantics {
+        LenSemantics::Exact
+    }
+
+    /// Everything the checker may assume, as one value.
+    fn semantics(&self) -> Semantics {
+        Semantics {
+            range: self.range_semantics(),
+            clear: self.clear_semantics(),
+            len: self.len_semantics(),
+        }
     }
 }

@@ -72,6 +72,11 @@ pub fn run_json(exec: &Execution) -> Json {
     };
     let mut o = json!({
         "outcome": outcome,
+        "semantics": exec.checked.semantics,
+        "undecided": exec.checked.undecided.clone().or_else(|| match exec.outcome() {
+            Outcome::Undecided { why } => Some(why),
+            _ => None,
+        }),
         "expectation_met": exec.expectation_met(),
         "seed": exec.seed.to_string(),
         "scenario": exec.scenario.to_raw(),
@@ -89,13 +94,24 @@ pub fn run_json(exec: &Execution) -> Json {
     o
 }
 
+/// What a backend declared, in words: `range snapshot · clear atomic ·
+/// len exact`.
+fn semantics_text(s: crate::maps::Semantics) -> String {
+    format!(
+        "range {} · clear {} · len {}",
+        crate::scenario::enum_name(&s.range),
+        crate::scenario::enum_name(&s.clear),
+        crate::scenario::enum_name(&s.len)
+    )
+}
+
 /// The human summary of an execution.
 pub fn run_human(exec: &Execution) -> String {
     let s = &exec.scenario;
     let mut out = String::new();
     let findings = exec.reported_findings();
     let undecided = match exec.outcome() {
-        Outcome::Undecided { budget } => Some(budget),
+        Outcome::Undecided { why } => Some(why),
         _ => None,
     };
     let verdict = match (findings.is_empty(), exec.expectation_met()) {
@@ -114,10 +130,9 @@ pub fn run_human(exec: &Execution) -> String {
         crate::scenario::enum_name(&s.mode),
         exec.seed
     ));
-    if let Some(budget) = undecided {
+    if let Some(why) = undecided {
         out.push_str(&format!(
-            "  the step budget ({budget} steps) ran out while operations were still completing: neither clean nor a finding; raise it, e.g. --max-steps {}\n",
-            budget.saturating_mul(4)
+            "  undecided, neither clean nor a finding: {why}\n"
         ));
     }
     for f in &findings {
@@ -127,6 +142,10 @@ pub fn run_human(exec: &Execution) -> String {
         }
         out.push_str(&format!("    signature: {}\n", f.signature()));
     }
+    out.push_str(&format!(
+        "  checked as the backend declares: {}\n",
+        semantics_text(exec.checked.semantics)
+    ));
     if s.mode == Mode::Sched {
         out.push_str(&format!(
             "  history hash {:#018x} over {} steps\n",

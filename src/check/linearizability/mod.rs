@@ -31,6 +31,7 @@ mod model;
 mod project;
 mod search;
 mod snapshot;
+mod whole;
 
 use std::collections::BTreeMap;
 
@@ -41,6 +42,7 @@ use lost::{describe_lost, last_writes};
 use project::{end_of, project, push_final_read};
 use search::check_key;
 use snapshot::check_snapshot_ranges;
+pub use whole::{check_whole, Whole, WholeBudget};
 
 /// A history that is not linearizable, with the operations that show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
