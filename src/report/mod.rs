@@ -33,8 +33,9 @@ use crate::timeline::Timeline;
 pub use hunt::{Hunted, WrittenRepro};
 pub use shrink::{explanation, nothing_to_shrink, nothing_to_shrink_json, Shrunk};
 
-use crate::check::{Finding, Signature};
+use crate::check::{Finding, FindingKind, Signature};
 use crate::engine::Execution;
+use crate::maps::registry::FindingClass;
 use crate::replay::{Replayed, Verdict};
 use crate::repro::Repro;
 use crate::scenario::Mode;
@@ -327,6 +328,17 @@ fn replayed(
     out
 }
 
+/// The finding kind a mutant's expected class names: the JSON says a
+/// mutant's expectation in the words its findings use (`lost-write`).
+fn finding_kind(class: FindingClass) -> FindingKind {
+    match class {
+        FindingClass::Throw => FindingKind::Throw,
+        FindingClass::Linearizability => FindingKind::Linearizability,
+        FindingClass::LostWrite => FindingKind::LostWrite,
+        FindingClass::Invariant => FindingKind::Invariant,
+    }
+}
+
 /// The `chaos backends --json` array: each backend's name and description,
 /// and for a mutant the finding it plants and whether it needs growth.
 pub fn backends_json(backends: &[crate::maps::registry::BackendInfo]) -> Json {
@@ -337,7 +349,7 @@ pub fn backends_json(backends: &[crate::maps::registry::BackendInfo]) -> Json {
                 "name": b.name(),
                 "description": b.description(),
                 "mutant": b.is_mutant(),
-                "expected": b.mutant_info().map(|m| format!("{:?}", m.expected).to_lowercase()),
+                "expected": b.mutant_info().map(|m| finding_kind(m.expected).name()),
                 "needs_growth": b.mutant_info().map(|m| m.needs_growth),
             })
         })
@@ -371,5 +383,30 @@ mod tests {
             !cmd.contains("--strategy"),
             "sched-only flags stay out of a stress replay: {cmd}"
         );
+    }
+
+    #[test]
+    fn backends_json_names_a_mutants_expectation_as_its_findings_do() {
+        let json = backends_json(crate::maps::registry::backends());
+        let expected: Vec<&str> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| b["expected"].as_str())
+            .collect();
+        assert!(expected.contains(&"lost-write"), "{json}");
+        for e in &expected {
+            assert!(
+                [
+                    FindingKind::Throw,
+                    FindingKind::Linearizability,
+                    FindingKind::LostWrite,
+                    FindingKind::Invariant
+                ]
+                .iter()
+                .any(|k| k.name() == *e),
+                "{e} is no finding kind's name"
+            );
+        }
     }
 }
