@@ -24,6 +24,8 @@
 //! }
 //! ```
 
+use std::time::Duration;
+
 use serde_json::{json, Value as Json};
 
 mod hunt;
@@ -123,16 +125,27 @@ pub fn run_human(exec: &Execution) -> String {
     out
 }
 
-/// One JUnit test case: its name and, if it failed, (message, description).
-pub type JunitCase = (String, Option<(String, String)>);
+/// One JUnit test case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JunitCase {
+    /// The case: the backend and the seed, or the seed range hunted.
+    pub name: String,
+    /// Its class, the backend tested: CI tools group cases by it.
+    pub classname: String,
+    /// How long it ran.
+    pub time: Duration,
+    /// If it failed: the message (the finding's signature) and the
+    /// description.
+    pub failure: Option<(String, String)>,
+}
 
 /// A JUnit XML report with one test suite, for CI test reporting.
 pub fn junit(suite: &str, cases: &[JunitCase]) -> String {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     let mut report = Report::new("chaos");
     let mut ts = TestSuite::new(suite);
-    for (name, failure) in cases {
-        let status = match failure {
+    for case in cases {
+        let status = match &case.failure {
             None => TestCaseStatus::success(),
             Some((message, description)) => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -141,7 +154,10 @@ pub fn junit(suite: &str, cases: &[JunitCase]) -> String {
                 s
             }
         };
-        ts.add_test_case(TestCase::new(name.as_str(), status));
+        let mut tc = TestCase::new(case.name.as_str(), status);
+        tc.set_classname(case.classname.as_str());
+        tc.set_time(case.time);
+        ts.add_test_case(tc);
     }
     report.add_test_suite(ts);
     report
@@ -149,12 +165,18 @@ pub fn junit(suite: &str, cases: &[JunitCase]) -> String {
         .unwrap_or_else(|e| format!("<!-- JUnit serialisation failed: {e} -->"))
 }
 
-/// The JUnit case of one execution: named for its scenario and seed; failed
-/// when the expectation was not met, with the findings and the replay line.
+/// The JUnit case of one execution: named for its backend and seed, of the
+/// backend's class, timed by the execution; failed when the expectation
+/// was not met, with the findings and the replay line.
 pub fn junit_case(exec: &Execution) -> JunitCase {
-    let name = format!("{} seed {}", exec.scenario.backend, exec.seed);
+    let mut case = JunitCase {
+        name: format!("{} seed {}", exec.scenario.backend, exec.seed),
+        classname: exec.scenario.backend.clone(),
+        time: exec.elapsed,
+        failure: None,
+    };
     if exec.expectation_met() {
-        return (name, None);
+        return case;
     }
     let findings = exec.reported_findings();
     let message = match findings.first() {
@@ -166,7 +188,8 @@ pub fn junit_case(exec: &Execution) -> JunitCase {
         .map(|f| format!("{f}: {}", f.detail))
         .collect();
     description.push(format!("replay: {}", exec.scenario.command_line(exec.seed)));
-    (name, Some((message, description.join("\n"))))
+    case.failure = Some((message, description.join("\n")));
+    case
 }
 
 /// The one-line status of replaying the repro file `p`: its verdict, and a
@@ -383,6 +406,28 @@ mod tests {
             !cmd.contains("--strategy"),
             "sched-only flags stay out of a stress replay: {cmd}"
         );
+    }
+
+    #[test]
+    fn junit_cases_carry_the_backend_as_classname_and_the_elapsed_time() {
+        let s = Scenario {
+            threads: 2,
+            ops: 1,
+            mix: "store=1".parse().unwrap(),
+            ..Scenario::default()
+        };
+        let make = crate::maps::registry::lookup("gomap")
+            .unwrap()
+            .constructor();
+        let exec = crate::engine::execute(&s, Seed(7), make);
+        let case = junit_case(&exec);
+        assert_eq!(case.classname, "gomap");
+        assert_eq!(case.time, exec.elapsed);
+        assert!(case.failure.is_some(), "the race fails a clean expectation");
+        let xml = junit("chaos run", std::slice::from_ref(&case));
+        let time = format!("time=\"{:.3}\"", exec.elapsed.as_secs_f64());
+        assert!(xml.contains("classname=\"gomap\""), "{xml}");
+        assert!(xml.contains(&time), "{time} in {xml}");
     }
 
     #[test]
