@@ -7,22 +7,10 @@
 //! failure is drawn by [`crate::timeline`], which a repro also uses for its
 //! one-line description.
 //!
-//! The JSON schema of `chaos run --json` (stable; fields are only ever added):
-//!
-//! ```text
-//! {
-//!   "outcome": "clean" | "finding",
-//!   "expectation_met": bool,        // exit code 0 iff true
-//!   "seed": "0x…",                  // as --seed takes it
-//!   "scenario": { …every scenario field, as in a scenario file… },
-//!   "findings": [ { "kind", "message", "thread", "op", "step", "signature", "detail" } ],
-//!   "replay": "chaos run … --seed 0x…",
-//!   "history_hash": "0x…",          // sched mode only: equal on every replay
-//!   "steps": n,                     // sched mode only
-//!   "ops_recorded": n, "truncated": bool, "elapsed_ms": f64,
-//!   "coverage": { "Grow": n, … }
-//! }
-//! ```
+//! The JSON every `--json` prints ([`run_json`], [`Hunted::json`],
+//! [`Shrunk::json`], [`replay_json`], [`backends_json`]) is documented, field by
+//! field, in `docs/json.md`, its one home: fields are only ever added, and
+//! `tests/it/cli_json.rs` fails when the output and that file disagree.
 
 use std::time::Duration;
 
@@ -65,7 +53,8 @@ pub fn finding_json(f: &Finding) -> Json {
     })
 }
 
-/// The `chaos run --json` object for an execution.
+/// The `chaos run --json` object for an execution (`docs/json.md`,
+/// `schema run`).
 pub fn run_json(exec: &Execution) -> Json {
     let findings = exec.reported_findings();
     let mut o = json!({
