@@ -5,28 +5,65 @@
 //! (which argument is missing, which values are possible).
 
 use std::error::Error as _;
+use std::ffi::OsString;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, Command, CommandFactory};
 
 use super::args::Cli;
 
-/// The command line's grammar: [`Cli`], with every option that takes a
-/// value taking a negative number as that value (`--resize-rate -0.1`,
-/// `--threads -1`), so that it reaches the range check and is reported as
-/// out of range, not as an unknown flag `-0`.
+/// The command line's grammar: [`Cli`].
 pub fn command() -> Command {
-    fn negatives(cmd: Command) -> Command {
-        cmd.mut_args(|a| {
-            if a.get_action().takes_values() {
-                a.allow_negative_numbers(true)
-            } else {
-                a
+    Cli::command()
+}
+
+/// `args` (program name first) with every value that starts with a minus
+/// and a digit or a dot joined to the option before it that takes a value:
+/// `--resize-rate -0.1`, `--threads -1`, `--time-budget -5s` and `--shard
+/// -1/4` become `--resize-rate=-0.1`, ..., so clap passes the value on to
+/// the option's parser and the range check, which say what is allowed,
+/// instead of taking it for an unknown flag `-0`.
+pub fn negatives_as_values(cmd: &Command, args: Vec<OsString>) -> Vec<OsString> {
+    let sub = args
+        .get(1)
+        .and_then(|a| cmd.find_subcommand(a))
+        .unwrap_or(cmd);
+    let takes_value = |token: &OsString| {
+        token
+            .to_str()
+            .and_then(|t| t.strip_prefix("--"))
+            .is_some_and(|long| {
+                sub.get_arguments()
+                    .any(|a| a.get_long() == Some(long) && a.get_action().takes_values())
+            })
+    };
+    let looks_negative = |token: &OsString| {
+        token
+            .to_str()
+            .and_then(|t| t.strip_prefix('-'))
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| c.is_ascii_digit() || c == '.')
+    };
+    let mut out = Vec::with_capacity(args.len());
+    let mut rest = args.into_iter().peekable();
+    while let Some(token) = rest.next() {
+        if token == "--" {
+            out.push(token);
+            out.extend(rest);
+            break;
+        }
+        if takes_value(&token) {
+            if let Some(value) = rest.next_if(looks_negative) {
+                let mut joined = token;
+                joined.push("=");
+                joined.push(value);
+                out.push(joined);
+                continue;
             }
-        })
-        .mut_subcommands(negatives)
+        }
+        out.push(token);
     }
-    negatives(Cli::command())
+    out
 }
 
 /// A context string of `e`.
@@ -56,7 +93,7 @@ fn flag(arg: &str) -> &str {
 /// The subcommand an error is about, as a path (`["chaos", "run"]`): the
 /// first word of `args` (the command line, program name first), when it
 /// names one.
-fn command_path(cmd: &Command, args: &[String]) -> Vec<String> {
+fn command_path(cmd: &Command, args: &[OsString]) -> Vec<String> {
     let mut path = vec![cmd.get_name().to_string()];
     if let Some(sub) = args.get(1).and_then(|a| cmd.find_subcommand(a)) {
         path.push(sub.get_name().to_string());
@@ -95,10 +132,10 @@ fn find_arg<'a>(cmd: &'a Command, path: &[String], arg: &str) -> Option<&'a Arg>
     })
 }
 
-/// The first sentence of an argument's help: what it takes.
+/// The first line of an argument's help: what it takes.
 fn help_of(cmd: &Command, path: &[String], arg: &str) -> Option<String> {
     let help = find_arg(cmd, path, arg)?.get_help()?.to_string();
-    let first = help.split(". ").next().unwrap_or(&help);
+    let first = help.lines().next().unwrap_or(&help);
     Some(first.trim().trim_end_matches('.').to_string())
 }
 
@@ -106,7 +143,7 @@ fn help_of(cmd: &Command, path: &[String], arg: &str) -> Option<String> {
 /// that raised it ([`command`]) and `args` the command line it parsed
 /// (program name first), for the help of the argument at fault and the
 /// list of subcommands.
-pub fn one_line(e: &clap::Error, cmd: &Command, args: &[String]) -> String {
+pub fn one_line(e: &clap::Error, cmd: &Command, args: &[OsString]) -> String {
     let path = command_path(cmd, args);
     let arg = text(e, ContextKind::InvalidArg).unwrap_or_default();
     let value = text(e, ContextKind::InvalidValue).unwrap_or_default();
@@ -143,8 +180,10 @@ pub fn one_line(e: &clap::Error, cmd: &Command, args: &[String]) -> String {
             format!("{} {value}: {why}", flag(&arg))
         }
         ErrorKind::MissingRequiredArgument => {
+            // A missing positional is told what it is; a missing flag
+            // (one another requires) needs no more than its name.
             let what = match help() {
-                Some(h) if !arg.contains(", ") => format!(" ({h})"),
+                Some(h) if arg.starts_with('<') && !arg.contains(", ") => format!(" ({h})"),
                 _ => String::new(),
             };
             format!("missing required argument: {arg}{what}")
@@ -204,11 +243,14 @@ mod tests {
 
     fn line(args: &[&str]) -> String {
         let cmd = command();
-        let argv: Vec<String> = std::iter::once("chaos")
+        let argv: Vec<OsString> = std::iter::once("chaos")
             .chain(args.iter().copied())
-            .map(String::from)
+            .map(OsString::from)
             .collect();
-        let e = cmd.clone().try_get_matches_from(&argv).unwrap_err();
+        let e = cmd
+            .clone()
+            .try_get_matches_from(negatives_as_values(&cmd, argv.clone()))
+            .unwrap_err();
         one_line(&e, &cmd, &argv)
     }
 
@@ -246,23 +288,50 @@ mod tests {
     }
 
     #[test]
-    fn a_negative_number_is_a_value() {
-        let m = command().try_get_matches_from([
-            "chaos",
-            "run",
-            "--resize-rate",
-            "-0.1",
-            "--seed",
-            "-3",
-        ]);
-        assert!(
-            m.is_err_and(|e| e.kind() == ErrorKind::ValueValidation),
-            "the seed parser, not the flag parser, rejects -3"
+    fn a_value_that_starts_with_a_minus_and_a_digit_is_a_value() {
+        let cmd = command();
+        let argv = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        let joined = negatives_as_values(
+            &cmd,
+            argv(&[
+                "chaos",
+                "hunt",
+                "--resize-rate",
+                "-0.1",
+                "--shard",
+                "-1/4",
+                "--json",
+                "--seeds",
+                "-.5",
+                "--",
+                "--threads",
+                "-1",
+            ]),
         );
-        let m = command()
-            .try_get_matches_from(["chaos", "run", "--resize-rate", "-0.1"])
+        assert_eq!(
+            joined,
+            argv(&[
+                "chaos",
+                "hunt",
+                "--resize-rate=-0.1",
+                "--shard=-1/4",
+                "--json",
+                "--seeds=-.5",
+                "--",
+                "--threads",
+                "-1"
+            ])
+        );
+        // A flag that takes no value, and a value that is a flag, stay.
+        let kept = argv(&["chaos", "run", "--json", "-1", "--backend", "--threads"]);
+        assert_eq!(negatives_as_values(&cmd, kept.clone()), kept);
+        let m = cmd
+            .try_get_matches_from(negatives_as_values(
+                &command(),
+                argv(&["chaos", "run", "--resize-rate", "-1e-3"]),
+            ))
             .unwrap();
         let (_, sub) = m.subcommand().unwrap();
-        assert_eq!(sub.get_one::<f64>("resize_rate"), Some(&-0.1));
+        assert_eq!(sub.get_one::<f64>("resize_rate"), Some(&-1e-3));
     }
 }

@@ -46,12 +46,10 @@ impl<E: std::fmt::Display> From<E> for BadInput {
 /// Parses the arguments, dispatches, and maps the result to an exit code.
 pub fn main() -> ExitCode {
     let grammar = errors::command();
-    let argv: Vec<String> = std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let parsed = grammar
         .clone()
-        .try_get_matches_from(std::env::args_os())
+        .try_get_matches_from(errors::negatives_as_values(&grammar, argv.clone()))
         .and_then(|mut m| Cli::from_arg_matches_mut(&mut m));
     let cli = match parsed {
         Ok(cli) => cli,
