@@ -2,20 +2,15 @@
 //! or argument, the value, and what is allowed, with clap's suggestion on
 //! the same line, then where the help is. clap's own rendering is several
 //! lines (usage, tips), and its first line alone loses the key part
-//! (which argument is missing, which values are possible).
+//! (which argument is missing, which values are possible). A negative
+//! number given to an option is that option's value
+//! ([`negatives_as_values`]), so it meets the option's own check.
 
 use std::error::Error as _;
 use std::ffi::OsString;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{Arg, Command, CommandFactory};
-
-use super::args::Cli;
-
-/// The command line's grammar: [`Cli`].
-pub fn command() -> Command {
-    Cli::command()
-}
+use clap::{Arg, Command};
 
 /// `args` (program name first) with every value that starts with a minus
 /// and a digit or a dot joined to the option before it that takes a value:
@@ -140,7 +135,7 @@ fn help_of(cmd: &Command, path: &[String], arg: &str) -> Option<String> {
 }
 
 /// `e` as one line, without the `chaos: ` prefix. `cmd` is the grammar
-/// that raised it ([`command`]) and `args` the command line it parsed
+/// that raised it (`Cli::command()`) and `args` the command line it parsed
 /// (program name first), for the help of the argument at fault and the
 /// list of subcommands.
 pub fn one_line(e: &clap::Error, cmd: &Command, args: &[OsString]) -> String {
@@ -239,7 +234,14 @@ pub fn one_line(e: &clap::Error, cmd: &Command, args: &[OsString]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+
     use super::*;
+    use crate::cli::args::Cli;
+
+    fn command() -> Command {
+        Cli::command()
+    }
 
     fn line(args: &[&str]) -> String {
         let cmd = command();

@@ -9,7 +9,7 @@ mod shrink;
 
 use std::process::ExitCode;
 
-use clap::FromArgMatches;
+use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command};
 
@@ -45,7 +45,7 @@ impl<E: std::fmt::Display> From<E> for BadInput {
 
 /// Parses the arguments, dispatches, and maps the result to an exit code.
 pub fn main() -> ExitCode {
-    let grammar = errors::command();
+    let grammar = Cli::command();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let parsed = grammar
         .clone()

@@ -101,6 +101,15 @@ fn a_negative_number_is_a_value_rejected_by_the_range_check_with_its_flag() {
         &["--ops -5:", "must be between 1 and"],
     );
     bad_input(&["hunt", "--jobs", "-1"], &["--jobs -1", "1..=256"]);
+    // Not numbers, but values all the same, checked by their own parsers.
+    bad_input(
+        &["hunt", "--shard", "-1/4"],
+        &["--shard -1/4", "invalid shard", "I/N"],
+    );
+    bad_input(
+        &["hunt", "--time-budget", "-5s"],
+        &["--time-budget -5s", "invalid duration", "90s"],
+    );
 }
 
 #[test]
