@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::check::Signature;
-use crate::engine::{execute, Execution};
+use crate::engine::{execute, Execution, Outcome};
 use crate::maps::Constructor;
 use crate::scenario::{Expect, Scenario};
 use crate::seed::Seed;
@@ -205,6 +205,9 @@ pub struct HuntReport {
     pub failing: u64,
     /// Seeds executed.
     pub executed: u64,
+    /// Seeds whose step budget ran out while ops were still completing:
+    /// neither clean nor failing ([`crate::engine::Outcome::Undecided`]).
+    pub undecided: u64,
     /// Wall time.
     pub elapsed: Duration,
     /// Whether an interrupt stopped the hunt before its range or budget ran
@@ -273,6 +276,7 @@ pub fn hunt(
     let started = Instant::now();
     let executed = AtomicU64::new(0);
     let failing = AtomicU64::new(0);
+    let undecided = AtomicU64::new(0);
     // With `stop_at_first`, the shard index of the lowest failing seed so
     // far: a seed above it is not started, one below it still runs, so the
     // finding reported does not depend on the number of workers.
@@ -299,6 +303,7 @@ pub fn hunt(
         signatures: Vec::new(),
         failing: 0,
         executed: 0,
+        undecided: 0,
         elapsed: Duration::ZERO,
         interrupted: false,
     };
@@ -319,6 +324,9 @@ pub fn hunt(
                     }
                     let seed = shard.nth(range, j)?;
                     let exec = execute(scenario, Seed(seed), build);
+                    if matches!(exec.outcome(), Outcome::Undecided { .. }) {
+                        undecided.fetch_add(1, Ordering::Relaxed);
+                    }
                     let wanted = match scenario.expect {
                         Expect::Clean => !exec.findings.is_empty(),
                         Expect::Throw | Expect::Finding => exec.expectation_met(),
@@ -358,6 +366,7 @@ pub fn hunt(
     } else {
         failing.into_inner()
     };
+    report.undecided = undecided.into_inner();
     report.executed = match first_failing {
         Some(j) => j + 1,
         None => executed.into_inner(),

@@ -35,6 +35,9 @@ pub enum RowKind {
     Start,
     /// The thread was switched out (or blocked) inside an op.
     Paused,
+    /// The thread passed a point that explains a throw (it read or wrote
+    /// `hashWriting`) and ran on.
+    Passed,
     /// The op returned normally.
     Returned,
     /// The op threw or panicked: where the failure happened.
@@ -52,13 +55,16 @@ pub struct Row {
     pub step: u64,
     /// The thread.
     pub thread: u32,
+    /// The index of the op in the thread's stream.
+    pub index: u32,
     /// What happened.
     pub kind: RowKind,
     /// The op it happened in.
     pub op: Op,
     /// The text in the thread's column.
     pub text: String,
-    /// For a pause, the clause of the one-line description.
+    /// For a pause, a fault or a passed point, the clause of the one-line
+    /// description.
     pub clause: Option<String>,
 }
 
@@ -93,6 +99,7 @@ impl Timeline {
             rows.push(Row {
                 step: o.invoke,
                 thread: o.thread,
+                index: o.index,
                 kind: RowKind::Start,
                 op: o.op,
                 text: o.op.to_string(),
@@ -111,18 +118,20 @@ impl Timeline {
                 rows.push(Row {
                     step: v.step,
                     thread: o.thread,
+                    index: o.index,
                     kind: RowKind::Fault,
                     op: o.op,
-                    text: format!("⚡ forced {fault:?} here"),
+                    text: format!("⚡ forced {} here", fault.phrase()),
                     clause: Some(format!(
-                        "thread {} {} gets a forced {fault:?} where it {}",
+                        "thread {} {} gets a forced {} where it {}",
                         o.thread,
                         o.op.short(),
+                        fault.phrase(),
                         v.site.phrase()
                     )),
                 });
             }
-            for v in pauses(
+            for (v, paused) in visits(
                 exec.sched().map_or(&[][..], |d| &d.sites),
                 o.thread,
                 o.invoke,
@@ -133,12 +142,18 @@ impl Timeline {
                 } else {
                     v.site.phrase()
                 };
+                let (kind, mark) = if paused {
+                    (RowKind::Paused, '‖')
+                } else {
+                    (RowKind::Passed, '·')
+                };
                 rows.push(Row {
                     step: v.step,
                     thread: o.thread,
-                    kind: RowKind::Paused,
+                    index: o.index,
+                    kind,
                     op: o.op,
-                    text: format!("‖ {phrase}"),
+                    text: format!("{mark} {phrase}"),
                     clause: Some(format!("thread {} {} {phrase}", o.thread, o.op.short())),
                 });
             }
@@ -146,6 +161,7 @@ impl Timeline {
                 Some((t, ret @ (Ret::Throw(_) | Ret::Panic(_)))) => rows.push(Row {
                     step: *t,
                     thread: o.thread,
+                    index: o.index,
                     kind: RowKind::Failed,
                     op: o.op,
                     text: format!("✗ {}", ret),
@@ -154,6 +170,7 @@ impl Timeline {
                 Some((t, ret)) => rows.push(Row {
                     step: *t,
                     thread: o.thread,
+                    index: o.index,
                     kind: RowKind::Returned,
                     op: o.op,
                     text: format!("→ {}", ret),
@@ -162,6 +179,7 @@ impl Timeline {
                 None => rows.push(Row {
                     step: until.min(end),
                     thread: o.thread,
+                    index: o.index,
                     kind: RowKind::Unfinished,
                     op: o.op,
                     text: "… never returned (the execution stopped)".into(),
@@ -169,16 +187,28 @@ impl Timeline {
                 }),
             }
         }
-        // Execution order; at one step a return comes before a start, which
-        // comes before a pause (the order in which a thread does them).
+        // Execution order. At one step, a thread's rows come in the order it
+        // does them: an op before the thread's next op, and within an op its
+        // start, the points it passed, and how it ended — so a throw at the
+        // op's first check never prints before the op starts.
         let rank = |k: &RowKind| match k {
-            RowKind::Returned | RowKind::Failed => 0,
-            RowKind::Start => 1,
-            RowKind::Fault => 2,
-            RowKind::Paused => 3,
+            RowKind::Start => 0,
+            RowKind::Fault => 1,
+            RowKind::Passed | RowKind::Paused => 2,
+            RowKind::Returned | RowKind::Failed => 3,
             RowKind::Unfinished => 4,
         };
-        rows.sort_by_key(|r| (r.step, rank(&r.kind), r.thread));
+        // An op that never returned is marked where the execution stopped,
+        // after whatever happened at that step.
+        rows.sort_by_key(|r| {
+            (
+                r.step,
+                r.kind == RowKind::Unfinished,
+                r.thread,
+                r.index,
+                rank(&r.kind),
+            )
+        });
         Timeline {
             threads: history_threads(exec).max(exec.scenario.threads),
             rows,
@@ -234,21 +264,35 @@ impl Timeline {
         out
     }
 
-    /// One line saying what happens: for a throw or panic, the pauses that
-    /// set it up and the failure; for a finding made at quiescence, the ops
-    /// as they returned and the finding. The last few clauses only.
+    /// One line saying what happens. For a throw or panic: every point
+    /// where a thread read or wrote `hashWriting` or got a forced fault (the
+    /// steps that cause it), the pauses between them while few, and the
+    /// failure. For a finding made at quiescence: the ops as they returned,
+    /// the waits and faults, and the finding. Clauses that explain nothing
+    /// are the first left out, each run of them shown as `…`.
     pub fn describe(&self) -> String {
-        const MAX_CLAUSES: usize = 6;
-        let mut clauses: Vec<String> = Vec::new();
+        const MAX_CLAUSES: usize = 8;
+        // (clause, whether it explains the failure)
+        let mut clauses: Vec<(String, bool)> = Vec::new();
         if self.rows.iter().any(|r| r.kind == RowKind::Failed) {
             for r in &self.rows {
                 match r.kind {
-                    RowKind::Paused | RowKind::Fault => clauses.extend(r.clause.clone()),
-                    RowKind::Failed => clauses.push(format!(
-                        "thread {} {} throws: {}",
-                        r.thread,
-                        r.op.short(),
-                        r.text.trim_start_matches("✗ ")
+                    RowKind::Passed | RowKind::Fault => {
+                        clauses.extend(r.clause.clone().map(|c| (c, true)))
+                    }
+                    RowKind::Paused => {
+                        let key =
+                            r.text.contains("hashWriting") || r.text.contains("waits for a lock");
+                        clauses.extend(r.clause.clone().map(|c| (c, key)));
+                    }
+                    RowKind::Failed => clauses.push((
+                        format!(
+                            "thread {} {} throws: {}",
+                            r.thread,
+                            r.op.short(),
+                            r.text.trim_start_matches("✗ ")
+                        ),
+                        true,
                     )),
                     _ => {}
                 }
@@ -257,27 +301,56 @@ impl Timeline {
             for r in &self.rows {
                 match r.kind {
                     RowKind::Returned if r.text == "→ ()" => {
-                        clauses.push(format!("thread {} {}", r.thread, r.op));
+                        clauses.push((format!("thread {} {}", r.thread, r.op), false));
                     }
                     RowKind::Returned => {
-                        clauses.push(format!("thread {} {} {}", r.thread, r.op, r.text))
+                        clauses.push((format!("thread {} {} {}", r.thread, r.op, r.text), false))
                     }
                     RowKind::Paused if r.text.contains("waits for a lock") => {
-                        clauses.extend(r.clause.clone());
+                        clauses.extend(r.clause.clone().map(|c| (c, true)));
                     }
-                    RowKind::Fault => clauses.extend(r.clause.clone()),
+                    RowKind::Fault => clauses.extend(r.clause.clone().map(|c| (c, true))),
                     _ => {}
                 }
             }
-            clauses.push(self.finding.clone());
+            // The ops that led to a quiescent finding are the last ones.
+            let n = clauses.len();
+            for (i, c) in clauses.iter_mut().enumerate() {
+                c.1 |= i + MAX_CLAUSES / 2 >= n;
+            }
+            clauses.push((self.finding.clone(), true));
         }
-        if clauses.len() > MAX_CLAUSES {
-            let cut = clauses.len() - MAX_CLAUSES;
-            clauses.drain(..cut);
-            clauses.insert(0, "…".into());
-        }
-        clauses.join("; ")
+        shorten(clauses, MAX_CLAUSES).join("; ")
     }
+}
+
+/// At most `max` clauses: the ones that explain nothing go first (from the
+/// earliest), then the earliest of the rest; each run of left-out clauses
+/// becomes one `…`.
+fn shorten(clauses: Vec<(String, bool)>, max: usize) -> Vec<String> {
+    let mut keep: Vec<bool> = vec![true; clauses.len()];
+    let mut kept = clauses.len();
+    for pass_key in [false, true] {
+        for (i, c) in clauses.iter().enumerate() {
+            if kept <= max {
+                break;
+            }
+            // Never the last clause: the failure itself.
+            if c.1 == pass_key && keep[i] && i + 1 < clauses.len() {
+                keep[i] = false;
+                kept -= 1;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, (c, _)) in clauses.into_iter().enumerate() {
+        if keep[i] {
+            out.push(c);
+        } else if out.last().is_none_or(|l: &String| l != "…") {
+            out.push("…".into());
+        }
+    }
+    out
 }
 
 /// Threads that appear in the history.
@@ -321,22 +394,23 @@ fn interval(o: &Operation) -> (u64, u64) {
     (o.invoke, o.ret.as_ref().map_or(u64::MAX, |r| r.0))
 }
 
-/// The visits at which `thread` was switched out (the next visit is another
-/// thread's) or blocked, inside an op that runs from `from` to `until`.
-fn pauses(sites: &[SiteVisit], thread: u32, from: u64, until: u64) -> Vec<SiteVisit> {
+/// The visits of `thread` inside an op that runs from `from` to `until`
+/// worth a row, each with whether the thread was paused there: where it was
+/// switched out (the next visit is another thread's) or blocked, and every
+/// point where it read or wrote `hashWriting`, paused or not.
+fn visits(sites: &[SiteVisit], thread: u32, from: u64, until: u64) -> Vec<(SiteVisit, bool)> {
     sites
         .iter()
         .enumerate()
-        .filter(|(i, v)| {
-            v.thread == thread
-                && (from..until).contains(&v.step)
-                && (v.blocked
-                    // A pause between two ops, or at a lock it then took at
-                    // once, says nothing about the interleaving inside ops.
-                    || (!matches!(v.site, Site::OpBoundary | Site::LockAcquire | Site::LockRelease)
-                        && sites.get(i + 1).is_some_and(|n| n.thread != thread)))
+        .filter(|(_, v)| v.thread == thread && (from..until).contains(&v.step))
+        .filter_map(|(i, v)| {
+            let paused = v.blocked
+                // A pause between two ops, or at a lock it then took at
+                // once, says nothing about the interleaving inside ops.
+                || (!matches!(v.site, Site::OpBoundary | Site::LockAcquire | Site::LockRelease)
+                    && sites.get(i + 1).is_some_and(|n| n.thread != thread));
+            (paused || v.site.touches_hash_writing()).then_some((*v, paused))
         })
-        .map(|(_, v)| *v)
         .collect()
 }
 

@@ -129,7 +129,9 @@ pub struct ScenarioArgs {
     /// What the scenario expects: clean, throw, or finding (any).
     #[arg(long, value_enum)]
     pub expect: Option<ExpectArg>,
-    /// Sched-mode step limit.
+    /// Sched-mode step budget (default 1,000,000 + 1,000 × threads × ops).
+    /// Ops still completing when it runs out: undecided (exit 3); none for
+    /// 100,000 steps: a livelock finding.
     #[arg(long, value_parser = number::<u64>("max_steps"))]
     pub max_steps: Option<u64>,
     /// Stress-mode watchdog timeout in milliseconds.

@@ -22,6 +22,9 @@ pub enum Exit {
     Finding = 1,
     /// Bad usage or bad input, with a one-line reason on stderr.
     BadInput = 2,
+    /// Undecided: no finding, but the step budget ran out while operations
+    /// were still completing (`--max-steps` raises it).
+    Undecided = 3,
     /// Interrupted (Ctrl-C) before anything was found: the report covers
     /// the seeds run so far.
     Interrupted = 130,

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use chaos::engine;
+use chaos::engine::{self, Outcome};
 use chaos::maps::{registry, Constructor};
 use chaos::report;
 use chaos::scenario::{Expect, Mix, Mode, RawScenario, Scenario, ScenarioError};
@@ -89,10 +89,10 @@ pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
     };
     // A closed pipe (`chaos run | head -1`) is not an error.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    Ok(if exec.expectation_met() {
-        Exit::Met
-    } else {
-        Exit::Finding
+    Ok(match exec.outcome() {
+        Outcome::Met => Exit::Met,
+        Outcome::Undecided { .. } => Exit::Undecided,
+        Outcome::Finding | Outcome::Undetected { .. } => Exit::Finding,
     })
 }
 

@@ -204,7 +204,7 @@ mod tests {
                 sched: SchedSettings {
                     strategy: Strategy::Pct,
                     depth: 5,
-                    max_steps: 5000,
+                    max_steps: Some(5000),
                 },
                 resize_rate: 0.125,
                 evacuate_rate: 0.3,

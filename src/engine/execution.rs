@@ -81,6 +81,13 @@ pub enum Outcome {
         /// What was expected and did not happen.
         message: &'static str,
     },
+    /// No finding, but the run did not finish: the step budget ran out
+    /// while operations were still completing (sched mode). Neither clean
+    /// nor a finding; a larger `--max-steps` decides it.
+    Undecided {
+        /// The budget that ran out.
+        budget: u64,
+    },
 }
 
 impl Execution {
@@ -115,6 +122,12 @@ impl Execution {
     /// Whether the findings meet the scenario's expectation.
     pub fn outcome(&self) -> Outcome {
         let threw = || self.findings.iter().any(|f| f.kind == FindingKind::Throw);
+        let out_of_steps = self.sched().is_some_and(|d| d.end == End::StepLimit);
+        if out_of_steps && self.findings.is_empty() {
+            return Outcome::Undecided {
+                budget: self.scenario.step_budget(),
+            };
+        }
         match self.scenario.expect {
             Expect::Clean if self.findings.is_empty() => Outcome::Met,
             Expect::Clean => Outcome::Finding,
@@ -229,7 +242,7 @@ fn sched_config(request: &Request<'_>) -> SchedConfig {
     SchedConfig {
         seed: request.seed.derive(Stream::Scheduler),
         strategy,
-        max_steps: sched.max_steps,
+        max_steps: scenario.step_budget(),
         choices: request.choices.clone(),
         faults: request.faults.clone(),
         record_sites: request.record_sites,

@@ -31,7 +31,7 @@ pub(super) fn sched_findings(
             .map(|p| {
                 let at = match (p.finished, p.last_site) {
                     (true, _) => "finished".to_string(),
-                    (false, Some(site)) => format!("at {site:?}"),
+                    (false, Some(site)) => format!("at {}", site.phrase()),
                     (false, None) => "not started".to_string(),
                 };
                 let blocked = if p.blocked_on.is_some() {
@@ -82,15 +82,39 @@ pub(super) fn sched_findings(
             step,
             detail: positions(),
         }),
-        sched::End::StepLimit => findings.push(Finding {
-            kind: FindingKind::StepLimit,
-            message: "the step limit ran out: a livelock or a thread that never finishes".into(),
-            backend: backend.into(),
-            thread: unfinished,
-            op: None,
-            step,
-            detail: positions(),
-        }),
+        // The budget ran out. No op completing anywhere for a window of
+        // steps is a livelock; ops still completing means the run was only
+        // longer than its budget: undecided, not a finding
+        // ([`super::Outcome::Undecided`]).
+        sched::End::StepLimit => {
+            let steps = run.report.steps;
+            let window = scenario.livelock_window();
+            let last_return = run
+                .history
+                .events
+                .iter()
+                .rev()
+                .find_map(|e| match e {
+                    crate::history::Event::Return { time, .. } => Some(*time),
+                    _ => None,
+                })
+                .unwrap_or(0);
+            if steps.saturating_sub(last_return) >= window {
+                findings.push(Finding {
+                    kind: FindingKind::StepLimit,
+                    message: "no operation completed for a long stretch: a livelock or a thread that never finishes".into(),
+                    backend: backend.into(),
+                    thread: unfinished,
+                    op: None,
+                    step,
+                    detail: format!(
+                        "no op returned in the last {} of {steps} steps (the livelock window is {window}; --max-steps raises the budget); {}",
+                        steps - last_return,
+                        positions()
+                    ),
+                });
+            }
+        }
         sched::End::Diverged { step, detail } => findings.push(Finding {
             kind: FindingKind::Nondeterminism,
             message: "the execution diverged from its recorded schedule".into(),

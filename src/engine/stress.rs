@@ -324,7 +324,7 @@ impl SpinBarrier {
         let mut spins = 0u32;
         while !self.go.load(Ordering::Acquire) {
             spins += 1;
-            if spins % 256 == 0 {
+            if spins.is_multiple_of(256) {
                 std::thread::yield_now();
             } else {
                 std::hint::spin_loop();

@@ -62,8 +62,15 @@ impl Hunted<'_> {
             (_, n) => format!("{} showed the expected finding, ", plural(n, "seed")),
         };
         let interrupted = if r.interrupted { " (interrupted)" } else { "" };
+        let undecided = match r.undecided {
+            0 => String::new(),
+            n => format!(
+                "; {} undecided (the step budget ran out while ops still completed: raise --max-steps)",
+                plural(n, "seed")
+            ),
+        };
         let mut t = format!(
-            "{}: {failed}{} run of {} ({} shard {}/{}) in {:.1}s, {:.0} seeds/s{interrupted}\n",
+            "{}: {failed}{} run of {} ({} shard {}/{}) in {:.1}s, {:.0} seeds/s{interrupted}{undecided}\n",
             self.verdict(),
             plural(r.executed, "seed"),
             self.scenario.backend,
@@ -114,6 +121,7 @@ impl Hunted<'_> {
             "shard": format!("{}/{}", self.shard.index, self.shard.count),
             "executed": r.executed,
             "failing": r.failing,
+            "undecided": r.undecided,
             "interrupted": r.interrupted,
             "signatures": r.signatures.iter().map(|t| json!({
                 "signature": t.signature.0,

@@ -24,7 +24,7 @@ pub use hunt::{Hunted, WrittenRepro};
 pub use shrink::{explanation, nothing_to_shrink, nothing_to_shrink_json, Shrunk};
 
 use crate::check::{Finding, FindingKind, Signature};
-use crate::engine::Execution;
+use crate::engine::{Execution, Outcome};
 use crate::maps::registry::FindingClass;
 use crate::replay::{Replayed, Verdict};
 use crate::repro::Repro;
@@ -57,8 +57,13 @@ pub fn finding_json(f: &Finding) -> Json {
 /// `schema run`).
 pub fn run_json(exec: &Execution) -> Json {
     let findings = exec.reported_findings();
+    let outcome = match exec.outcome() {
+        Outcome::Undecided { .. } => "undecided",
+        _ if findings.is_empty() => "clean",
+        _ => "finding",
+    };
     let mut o = json!({
-        "outcome": if findings.is_empty() { "clean" } else { "finding" },
+        "outcome": outcome,
         "expectation_met": exec.expectation_met(),
         "seed": exec.seed.to_string(),
         "scenario": exec.scenario.to_raw(),
@@ -81,21 +86,32 @@ pub fn run_human(exec: &Execution) -> String {
     let s = &exec.scenario;
     let mut out = String::new();
     let findings = exec.reported_findings();
+    let undecided = match exec.outcome() {
+        Outcome::Undecided { budget } => Some(budget),
+        _ => None,
+    };
     let verdict = match (findings.is_empty(), exec.expectation_met()) {
+        _ if undecided.is_some() => "UNDECIDED",
         (true, _) => "clean",
         (false, true) => "finding (expected)",
         (false, false) => "FINDING",
     };
     out.push_str(&format!(
-        "{verdict}: {} · {} threads × {} ops · {} keys · mix {} · {} mode · seed {}\n",
+        "{verdict}: {} · {} × {} · {} · mix {} · {} mode · seed {}\n",
         s.backend,
-        s.threads,
-        s.ops,
-        s.keys,
+        plural(u64::from(s.threads), "thread"),
+        plural(u64::from(s.ops), "op"),
+        plural(s.keys, "key"),
         s.mix,
         crate::scenario::enum_name(&s.mode),
         exec.seed
     ));
+    if let Some(budget) = undecided {
+        out.push_str(&format!(
+            "  the step budget ({budget} steps) ran out while operations were still completing: neither clean nor a finding; raise it, e.g. --max-steps {}\n",
+            budget.saturating_mul(4)
+        ));
+    }
     for f in &findings {
         out.push_str(&format!("  {f}\n"));
         if !f.detail.is_empty() {

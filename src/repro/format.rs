@@ -51,6 +51,8 @@ struct FileScript {
     seed: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     history_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
     threads: Vec<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     trace: Option<FileTrace>,
@@ -62,6 +64,26 @@ struct FileTrace {
     choices: Vec<u32>,
     #[serde(default)]
     faults: Vec<FiredFault>,
+}
+
+/// The stable hash of a script as written: its seed, each thread's ops,
+/// the choices and the faults. A repro file records it so that a replay of
+/// a hand-edited script is refused instead of reported as "no longer
+/// reproduces".
+fn script_digest(seed: Seed, script: &Script) -> u64 {
+    let mut text = format!("seed {seed}\n");
+    for ops in &script.threads {
+        let ops: Vec<String> = ops.iter().map(|o| o.to_string()).collect();
+        text.push_str(&format!("[{}]\n", ops.join(", ")));
+    }
+    if let Some(trace) = &script.trace {
+        text.push_str(&format!("choices {:?}\n", trace.choices));
+        for f in &trace.faults {
+            let v = toml::Value::try_from(f).expect("a fault serialises");
+            text.push_str(&format!("fault {v}\n"));
+        }
+    }
+    crate::seed::stable_hash(text.as_bytes())
 }
 
 impl Repro {
@@ -112,6 +134,10 @@ impl Repro {
                 quote(&format!("{h:#018x}"))
             ));
         }
+        out.push_str(&format!(
+            "# a hash of the script's seed, ops, choices and faults: an edited script is refused (delete this line to replay one)\ndigest = {}\n",
+            quote(&format!("{:#018x}", script_digest(self.script_seed, &self.script)))
+        ));
         out.push_str("# each thread's ops, in order\nthreads = [\n");
         for ops in &self.script.threads {
             let ops: Vec<String> = ops.iter().map(|o| quote(&o.to_string())).collect();
@@ -269,13 +295,26 @@ impl Repro {
                 ),
             ));
         }
+        let script = Script { threads, trace };
+        if let Some(d) = &file.script.digest {
+            let now = format!("{:#018x}", script_digest(script_seed, &script));
+            if *d != now {
+                return Err(invalid(
+                    "script.digest",
+                    format!(
+                        "the script (its seed, ops, choices or faults) was changed after the file was written ({d} recorded, {now} now); \
+                         delete the digest line to replay the edited script"
+                    ),
+                ));
+            }
+        }
         Ok(Repro {
             chaos_version: file.chaos_version,
             description: file.description,
             scenario,
             seed,
             finding,
-            script: Script { threads, trace },
+            script,
             script_seed,
             history_hash,
         })
@@ -343,5 +382,41 @@ mod tests {
         let wrong = repro.to_toml().replace("[gomap]\"", "[rwmutex]\"");
         let err = Repro::from_toml(&wrong).unwrap_err().to_string();
         assert!(err.contains("`finding.signature`"), "{err}");
+    }
+
+    #[test]
+    fn an_edited_script_is_refused_with_the_field_named() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/gomap-throw-concurrent-map-writes.toml"
+        );
+        let repro = Repro::read(Path::new(path)).unwrap();
+        let text = repro.to_toml();
+        assert!(text.contains("\ndigest = \"0x"), "{text}");
+        assert_eq!(Repro::from_toml(&text).unwrap(), repro);
+        // One choice changed by hand.
+        let at = text.find("choices = [").unwrap();
+        let digit = at + text[at..].find(|c: char| c.is_ascii_digit()).unwrap();
+        let mut edited = text.clone();
+        let flipped = if &text[digit..=digit] == "0" {
+            "1"
+        } else {
+            "0"
+        };
+        edited.replace_range(digit..=digit, flipped);
+        let err = Repro::from_toml(&edited).unwrap_err().to_string();
+        assert!(
+            err.contains("`script.digest`")
+                && err.contains("was changed after the file was written"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        // Without the digest line it reads (the user asked for the edit).
+        let undigested: String = edited
+            .lines()
+            .filter(|l| !l.starts_with("digest = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(Repro::from_toml(&undigested).is_ok());
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! format = 1
 //! chaos_version = "0.1.0"
-//! description = "thread 0 store(0) set hashWriting; thread 1 store(0) throws: fatal error: concurrent map writes"
+//! description = "thread 0 store(0) passed the hashWriting check; thread 0 store(0) flipped hashWriting (flags ^= hashWriting); thread 1 store(0) throws: fatal error: concurrent map writes"
 //! seed = "0x0"
 //! run = "chaos run --backend gomap --threads 2 --ops 1 --keys 1 --mix store=1 --mode sched --seed 0x0"
 //!

@@ -121,8 +121,12 @@ pub struct SchedSettings {
     pub strategy: Strategy,
     /// `depth` (default 3): PCT bug depth, 1 to 64.
     pub depth: u32,
-    /// `max_steps` (default 1,000,000): the step limit (a livelock finding).
-    pub max_steps: u64,
+    /// `max_steps`: the step budget; `None` (the default) is
+    /// [`Scenario::step_budget`]'s, which grows with the run's size. A run
+    /// that uses it up while ops still complete is *undecided*; one where
+    /// no op completes for [`Scenario::livelock_window`] steps is a
+    /// livelock finding.
+    pub max_steps: Option<u64>,
 }
 
 impl Default for SchedSettings {
@@ -130,7 +134,7 @@ impl Default for SchedSettings {
         SchedSettings {
             strategy: Strategy::Random,
             depth: 3,
-            max_steps: 1_000_000,
+            max_steps: None,
         }
     }
 }
@@ -157,7 +161,39 @@ impl Default for StressSettings {
 /// Most workload threads a scenario may ask for.
 pub const MAX_THREADS: u32 = 1024;
 /// Most operations per thread.
-pub const MAX_OPS: u32 = 100_000_000;
+pub const MAX_OPS: u32 = 1_000_000;
+/// Most operations of all threads together (`threads × ops`): a run keeps
+/// the history of every op (about 100 MB at this bound).
+pub const MAX_OPS_IN_ALL: u64 = 1_000_000;
+/// Most keys stored before the threads start.
+pub const MAX_PREFILL: u64 = 1 << 20;
+
+/// The default step budget's base, and steps per op above it
+/// ([`Scenario::step_budget`]).
+const STEP_BUDGET_BASE: u64 = 1_000_000;
+const STEP_BUDGET_PER_OP: u64 = 1_000;
+/// The fewest steps without any op completing that make a livelock
+/// ([`Scenario::livelock_window`]).
+const LIVELOCK_WINDOW_MIN: u64 = 100_000;
+
+impl Scenario {
+    /// The sched-mode step budget: `max_steps` if set, else
+    /// 1,000,000 + 1,000 × threads × ops — far above what any built-in
+    /// backend uses (tens of steps per op), so a correct map never runs out
+    /// of it, and a livelock still ends in seconds.
+    pub fn step_budget(&self) -> u64 {
+        self.sched.max_steps.unwrap_or_else(|| {
+            STEP_BUDGET_BASE + STEP_BUDGET_PER_OP * u64::from(self.threads) * u64::from(self.ops)
+        })
+    }
+
+    /// Steps with no op completing anywhere after which a run the budget
+    /// stopped counts as a livelock: 100,000, or 16 per key when keys are
+    /// more (a whole-map op visits every key, with a yield point at each).
+    pub fn livelock_window(&self) -> u64 {
+        LIVELOCK_WINDOW_MIN.max(16 * (self.keys + self.prefill))
+    }
+}
 
 impl Default for Scenario {
     fn default() -> Self {
@@ -301,7 +337,7 @@ impl RawScenario {
             sched: SchedSettings {
                 strategy: self.strategy.unwrap_or(d.sched.strategy),
                 depth: self.depth.unwrap_or(d.sched.depth),
-                max_steps: self.max_steps.unwrap_or(d.sched.max_steps),
+                max_steps: self.max_steps.or(d.sched.max_steps),
             },
             stress: StressSettings {
                 perturb: self.perturb.unwrap_or(d.stress.perturb),
@@ -338,16 +374,26 @@ impl Scenario {
                 format!("must be between 1 and {MAX_OPS}, got {}", self.ops),
             ));
         }
+        let all = u64::from(self.threads) * u64::from(self.ops);
+        if all > MAX_OPS_IN_ALL {
+            return Err(field(
+                "ops",
+                format!(
+                    "threads × ops must be at most {MAX_OPS_IN_ALL} (the history of every op is kept), got {} × {} = {all}",
+                    self.threads, self.ops
+                ),
+            ));
+        }
         if self.keys == 0 || self.keys > 1 << 40 {
             return Err(field(
                 "keys",
                 format!("must be between 1 and 2^40, got {}", self.keys),
             ));
         }
-        if self.prefill > 1 << 24 {
+        if self.prefill > MAX_PREFILL {
             return Err(field(
                 "prefill",
-                format!("must be at most 2^24, got {}", self.prefill),
+                format!("must be at most {MAX_PREFILL}, got {}", self.prefill),
             ));
         }
         if self.sched.depth == 0 || self.sched.depth > 64 {
@@ -369,7 +415,7 @@ impl Scenario {
                 ));
             }
         }
-        if self.sched.max_steps == 0 {
+        if self.sched.max_steps == Some(0) {
             return Err(field("max_steps", "must be at least 1"));
         }
         if self.stress.timeout_ms == 0 {
@@ -439,9 +485,9 @@ impl Scenario {
         );
         opt(self.expect != d.expect, "expect", enum_name(&self.expect));
         opt(
-            sched && self.sched.max_steps != d.sched.max_steps,
+            sched && self.sched.max_steps.is_some(),
             "max-steps",
-            self.sched.max_steps.to_string(),
+            self.sched.max_steps.unwrap_or_default().to_string(),
         );
         opt(
             !sched && self.stress.timeout_ms != d.stress.timeout_ms,
@@ -489,7 +535,7 @@ impl Scenario {
             promote_rate: Some(self.promote_rate),
             perturb: Some(self.stress.perturb),
             expect: Some(self.expect),
-            max_steps: Some(self.sched.max_steps),
+            max_steps: self.sched.max_steps,
             timeout_ms: Some(self.stress.timeout_ms),
         }
     }

@@ -29,6 +29,20 @@ pub enum Fault {
     RebuildDirty,
 }
 
+impl Fault {
+    /// What the fault does, in words: "grow", "same-size grow", ...
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Fault::Grow => "grow",
+            Fault::SameSizeGrow => "same-size grow",
+            Fault::Evacuate => "evacuation",
+            Fault::WithholdEvacuation => "withheld evacuation",
+            Fault::Promote => "sync.Map promotion",
+            Fault::RebuildDirty => "sync.Map dirty rebuild",
+        }
+    }
+}
+
 /// Identifies a lock for the scheduler: the lock's address, stable while it lives.
 pub type ResourceId = usize;
 

@@ -110,7 +110,7 @@ impl Site {
             Site::AccessBucketChosen => "chose the bucket array to search",
             Site::AccessValueCopy => "found the slot, about to copy the value out",
             Site::AssignChecked => "passed the hashWriting check",
-            Site::AssignFlagSet => "set hashWriting",
+            Site::AssignFlagSet => "flipped hashWriting (flags ^= hashWriting)",
             Site::GrowWork => "is about to do grow work",
             Site::HashGrowCommit => "is halfway through committing a grow",
             Site::NewOverflow => "is about to link an overflow bucket",
@@ -122,7 +122,7 @@ impl Site {
             Site::EvacuateSlot => "is halfway through evacuating an old bucket",
             Site::AdvanceEvacuationMark => "is about to advance nevacuate",
             Site::DeleteChecked => "passed the delete's hashWriting check",
-            Site::DeleteFlagSet => "set hashWriting to delete",
+            Site::DeleteFlagSet => "flipped hashWriting to delete (flags ^= hashWriting)",
             Site::DeleteSlotCleared => "emptied the slot, emptyRest not yet fixed",
             Site::DeleteExit => "is about to check and clear hashWriting after a delete",
             Site::ClearChecked => "passed the clear's hashWriting check",
@@ -141,6 +141,26 @@ impl Site {
             Site::User(name) => return format!("reached `{name}`"),
         };
         p.to_string()
+    }
+
+    /// True at the points where a Go map op reads or writes `hashWriting`
+    /// (its checks, setting it, checking and clearing it): what explains a
+    /// `concurrent map …` throw, so a timeline shows every one of them.
+    pub fn touches_hash_writing(self) -> bool {
+        matches!(
+            self,
+            Site::AccessChecked
+                | Site::AssignChecked
+                | Site::AssignFlagSet
+                | Site::AssignExit
+                | Site::AssignValue
+                | Site::DeleteChecked
+                | Site::DeleteFlagSet
+                | Site::DeleteExit
+                | Site::ClearChecked
+                | Site::ClearExit
+                | Site::IterChecked
+        )
     }
 
     /// True where the calling thread owns a `gomap`'s write window

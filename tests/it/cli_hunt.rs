@@ -2,8 +2,8 @@
 //! whatever the number of cores, nothing lost to Ctrl-C or a bad path,
 //! bounded output and resources.
 
+use crate::support::Scratch;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,24 +17,6 @@ fn chaos(args: &[&str]) -> Output {
 fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
-}
-
-/// A fresh empty directory for one test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("chaos-hunt-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn interrupt(child: &Child) {
@@ -120,7 +102,7 @@ fn hunt_keep_going_counts_every_failing_seed_by_signature_in_bounded_output() {
 
 #[test]
 fn hunt_checks_its_output_paths_before_it_starts() {
-    let s = Scratch::new("paths");
+    let s = Scratch::new("hunt-paths");
     let file = s.0.join("a-file");
     std::fs::write(&file, "").unwrap();
     let missing = s.0.join("no/such/dir/report.xml");
@@ -186,7 +168,7 @@ fn hunt_bounds_jobs_and_time_budget_with_one_line_errors() {
 
 #[test]
 fn an_interrupted_hunt_prints_what_it_has_and_keeps_the_repros_it_wrote() {
-    let s = Scratch::new("interrupt");
+    let s = Scratch::new("hunt-interrupt");
     let mut child = Command::new(env!("CARGO_BIN_EXE_chaos"))
         .args([
             "hunt",

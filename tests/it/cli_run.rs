@@ -2,7 +2,7 @@
 //! default scenario honours every flag, a closed pipe is not a crash, and
 //! every example in `--help` does what it says.
 
-use std::path::PathBuf;
+use crate::support::Scratch;
 use std::process::{Command, Output, Stdio};
 
 fn chaos(args: &[&str]) -> Output {
@@ -17,27 +17,9 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// A fresh empty directory for one test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("chaos-run-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[test]
 fn run_without_scenario_flags_is_the_builtin_default_and_honours_every_flag() {
-    let s = Scratch::new("default");
+    let s = Scratch::new("run-default");
     let junit = s.0.join("run.xml");
     let o = chaos(&["run", "--json", "--junit", junit.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
@@ -114,7 +96,7 @@ fn examples(sub: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn every_shrink_help_example_shrinks_something() {
-    let s = Scratch::new("examples");
+    let s = Scratch::new("run-examples");
     let all = examples("shrink");
     assert_eq!(all.len(), 3, "{all:?}");
     for mut args in all {
@@ -156,4 +138,33 @@ fn every_run_help_example_does_what_its_comment_says() {
                 .unwrap_or_else(|e| panic!("chaos {}: {e}", args.join(" ")));
         }
     }
+}
+
+#[test]
+fn replaying_a_hand_edited_schedule_says_the_file_was_changed() {
+    let s = Scratch::new("run-edited");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/gomap-throw-concurrent-map-writes.toml");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    let repro = chaos::repro::Repro::from_toml(&text).unwrap();
+    // Re-written by this version (with its digest), then one choice edited.
+    let written = repro.to_toml();
+    let at = written.find("choices = [").unwrap();
+    let digit = at + written[at..].find(|c: char| c.is_ascii_digit()).unwrap();
+    let mut edited = written.clone();
+    let flipped = if &written[digit..=digit] == "0" {
+        "1"
+    } else {
+        "0"
+    };
+    edited.replace_range(digit..=digit, flipped);
+    let path = s.0.join("edited.toml");
+    std::fs::write(&path, edited).unwrap();
+    let o = chaos(&["replay", path.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}{}", stdout(&o));
+    assert!(
+        err.contains("was changed after the file was written"),
+        "{err}"
+    );
 }

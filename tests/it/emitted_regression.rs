@@ -52,7 +52,7 @@ message = "the last write to a key is missing at quiescence"
 thread = 0
 op = 0
 step = 5
-detail = "key 0: the last write, Store(1099511627777), completed after every other write to the key, yet at quiescence the key is 0x20000000001 instead of 0x10000000001; ops involved: t0#0 Store { key: 0, value: 1099511627777 } → Unit [5..5]"
+detail = "key 0: the last write, store(0x10000000001), completed after every other write to the key, yet at quiescence the key is 0x20000000001 instead of 0x10000000001; ops involved: t0#0 store(0, 0x10000000001) → () [5..5]"
 
 [scenario]
 backend = "locked"
@@ -69,7 +69,6 @@ evacuate_rate = 0.0
 promote_rate = 0.0
 perturb = "none"
 expect = "clean"
-max_steps = 1000000
 timeout_ms = 10000
 
 [scenario.mix]
@@ -78,6 +77,8 @@ store = 50
 [script]
 seed = "0x9e5651b0ef953636"
 history_hash = "0xbda9e06ed719cb81"
+# a hash of the script's seed, ops, choices and faults: an edited script is refused (delete this line to replay one)
+digest = "0xa3846bc603a0412c"
 # each thread's ops, in order
 threads = [
     ["store(0, 0x10000000001)"],

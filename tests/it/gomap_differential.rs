@@ -30,7 +30,7 @@ struct Harness {
 impl Harness {
     fn new(seed: u64) -> Harness {
         let key_space = [16, 300, 3_000, 20_000, 60_000][(seed % 5) as usize];
-        let map = if seed % 3 == 0 {
+        let map = if seed.is_multiple_of(3) {
             GoMap::with_hint((seed as usize * 997) % 5_000, seed)
         } else {
             GoMap::new(seed)

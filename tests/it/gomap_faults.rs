@@ -48,7 +48,7 @@ impl Hook for Injector {
         }
         let n = self.reached.get() + 1;
         self.reached.set(n);
-        (n % self.every == 0).then_some(self.fault)
+        n.is_multiple_of(self.every).then_some(self.fault)
     }
 
     fn cover(&self, mark: Cover) {

@@ -27,3 +27,14 @@ fn every_scenario_file_is_valid() {
     }
     assert!(n >= 8, "expected at least 8 scenario files, found {n}");
 }
+
+/// The scenario file the README shows is the real one, byte for byte.
+#[test]
+fn the_readme_shows_the_real_rwmutex_scenario() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let file = std::fs::read_to_string(root.join("chaos/rwmutex.toml")).unwrap();
+    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + readme[start..].find("```\n").unwrap();
+    assert_eq!(&readme[start..end], file);
+}

@@ -28,7 +28,7 @@ fn workload_run(
         Box::new(move || {
             for i in 0..8u64 {
                 let key = (i * 7 + t as u64) % 5;
-                if (i + t as u64) % 3 == 0 {
+                if (i + t as u64).is_multiple_of(3) {
                     map.write().insert(key, i);
                 } else {
                     let seen = map.read().get(&key).copied().unwrap_or(u64::MAX);

@@ -77,18 +77,29 @@ pub(super) fn describe_lost(
         })
         .collect();
     e.ops.retain(|&i| i != usize::MAX);
-    e.summary = format!(
-        "key {key}: at quiescence {}, but the history's last completed write(s) left {}",
-        match found {
-            Some(v) => format!("holds {v:#x}"),
-            None => "is absent".into(),
-        },
-        if could_be_last.is_empty() {
-            "it unchanged".to_string()
-        } else {
+    let shown = |v: Option<Value>| v.map_or("absent".to_string(), |v| format!("{v:#x}"));
+    let now = match found {
+        Some(v) => format!("holds {v:#x}"),
+        None => "is absent".into(),
+    };
+    e.summary = if could_be_last.contains(&shown(found)) {
+        // The value is one a last write could have left: what rules it out
+        // is what the other ops returned, not the writes alone.
+        format!(
+            "key {key}: at quiescence it {now}, a value one of the writes that could have come last ({}) leaves, \
+             but no order of the key's ops that agrees with what each of them returned ends with it",
             could_be_last.join(" or ")
-        }
-    );
+        )
+    } else {
+        format!(
+            "key {key}: at quiescence it {now}, but the writes that could have come last leave {}",
+            if could_be_last.is_empty() {
+                "it as it was".to_string()
+            } else {
+                could_be_last.join(" or ")
+            }
+        )
+    };
     e
 }
 
@@ -123,6 +134,35 @@ mod tests {
         let mut kept = good.clone();
         kept.insert(9, 90);
         assert_eq!(check_final(&h, &init, &kept, &[9]), Ok(()));
+    }
+
+    /// The final value is one a last write could have left, but a read
+    /// after both writes saw the other: the message must not say the key
+    /// "holds X but the writes left X or Y".
+    #[test]
+    fn a_final_value_ruled_out_by_a_read_says_so_without_contradiction() {
+        let h = [
+            op(0, 1, 10, Op::Store { key: A, value: 1 }, Ret::Unit),
+            op(1, 2, 11, Op::Store { key: A, value: 2 }, Ret::Unit),
+            op(0, 12, 13, Op::Load { key: A }, Ret::Value(Some(1))),
+        ];
+        let f: BTreeMap<Key, Value> = [(A, 2)].into();
+        let e = check_final(&h, &none, &f, &[]).unwrap_err();
+        assert!(e.summary.contains("it holds 0x2, a value one of the writes that could have come last (0x1 or 0x2) leaves"), "{}", e.summary);
+        assert!(
+            e.summary.contains("no order of the key's ops"),
+            "{}",
+            e.summary
+        );
+        // A value no last write leaves says which ones they leave.
+        let f: BTreeMap<Key, Value> = [(A, 3)].into();
+        let e = check_final(&h, &none, &f, &[]).unwrap_err();
+        assert!(
+            e.summary
+                .ends_with("holds 0x3, but the writes that could have come last leave 0x1 or 0x2"),
+            "{}",
+            e.summary
+        );
     }
 
     #[test]

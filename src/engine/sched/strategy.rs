@@ -219,15 +219,15 @@ impl Strategy for ReplayStrategy {
         let i = self.next;
         let Some(&want) = self.choices.get(i) else {
             return Err(format!(
-                "the trace ends after {} decisions but the execution went on \
-                 (runnable {runnable:?}, last ran {running:?})",
-                self.choices.len()
+                "the trace ends after {} decisions but the execution went on ({})",
+                self.choices.len(),
+                whereabouts(runnable, running)
             ));
         };
         if !runnable.contains(&(want as usize)) {
             return Err(format!(
-                "the trace chose thread {want}, which is not runnable here \
-                 (runnable {runnable:?}, last ran {running:?})"
+                "the trace chose thread {want}, which is not runnable here ({})",
+                whereabouts(runnable, running)
             ));
         }
         self.next += 1;
@@ -334,8 +334,8 @@ impl Strategy for FollowStrategy {
                 Some(&want) => self.departure.set(
                     i as u64,
                     format!(
-                        "the recording chose thread {want}, which is not runnable here \
-                         (runnable {runnable:?}, last ran {running:?})"
+                        "the recording chose thread {want}, which is not runnable here ({})",
+                        whereabouts(runnable, running)
                     ),
                 ),
                 None => self.departure.set(
@@ -364,9 +364,45 @@ impl Strategy for FollowStrategy {
     }
 }
 
+/// Where the threads stood at a decision, in words: "runnable: threads 0
+/// and 2; thread 1 ran last".
+fn whereabouts(runnable: &[usize], running: Option<usize>) -> String {
+    let list = match runnable {
+        [] => "no thread".to_string(),
+        [t] => format!("thread {t}"),
+        [init @ .., last] => format!(
+            "threads {} and {last}",
+            init.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let ran = running.map_or("no thread has run yet".to_string(), |t| {
+        format!("thread {t} ran last")
+    });
+    format!("runnable: {list}; {ran}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn where_threads_stood_is_said_in_words() {
+        assert_eq!(
+            whereabouts(&[0, 2, 3], Some(1)),
+            "runnable: threads 0, 2 and 3; thread 1 ran last"
+        );
+        assert_eq!(
+            whereabouts(&[4], None),
+            "runnable: thread 4; no thread has run yet"
+        );
+        assert_eq!(
+            whereabouts(&[], Some(0)),
+            "runnable: no thread; thread 0 ran last"
+        );
+    }
 
     #[test]
     fn random_covers_every_runnable_thread() {

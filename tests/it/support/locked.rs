@@ -47,7 +47,7 @@ impl ChaosMap for Locked {
     }
     fn store(&self, key: Key, value: Value) -> OpResult<()> {
         let n = self.stores.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.lose_every != 0 && n % self.lose_every == 0 {
+        if self.lose_every != 0 && n.is_multiple_of(self.lose_every) {
             return Ok(());
         }
         self.m.lock().insert(key, value);

@@ -283,14 +283,14 @@ impl Perturb {
 
 impl Hook for Perturb {
     fn yield_point(&self, site: Site) -> Option<Fault> {
-        if (self.sites)(site) && self.next() % self.one_in == 0 {
+        if (self.sites)(site) && self.next().is_multiple_of(self.one_in) {
             std::thread::yield_now();
         }
         if !self.faults {
             return None;
         }
         let x = self.next();
-        if x % 8 != 0 {
+        if !x.is_multiple_of(8) {
             return None;
         }
         let pick = (x >> 3) as usize;
@@ -324,5 +324,25 @@ impl Hook for Marks {
     }
     fn cover(&self, mark: chaos::sync::Cover) {
         self.0.borrow_mut().insert(mark);
+    }
+}
+
+/// A fresh empty directory under the system temp dir for one test, removed
+/// when dropped.
+pub struct Scratch(pub std::path::PathBuf);
+
+impl Scratch {
+    /// `chaos-<name>-<pid>`, emptied.
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("chaos-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
