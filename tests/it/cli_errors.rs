@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::support::Scratch;
+
 /// Runs `chaos args`, asserts exit code 2 and exactly one line on stderr
 /// holding every one of `says`, and returns the line.
 fn bad_input(args: &[&str], says: &[&str]) -> String {
@@ -24,11 +26,9 @@ fn bad_input(args: &[&str], says: &[&str]) -> String {
     err.trim_end().to_string()
 }
 
-/// A scenario file with `text`, in a directory of this test process.
-fn scenario_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("chaos-cli-errors-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+/// A scenario file `name` holding `text`, in `dir`.
+fn scenario_file(dir: &Scratch, name: &str, text: &str) -> PathBuf {
+    let p = dir.0.join(name);
     std::fs::write(&p, text).unwrap();
     p
 }
@@ -77,7 +77,8 @@ fn a_negative_number_is_a_value_rejected_by_the_range_check_with_its_flag() {
         &["--resize-rate -0.1", "between 0 and 1", "resize_rate"],
     );
     // The same words as a scenario file with the same value.
-    let file = scenario_file("negative.toml", "resize_rate = -0.1\n");
+    let dir = Scratch::new("errors-negative");
+    let file = scenario_file(&dir, "negative.toml", "resize_rate = -0.1\n");
     let from_file = bad_input(&["run", "--scenario", file.to_str().unwrap()], &[]);
     let reason = |l: &str| l.split_once("scenario field").unwrap().1.to_string();
     assert_eq!(reason(&line), reason(&from_file));
@@ -114,7 +115,8 @@ fn a_negative_number_is_a_value_rejected_by_the_range_check_with_its_flag() {
 
 #[test]
 fn a_scenario_file_with_a_word_for_a_number_names_the_field_the_value_and_the_type() {
-    let file = scenario_file("two.toml", "backend = \"gomap\"\nthreads = \"two\"\n");
+    let dir = Scratch::new("errors-types");
+    let file = scenario_file(&dir, "two.toml", "backend = \"gomap\"\nthreads = \"two\"\n");
     bad_input(
         &["run", "--scenario", file.to_str().unwrap()],
         &[
@@ -125,12 +127,12 @@ fn a_scenario_file_with_a_word_for_a_number_names_the_field_the_value_and_the_ty
             "between 1 and 1024",
         ],
     );
-    let file = scenario_file("mode.toml", "mode = 3\n");
+    let file = scenario_file(&dir, "mode.toml", "mode = 3\n");
     bad_input(
         &["run", "--scenario", file.to_str().unwrap()],
         &["mode.toml:1:8", "`mode`", "expected a string", "got 3"],
     );
-    let file = scenario_file("rate.toml", "promote_rate = \"often\"\n");
+    let file = scenario_file(&dir, "rate.toml", "promote_rate = \"often\"\n");
     bad_input(
         &["run", "--scenario", file.to_str().unwrap()],
         &["`promote_rate`", "\"often\"", "expected a number"],

@@ -4,10 +4,12 @@
 //! the JUnit reports' test cases carrying a class and a time.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+
+use crate::support::Scratch;
 
 fn chaos(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chaos"))
@@ -252,21 +254,14 @@ impl Checker {
     }
 }
 
-/// A fresh directory for this test process.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("chaos-json-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn every_commands_json_is_exactly_what_docs_json_md_documents() {
     let mut c = Checker {
         schemas: schemas(),
         seen: BTreeSet::new(),
     };
-    let dir = scratch("schema");
+    let scratch = Scratch::new("json-schema");
+    let dir = &scratch.0;
     let out = dir.join("repros");
     let out = out.to_str().unwrap();
     // run: the built-in scenario (sched, explained) and a stress run.
@@ -347,7 +342,6 @@ fn every_commands_json_is_exactly_what_docs_json_md_documents() {
         unseen.is_empty(),
         "documented but never printed: {unseen:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -375,9 +369,9 @@ fn the_schema_check_rejects_a_missing_an_extra_and_a_mistyped_field() {
 
 #[test]
 fn junit_test_cases_carry_the_backend_as_class_and_a_time() {
-    let dir = scratch("junit");
-    let run = dir.join("run.xml");
-    let hunt = dir.join("hunt.xml");
+    let dir = Scratch::new("json-junit");
+    let run = dir.0.join("run.xml");
+    let hunt = dir.0.join("hunt.xml");
     let o = chaos(&[
         "run",
         "--backend",
@@ -421,5 +415,4 @@ fn junit_test_cases_carry_the_backend_as_class_and_a_time() {
             assert!(time.parse::<f64>().is_ok_and(|t| t >= 0.0), "{tag}");
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
