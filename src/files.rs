@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 /// A TOML file that does not parse, or has a field of the wrong name or
 /// type: where (1-based line and column) and why, on one line. Every TOML
-/// file the tool reads (scenarios, repros) reports errors this way.
+/// file the tool reads (scenarios, repros) reports errors this way. A wrong
+/// value is named by its key and shown as written: `s.toml:2:11: field
+/// `threads`: expected a whole number from 0 to 4294967295, got string "two"`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{path}:{line}:{column}: {reason}")]
 pub struct TomlError {
@@ -27,22 +29,80 @@ pub struct TomlError {
     pub line: usize,
     /// 1-based column.
     pub column: usize,
-    /// The parser's reason, on one line.
+    /// The dotted key of the value at fault (`threads`, `mix.load`), when
+    /// the error is about one value.
+    pub key: Option<String>,
+    /// That value as the file writes it (`"two"`, `-1`), with `key`.
+    pub value: Option<String>,
+    /// The reason, on one line.
     pub reason: String,
 }
 
 impl TomlError {
     /// The parser's error `e` on `text`, the contents of `path`.
     pub fn at(text: &str, path: &str, e: &toml::de::Error) -> TomlError {
-        let offset = e.span().map_or(0, |s| s.start);
-        let before = &text[..offset.min(text.len())];
+        let span = e.span().unwrap_or(0..0);
+        let offset = span.start.min(text.len());
+        let before = &text[..offset];
+        let key = key_of(e);
+        let value = key
+            .as_ref()
+            .and_then(|_| text.get(span))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let reason = match (plain(e.message().replace('\n', " ").trim()), &value) {
+            // An enum given a number or a boolean.
+            (r, Some(v)) if r == "wanted string or table" => format!("expected a string, got {v}"),
+            (r, _) => r,
+        };
         TomlError {
             path: path.to_string(),
             line: before.matches('\n').count() + 1,
             column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
-            reason: e.message().replace('\n', " ").trim().to_string(),
+            reason: match &key {
+                Some(k) => format!("field `{k}`: {reason}"),
+                None => reason,
+            },
+            key,
+            value,
         }
     }
+}
+
+/// The dotted key of the value `e` is about. The parser keeps it private
+/// but prints it (`in `threads``) when it has no input to quote.
+fn key_of(e: &toml::de::Error) -> Option<String> {
+    let mut bare = e.clone();
+    bare.set_input(None);
+    let text = bare.to_string();
+    let key = text
+        .lines()
+        .last()?
+        .strip_prefix("in `")?
+        .strip_suffix('`')?;
+    Some(key.to_string())
+}
+
+/// serde's `invalid type: string "two", expected u32` in a user's words:
+/// `expected a whole number from 0 to 4294967295, got string "two"`.
+fn plain(message: &str) -> String {
+    let wrong = ["invalid type: ", "invalid value: "]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+        .and_then(|rest| rest.rsplit_once(", expected "));
+    let Some((got, expected)) = wrong else {
+        return message.to_string();
+    };
+    let expected = match expected {
+        "u8" => "a whole number from 0 to 255".to_string(),
+        "u16" => "a whole number from 0 to 65535".to_string(),
+        "u32" => format!("a whole number from 0 to {}", u32::MAX),
+        "u64" | "usize" => format!("a whole number from 0 to {}", u64::MAX),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_string(),
+        "f32" | "f64" => "a number".to_string(),
+        other => other.to_string(),
+    };
+    format!("expected {expected}, got {got}")
 }
 
 /// A temporary name beside `target`, unique to this process.
@@ -170,6 +230,35 @@ pub fn check_writable_file(path: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_named_by_its_key_and_shown_as_written() {
+        #[derive(Debug, serde::Deserialize)]
+        #[expect(dead_code, reason = "only parsed")]
+        struct S {
+            n: u32,
+            t: Option<std::collections::BTreeMap<String, u32>>,
+        }
+        let text = "n = \"two\"\n";
+        let e = toml::from_str::<S>(text).unwrap_err();
+        let t = TomlError::at(text, "s.toml", &e);
+        assert_eq!(t.key.as_deref(), Some("n"));
+        assert_eq!(t.value.as_deref(), Some("\"two\""));
+        assert_eq!(
+            t.to_string(),
+            "s.toml:1:5: field `n`: expected a whole number from 0 to 4294967295, got string \"two\""
+        );
+        let text = "n = 1\nt = { a = -1 }\n";
+        let e = toml::from_str::<S>(text).unwrap_err();
+        let t = TomlError::at(text, "s.toml", &e);
+        assert_eq!(t.key.as_deref(), Some("t.a"), "{t}");
+        assert_eq!(t.value.as_deref(), Some("-1"), "{t}");
+        assert!(t.reason.contains("got integer `-1`"), "{t}");
+        // Not about one value: no key, the parser's reason.
+        let text = "n = = 1\n";
+        let t = TomlError::at(text, "s.toml", &toml::from_str::<S>(text).unwrap_err());
+        assert_eq!((t.key, t.value), (None, None));
+    }
 
     #[test]
     fn write_new_numbers_different_text_and_reuses_the_same() {

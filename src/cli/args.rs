@@ -1,10 +1,13 @@
 //! Command-line arguments (clap derive). Each subcommand's `--help` ends with examples.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 
-use chaos::scenario::{Distribution, Expect, Mix, Mode, Perturb, RawScenario, Strategy};
+use chaos::scenario::{
+    Distribution, Expect, Mix, Mode, Perturb, RawScenario, ScenarioError, Strategy,
+};
 use chaos::seed::Seed;
 
 /// Hunts concurrency bugs in hash maps and map wrappers.
@@ -85,13 +88,13 @@ pub struct ScenarioArgs {
     #[arg(long)]
     pub backend: Option<String>,
     /// Workload threads (1 to 1024).
-    #[arg(long)]
+    #[arg(long, value_parser = number::<u32>("threads"))]
     pub threads: Option<u32>,
     /// Operations per thread.
-    #[arg(long)]
+    #[arg(long, value_parser = number::<u32>("ops"))]
     pub ops: Option<u32>,
     /// Size of the key space.
-    #[arg(long)]
+    #[arg(long, value_parser = number::<u64>("keys"))]
     pub keys: Option<u64>,
     /// Key distribution.
     #[arg(long, value_enum)]
@@ -100,7 +103,7 @@ pub struct ScenarioArgs {
     #[arg(long, value_parser = parse_mix)]
     pub mix: Option<Mix>,
     /// Keys 0..N stored before the threads start.
-    #[arg(long)]
+    #[arg(long, value_parser = number::<u64>("prefill"))]
     pub prefill: Option<u64>,
     /// stress (real threads) or sched (deterministic scheduler).
     #[arg(long, value_enum)]
@@ -109,16 +112,16 @@ pub struct ScenarioArgs {
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
     /// PCT depth.
-    #[arg(long)]
+    #[arg(long, value_parser = number::<u32>("depth"))]
     pub depth: Option<u32>,
     /// Probability of forcing a grow mid-write or between ops.
-    #[arg(long)]
+    #[arg(long, value_parser = number::<f64>("resize_rate"))]
     pub resize_rate: Option<f64>,
     /// Probability of running or withholding evacuation steps at a write.
-    #[arg(long)]
+    #[arg(long, value_parser = number::<f64>("evacuate_rate"))]
     pub evacuate_rate: Option<f64>,
     /// Probability of forcing a sync.Map promotion or dirty rebuild.
-    #[arg(long)]
+    #[arg(long, value_parser = number::<f64>("promote_rate"))]
     pub promote_rate: Option<f64>,
     /// Stress-mode perturbation at yield points.
     #[arg(long, value_enum)]
@@ -129,10 +132,10 @@ pub struct ScenarioArgs {
     /// Sched-mode step budget (default 1,000,000 + 1,000 × threads × ops).
     /// Ops still completing when it runs out: undecided (exit 3); none for
     /// 100,000 steps: a livelock finding.
-    #[arg(long)]
+    #[arg(long, value_parser = number::<u64>("max_steps"))]
     pub max_steps: Option<u64>,
     /// Stress-mode watchdog timeout in milliseconds.
-    #[arg(long)]
+    #[arg(long, value_parser = number::<u64>("timeout_ms"))]
     pub timeout_ms: Option<u64>,
 }
 
@@ -170,6 +173,24 @@ impl ScenarioArgs {
 pub(crate) fn parse_seed(s: &str) -> Result<Seed, String> {
     s.parse()
         .map_err(|e: chaos::seed::ParseSeedError| e.to_string())
+}
+
+/// The parser of the flag of the numeric scenario field `field`: a value
+/// its type cannot hold (`--threads -1`, `--ops many`) is reported as the
+/// scenario reports it ([`ScenarioError::bad_value`]); one it holds is
+/// range-checked with the rest of the scenario.
+fn number<T: FromStr>(field: &'static str) -> impl Fn(&str) -> Result<T, String> + Clone {
+    move |s| {
+        s.parse().map_err(|_| {
+            // As a scenario file would show it: numbers bare, words quoted.
+            let shown = match s.parse::<f64>() {
+                Ok(_) => s.to_string(),
+                Err(_) => format!("{s:?}"),
+            };
+            ScenarioError::bad_value(field, &shown)
+                .map_or_else(|| format!("invalid number {shown}"), |e| e.to_string())
+        })
+    }
 }
 
 fn parse_mix(s: &str) -> Result<Mix, String> {

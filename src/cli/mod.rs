@@ -1,6 +1,7 @@
 //! The `chaos` command line: one module per subcommand; exit codes in one place.
 
 pub mod args;
+mod errors;
 mod hunt;
 mod replay;
 mod run;
@@ -8,7 +9,7 @@ mod shrink;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command};
 
@@ -47,7 +48,13 @@ impl<E: std::fmt::Display> From<E> for BadInput {
 
 /// Parses the arguments, dispatches, and maps the result to an exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let grammar = Cli::command();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let parsed = grammar
+        .clone()
+        .try_get_matches_from(errors::negatives_as_values(&grammar, argv.clone()))
+        .and_then(|mut m| Cli::from_arg_matches_mut(&mut m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -57,11 +64,7 @@ pub fn main() -> ExitCode {
                 let _ = e.print();
                 return Exit::Met.into();
             }
-            // clap's error is several lines (usage, tip); keep its first.
-            let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("bad usage").trim();
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("chaos: {first} (see `chaos --help`)");
+            eprintln!("chaos: {}", errors::one_line(&e, &grammar, &argv));
             return Exit::BadInput.into();
         }
     };

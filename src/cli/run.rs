@@ -5,7 +5,7 @@ use std::io::Write;
 use chaos::engine::{self, Outcome};
 use chaos::maps::{registry, Constructor};
 use chaos::report;
-use chaos::scenario::{Expect, Mix, Mode, RawScenario, Scenario};
+use chaos::scenario::{Expect, Mix, Mode, RawScenario, Scenario, ScenarioError};
 use chaos::seed::Seed;
 
 use super::args::{BackendsArgs, RunArgs, ScenarioArgs};
@@ -17,13 +17,36 @@ pub(crate) fn factory(name: &str) -> Result<&'static Constructor<'static>, BadIn
     Ok(registry::lookup(name)?.constructor())
 }
 
-/// The scenario from `--scenario FILE` and the flags over it.
+/// The scenario from `--scenario FILE` and the flags over it. A field out
+/// of range is reported with where its value came from: `--threads 0:
+/// scenario field ...` for a flag, `FILE: scenario field ...` for the file.
 pub(crate) fn scenario_of(args: &ScenarioArgs) -> Result<Scenario, BadInput> {
     let file = match &args.scenario {
         Some(path) => RawScenario::from_file(path)?,
         None => RawScenario::default(),
     };
-    Ok(file.overlay(args.to_raw()).validate()?)
+    let flags = args.to_raw();
+    let given = serde_json::to_value(&flags).unwrap_or_default();
+    file.overlay(flags).validate().map_err(|e| {
+        let ScenarioError::Field { field, .. } = &e else {
+            return BadInput(e.to_string());
+        };
+        match (given.get(field).filter(|v| !v.is_null()), &args.scenario) {
+            (Some(value), _) => {
+                // As typed: `2`, not JSON's `2.0`; an empty name quoted.
+                let value = match value {
+                    serde_json::Value::String(s) if !s.is_empty() => s.clone(),
+                    serde_json::Value::Number(n) if n.is_f64() => {
+                        n.as_f64().unwrap_or_default().to_string()
+                    }
+                    other => other.to_string(),
+                };
+                BadInput(format!("--{} {value}: {e}", field.replace('_', "-")))
+            }
+            (None, Some(path)) => BadInput(format!("{}: {e}", path.display())),
+            (None, None) => BadInput(e.to_string()),
+        }
+    })
 }
 
 /// `chaos run`. With no scenario flags and no `--scenario` file it runs

@@ -144,18 +144,21 @@ impl Hunted<'_> {
             "{} {} shard {}/{}",
             self.scenario.backend, self.range, self.shard.index, self.shard.count
         );
+        let case = |failure| JunitCase {
+            name: name.clone(),
+            classname: self.scenario.backend.clone(),
+            time: r.elapsed,
+            failure,
+        };
         let cases: Vec<JunitCase> = match self.scenario.expect {
-            Expect::Clean => std::iter::once((name, None))
+            Expect::Clean => std::iter::once(case(None))
                 .chain(r.found.iter().map(junit_case))
                 .collect(),
-            _ if r.met() => vec![(name, None)],
-            _ => vec![(
-                name,
-                Some((
-                    "the expected finding never came".into(),
-                    format!("{} seeds ran without it", r.executed),
-                )),
-            )],
+            _ if r.met() => vec![case(None)],
+            _ => vec![case(Some((
+                "the expected finding never came".into(),
+                format!("{} seeds ran without it", r.executed),
+            )))],
         };
         junit("chaos hunt", &cases)
     }

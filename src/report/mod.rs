@@ -7,22 +7,12 @@
 //! failure is drawn by [`crate::timeline`], which a repro also uses for its
 //! one-line description.
 //!
-//! The JSON schema of `chaos run --json` (stable; fields are only ever added):
-//!
-//! ```text
-//! {
-//!   "outcome": "clean" | "finding",
-//!   "expectation_met": bool,        // exit code 0 iff true
-//!   "seed": "0x…",                  // as --seed takes it
-//!   "scenario": { …every scenario field, as in a scenario file… },
-//!   "findings": [ { "kind", "message", "thread", "op", "step", "signature", "detail" } ],
-//!   "replay": "chaos run … --seed 0x…",
-//!   "history_hash": "0x…",          // sched mode only: equal on every replay
-//!   "steps": n,                     // sched mode only
-//!   "ops_recorded": n, "truncated": bool, "elapsed_ms": f64,
-//!   "coverage": { "Grow": n, … }
-//! }
-//! ```
+//! The JSON every `--json` prints ([`run_json`], [`Hunted::json`],
+//! [`Shrunk::json`], [`replay_json`], [`backends_json`]) is documented, field by
+//! field, in `docs/json.md`, its one home: fields are only ever added, and
+//! `tests/it/cli_json.rs` fails when the output and that file disagree.
+
+use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 
@@ -33,8 +23,9 @@ use crate::timeline::Timeline;
 pub use hunt::{Hunted, WrittenRepro};
 pub use shrink::{explanation, nothing_to_shrink, nothing_to_shrink_json, Shrunk};
 
-use crate::check::{Finding, Signature};
+use crate::check::{Finding, FindingKind, Signature};
 use crate::engine::{Execution, Outcome};
+use crate::maps::registry::FindingClass;
 use crate::replay::{Replayed, Verdict};
 use crate::repro::Repro;
 use crate::scenario::Mode;
@@ -62,7 +53,8 @@ pub fn finding_json(f: &Finding) -> Json {
     })
 }
 
-/// The `chaos run --json` object for an execution.
+/// The `chaos run --json` object for an execution (`docs/json.md`,
+/// `schema run`).
 pub fn run_json(exec: &Execution) -> Json {
     let findings = exec.reported_findings();
     let outcome = match exec.outcome() {
@@ -157,16 +149,27 @@ pub fn run_human(exec: &Execution) -> String {
     out
 }
 
-/// One JUnit test case: its name and, if it failed, (message, description).
-pub type JunitCase = (String, Option<(String, String)>);
+/// One JUnit test case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JunitCase {
+    /// The case: the backend and the seed, or the seed range hunted.
+    pub name: String,
+    /// Its class, the backend tested: CI tools group cases by it.
+    pub classname: String,
+    /// How long it ran.
+    pub time: Duration,
+    /// If it failed: the message (the finding's signature) and the
+    /// description.
+    pub failure: Option<(String, String)>,
+}
 
 /// A JUnit XML report with one test suite, for CI test reporting.
 pub fn junit(suite: &str, cases: &[JunitCase]) -> String {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     let mut report = Report::new("chaos");
     let mut ts = TestSuite::new(suite);
-    for (name, failure) in cases {
-        let status = match failure {
+    for case in cases {
+        let status = match &case.failure {
             None => TestCaseStatus::success(),
             Some((message, description)) => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -175,7 +178,10 @@ pub fn junit(suite: &str, cases: &[JunitCase]) -> String {
                 s
             }
         };
-        ts.add_test_case(TestCase::new(name.as_str(), status));
+        let mut tc = TestCase::new(case.name.as_str(), status);
+        tc.set_classname(case.classname.as_str());
+        tc.set_time(case.time);
+        ts.add_test_case(tc);
     }
     report.add_test_suite(ts);
     report
@@ -183,12 +189,18 @@ pub fn junit(suite: &str, cases: &[JunitCase]) -> String {
         .unwrap_or_else(|e| format!("<!-- JUnit serialisation failed: {e} -->"))
 }
 
-/// The JUnit case of one execution: named for its scenario and seed; failed
-/// when the expectation was not met, with the findings and the replay line.
+/// The JUnit case of one execution: named for its backend and seed, of the
+/// backend's class, timed by the execution; failed when the expectation
+/// was not met, with the findings and the replay line.
 pub fn junit_case(exec: &Execution) -> JunitCase {
-    let name = format!("{} seed {}", exec.scenario.backend, exec.seed);
+    let mut case = JunitCase {
+        name: format!("{} seed {}", exec.scenario.backend, exec.seed),
+        classname: exec.scenario.backend.clone(),
+        time: exec.elapsed,
+        failure: None,
+    };
     if exec.expectation_met() {
-        return (name, None);
+        return case;
     }
     let findings = exec.reported_findings();
     let message = match findings.first() {
@@ -200,7 +212,8 @@ pub fn junit_case(exec: &Execution) -> JunitCase {
         .map(|f| format!("{f}: {}", f.detail))
         .collect();
     description.push(format!("replay: {}", exec.scenario.command_line(exec.seed)));
-    (name, Some((message, description.join("\n"))))
+    case.failure = Some((message, description.join("\n")));
+    case
 }
 
 /// The one-line status of replaying the repro file `p`: its verdict, and a
@@ -362,6 +375,17 @@ fn replayed(
     out
 }
 
+/// The finding kind a mutant's expected class names: the JSON says a
+/// mutant's expectation in the words its findings use (`lost-write`).
+fn finding_kind(class: FindingClass) -> FindingKind {
+    match class {
+        FindingClass::Throw => FindingKind::Throw,
+        FindingClass::Linearizability => FindingKind::Linearizability,
+        FindingClass::LostWrite => FindingKind::LostWrite,
+        FindingClass::Invariant => FindingKind::Invariant,
+    }
+}
+
 /// The `chaos backends --json` array: each backend's name and description,
 /// and for a mutant the finding it plants and whether it needs growth.
 pub fn backends_json(backends: &[crate::maps::registry::BackendInfo]) -> Json {
@@ -372,7 +396,7 @@ pub fn backends_json(backends: &[crate::maps::registry::BackendInfo]) -> Json {
                 "name": b.name(),
                 "description": b.description(),
                 "mutant": b.is_mutant(),
-                "expected": b.mutant_info().map(|m| format!("{:?}", m.expected).to_lowercase()),
+                "expected": b.mutant_info().map(|m| finding_kind(m.expected).name()),
                 "needs_growth": b.mutant_info().map(|m| m.needs_growth),
             })
         })
@@ -406,5 +430,52 @@ mod tests {
             !cmd.contains("--strategy"),
             "sched-only flags stay out of a stress replay: {cmd}"
         );
+    }
+
+    #[test]
+    fn junit_cases_carry_the_backend_as_classname_and_the_elapsed_time() {
+        let s = Scenario {
+            threads: 2,
+            ops: 1,
+            mix: "store=1".parse().unwrap(),
+            ..Scenario::default()
+        };
+        let make = crate::maps::registry::lookup("gomap")
+            .unwrap()
+            .constructor();
+        let exec = crate::engine::execute(&s, Seed(7), make);
+        let case = junit_case(&exec);
+        assert_eq!(case.classname, "gomap");
+        assert_eq!(case.time, exec.elapsed);
+        assert!(case.failure.is_some(), "the race fails a clean expectation");
+        let xml = junit("chaos run", std::slice::from_ref(&case));
+        let time = format!("time=\"{:.3}\"", exec.elapsed.as_secs_f64());
+        assert!(xml.contains("classname=\"gomap\""), "{xml}");
+        assert!(xml.contains(&time), "{time} in {xml}");
+    }
+
+    #[test]
+    fn backends_json_names_a_mutants_expectation_as_its_findings_do() {
+        let json = backends_json(crate::maps::registry::backends());
+        let expected: Vec<&str> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| b["expected"].as_str())
+            .collect();
+        assert!(expected.contains(&"lost-write"), "{json}");
+        for e in &expected {
+            assert!(
+                [
+                    FindingKind::Throw,
+                    FindingKind::Linearizability,
+                    FindingKind::LostWrite,
+                    FindingKind::Invariant
+                ]
+                .iter()
+                .any(|k| k.name() == *e),
+                "{e} is no finding kind's name"
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! the defaults and validated into a [`Scenario`], whose fields are all
 //! present and in range. Errors name the field and say what is wrong.
 
+mod fields;
 mod mix;
 
 pub use mix::Mix;
@@ -277,7 +278,7 @@ fn field(field: &'static str, reason: impl fmt::Display) -> ScenarioError {
 impl RawScenario {
     /// Parses TOML text; `path` is only used in error messages.
     pub fn from_toml(text: &str, path: &str) -> Result<Self, ScenarioError> {
-        toml::from_str(text).map_err(|e| ScenarioError::Toml(TomlError::at(text, path, &e)))
+        toml::from_str(text).map_err(|e| ScenarioError::Toml(fields::toml_error(text, path, &e)))
     }
 
     /// Reads and parses a TOML file.
