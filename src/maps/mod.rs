@@ -10,6 +10,7 @@ pub mod gomap;
 pub mod mutants;
 pub mod registry;
 pub mod rwmutex;
+pub mod sharded;
 pub mod syncmap;
 mod throw;
 

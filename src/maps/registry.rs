@@ -45,6 +45,7 @@
 use crate::maps::gomap::{GoMap, GoMapMutation};
 use crate::maps::mutants;
 use crate::maps::rwmutex::RwMutexMap;
+use crate::maps::sharded::{Plant, Sharded};
 use crate::maps::syncmap::SyncMap;
 use crate::maps::{ChaosMap, Constructor};
 
@@ -204,7 +205,7 @@ pub enum RegisterError {
 }
 
 /// The built-in backends, in the order `chaos backends` lists them.
-static BUILTIN: [BackendInfo; 11] = [
+static BUILTIN: [BackendInfo; 15] = [
     BackendInfo::new(
         "gomap",
         "Go's runtime map (hmap/bmap, Go 1.x-1.23), unsynchronised: throws (best-effort) under concurrent writes",
@@ -219,6 +220,11 @@ static BUILTIN: [BackendInfo; 11] = [
         "syncmap",
         "a clone of Go 1.20-1.23 sync.Map (read/dirty/misses/expunged) over gomaps: clean, linearizable, weak Range",
         |seed| Box::new(SyncMap::new(seed)),
+    ),
+    BackendInfo::new(
+        "sharded",
+        "4 shards, each under its own lock (the design of dashmap); whole-map ops lock every shard: clean, atomic Clear, snapshot Range, exact len",
+        |_| Box::new(Sharded::new()),
     ),
     BackendInfo::mutant(
         "mutant-write-under-rlock",
@@ -285,6 +291,27 @@ static BUILTIN: [BackendInfo; 11] = [
                 GoMapMutation::IterIgnoresOldBuckets,
             )))
         },
+    ),
+    BackendInfo::mutant(
+        "mutant-shard-clear",
+        "sharded map whose Clear empties one shard at a time, yet promises an atomic clear",
+        FindingClass::Linearizability,
+        false,
+        |_| Box::new(Sharded::with_plant(Plant::ClearShardByShard)),
+    ),
+    BackendInfo::mutant(
+        "mutant-racy-len",
+        "sharded map whose len is a counter updated outside the shard lock by a load and a store",
+        FindingClass::Linearizability,
+        false,
+        |_| Box::new(Sharded::with_plant(Plant::RacyLen)),
+    ),
+    BackendInfo::mutant(
+        "mutant-torn-range",
+        "sharded map whose Range read-locks one shard at a time, yet promises a snapshot",
+        FindingClass::Linearizability,
+        false,
+        |_| Box::new(Sharded::with_plant(Plant::TornRange)),
     ),
 ];
 

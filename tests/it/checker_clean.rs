@@ -79,3 +79,25 @@ fn rwmutex_and_syncmap_are_clean_in_stress_mode() {
         assert_eq!(sweep(b, Mode::Stress, 25), 100 * scale());
     }
 }
+
+/// The correct sharded map under every op, whole-map ones included, is
+/// clean: an atomic clear, an exact len and a snapshot range are held to
+/// their promise and pass. (A false positive here is the worst bug.)
+#[test]
+fn the_sharded_map_is_clean_with_whole_map_ops() {
+    let s = chaos::scenario::Scenario {
+        backend: "sharded".into(),
+        threads: 3,
+        ops: 30,
+        keys: 6,
+        mix: "load=20,store=20,delete=10,load_or_store=5,swap=5,compare_and_swap=5,compare_and_delete=5,range=10,clear=10,len=10"
+            .parse()
+            .unwrap(),
+        ..chaos::scenario::Scenario::default()
+    };
+    for seed in 0..500 {
+        let exec = crate::support::execute_builtin(&s, seed);
+        assert!(exec.findings.is_empty(), "seed {seed}: {:?}", exec.findings);
+        assert!(exec.checked.undecided.is_none(), "seed {seed}");
+    }
+}
