@@ -94,11 +94,13 @@ impl ChaosMap for Sharded {
     }
 
     fn store(&self, key: Key, value: Value) -> OpResult<()> {
-        Ok(self.write(key, |m| ((), delta(m.insert(key, value), true))))
+        self.write(key, |m| ((), delta(m.insert(key, value), true)));
+        Ok(())
     }
 
     fn delete(&self, key: Key) -> OpResult<()> {
-        Ok(self.write(key, |m| ((), delta(m.remove(&key), false))))
+        self.write(key, |m| ((), delta(m.remove(&key), false)));
+        Ok(())
     }
 
     fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
