@@ -207,7 +207,7 @@ fn check_sequential(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) 
 fn check_concurrent(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) -> Observed {
     let (failure, ce) = linearizability::check_all(
         ops,
-        cx.semantics.range,
+        cx.semantics,
         cx.initial,
         cx.prefilled,
         quiescent.contents.as_ref(),

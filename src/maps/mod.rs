@@ -59,6 +59,12 @@ pub enum ClearSemantics {
     /// sharded map that clears shard by shard and documents it): checked as
     /// a delete of each key.
     PerKey,
+    /// `Clear` removes what it finds and may miss or outlive concurrent
+    /// writes (a lock-free map whose clear is an iteration, documented as
+    /// not exact under concurrent modification): each key's delete is
+    /// checked as one that may land at any point after the call starts, or
+    /// never.
+    BestEffort,
 }
 
 /// What the checker may assume about [`ChaosMap::len`].

@@ -42,6 +42,7 @@ mod gomap_mutations;
 mod gomap_threads;
 mod layout;
 mod nightly_script;
+mod published;
 mod replay;
 mod scenario_files;
 mod sched_exec;

@@ -36,7 +36,7 @@ mod whole;
 use std::collections::BTreeMap;
 
 use crate::history::Operation;
-use crate::maps::{Key, RangeSemantics, Value};
+use crate::maps::{ClearSemantics, Key, RangeSemantics, Semantics, Value};
 
 use lost::{describe_lost, last_writes};
 use project::{end_of, project, push_final_read};
@@ -68,7 +68,7 @@ pub fn check(
     initial: &dyn Fn(Key) -> Option<Value>,
     initial_keys: &[Key],
 ) -> Result<(), Counterexample> {
-    let per_key = project(ops, initial_keys);
+    let per_key = project(ops, initial_keys, ClearSemantics::Atomic);
     for (key, kops) in &per_key {
         check_key(*key, kops, initial(*key))?;
     }
@@ -89,7 +89,7 @@ pub fn check_last_writes(
     extra_keys: &[Key],
 ) -> Result<(), Counterexample> {
     let keys: Vec<Key> = final_state.keys().chain(extra_keys).copied().collect();
-    last_writes(&project(ops, &keys), final_state)
+    last_writes(&project(ops, &keys, ClearSemantics::Atomic), final_state)
 }
 
 /// Lost writes: checks that the state `final_state`, read at quiescence
@@ -106,7 +106,7 @@ pub fn check_final(
     extra_keys: &[Key],
 ) -> Result<(), Counterexample> {
     let keys: Vec<Key> = final_state.keys().chain(extra_keys).copied().collect();
-    let mut per_key = project(ops, &keys);
+    let mut per_key = project(ops, &keys, ClearSemantics::Atomic);
     let end = end_of(ops);
     for (&key, kops) in per_key.iter_mut() {
         push_final_read(kops, final_state.get(&key).copied(), end);
@@ -136,7 +136,7 @@ pub enum Failure {
 /// write. `final_state` is `None` when the contents could not be read.
 pub fn check_all(
     ops: &[Operation],
-    semantics: RangeSemantics,
+    semantics: Semantics,
     initial: &dyn Fn(Key) -> Option<Value>,
     initial_keys: &[Key],
     final_state: Option<&BTreeMap<Key, Value>>,
@@ -145,7 +145,7 @@ pub fn check_all(
     if let Some(f) = final_state {
         keys.extend(f.keys());
     }
-    let mut per_key = project(ops, &keys);
+    let mut per_key = project(ops, &keys, semantics.clear);
     if let Some(f) = final_state {
         last_writes(&per_key, f).map_err(|e| (Failure::LastWriteLost, e))?;
     }
@@ -169,7 +169,7 @@ pub fn check_all(
         }
         kops.pop();
     }
-    if semantics == RangeSemantics::Snapshot {
+    if semantics.range == RangeSemantics::Snapshot {
         check_snapshot_ranges(ops, &per_key, initial).map_err(|e| (Failure::NotLinearizable, e))?;
     }
     Ok(())

@@ -177,7 +177,7 @@ mod tests {
                 history.push(op(0, t, t + 1, o, ret));
             }
 
-            let per_key = project(&history, &[K]);
+            let per_key = project(&history, &[K], crate::maps::ClearSemantics::Atomic);
             assert_eq!(per_key.len(), 1, "case {case}");
             let kops = &per_key[&K];
             assert_eq!(kops.len(), len, "case {case}: one per-key op per op");

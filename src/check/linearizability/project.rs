@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::history::Operation;
-use crate::maps::{Key, Value};
+use crate::maps::{ClearSemantics, Key, Value};
 use crate::op::{Op, Ret};
 
 use super::model::{Call, Res};
@@ -28,7 +28,11 @@ pub(super) struct KeyOp {
 
 /// Splits the history into per-key sub-histories, projecting whole-map ops
 /// onto every key the history or `extra_keys` mentions.
-pub(super) fn project(ops: &[Operation], extra_keys: &[Key]) -> BTreeMap<Key, Vec<KeyOp>> {
+pub(super) fn project(
+    ops: &[Operation],
+    extra_keys: &[Key],
+    clear: ClearSemantics,
+) -> BTreeMap<Key, Vec<KeyOp>> {
     let universe: BTreeSet<Key> = ops
         .iter()
         .flat_map(|o| {
@@ -73,6 +77,19 @@ pub(super) fn project(ops: &[Operation], extra_keys: &[Key]) -> BTreeMap<Key, Ve
             Op::Swap { key, value } => push(key, Call::Swap(value), res(ret)),
             Op::CompareAndSwap { key, old, new } => push(key, Call::Cas(old, new), res(ret)),
             Op::CompareAndDelete { key, old } => push(key, Call::Cad(old), res(ret)),
+            Op::Clear if clear == ClearSemantics::BestEffort => {
+                // Each key's delete may land at any point after the call
+                // starts, or never: a pending delete.
+                for &k in &universe {
+                    per_key.entry(k).or_default().push(KeyOp {
+                        call: Call::Delete,
+                        res: Res::Unknown,
+                        invoke: o.invoke,
+                        ret: u64::MAX,
+                        origin,
+                    });
+                }
+            }
             Op::Clear => {
                 for &k in &universe {
                     push(

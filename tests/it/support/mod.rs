@@ -7,6 +7,7 @@
 pub mod buggy;
 pub mod faults;
 mod locked;
+pub mod published;
 
 pub use locked::Locked;
 

@@ -1,0 +1,115 @@
+//! Published concurrent maps as controls: under the semantics their
+//! documentation promises, the checker calls them clean. A finding here is
+//! a false positive — the worst bug this tool can have.
+
+use chaos::engine::execute;
+use chaos::maps::ChaosMap;
+use chaos::scenario::{Mode, Scenario};
+use chaos::seed::Seed;
+
+use crate::support::published::{DashMapAdapter, PapayaAdapter};
+
+const FULL_MIX: &str = "load=25,store=20,delete=10,load_or_store=10,load_and_delete=5,swap=5,compare_and_swap=10,compare_and_delete=5,range=4,clear=2,len=4";
+const NO_CLEAR: &str = "load=30,store=25,delete=10,load_or_store=10,load_and_delete=5,swap=5,compare_and_swap=10,compare_and_delete=5";
+
+fn scenario(backend: &str, mode: Mode, mix: &str) -> Scenario {
+    Scenario {
+        backend: backend.into(),
+        threads: 4,
+        ops: 200,
+        keys: 8,
+        mix: mix.parse().unwrap(),
+        mode,
+        ..Scenario::default()
+    }
+}
+
+/// Runs `seeds` seeds and returns the first with a finding, described.
+fn first_finding(
+    s: &Scenario,
+    seeds: u64,
+    build: &(dyn Fn(u64) -> Box<dyn ChaosMap> + Send + Sync),
+) -> Option<String> {
+    (0..seeds).find_map(|seed| {
+        let exec = execute(s, Seed(seed), build);
+        exec.findings
+            .first()
+            .map(|f| format!("seed {seed}: {f}\n  {}", f.detail))
+    })
+}
+
+fn dashmap(_: u64) -> Box<dyn ChaosMap> {
+    Box::new(DashMapAdapter::default())
+}
+
+fn papaya(_: u64) -> Box<dyn ChaosMap> {
+    Box::new(PapayaAdapter::default())
+}
+
+#[test]
+fn published_maps_are_clean_under_the_scheduler() {
+    for (name, build) in [
+        (
+            "dashmap",
+            &dashmap as &(dyn Fn(u64) -> Box<dyn ChaosMap> + Send + Sync),
+        ),
+        ("papaya", &papaya),
+    ] {
+        let s = scenario(name, Mode::Sched, FULL_MIX);
+        assert_eq!(first_finding(&s, 300, build), None, "{name}");
+    }
+}
+
+#[test]
+fn published_maps_are_clean_on_real_threads() {
+    for (name, build) in [
+        (
+            "dashmap",
+            &dashmap as &(dyn Fn(u64) -> Box<dyn ChaosMap> + Send + Sync),
+        ),
+        ("papaya", &papaya),
+    ] {
+        for mix in [FULL_MIX, NO_CLEAR] {
+            let s = scenario(name, Mode::Stress, mix);
+            assert_eq!(first_finding(&s, 100, build), None, "{name} {mix}");
+        }
+    }
+}
+
+/// How often each published map gets a finding on real threads, with and
+/// without `clear` (the figures quoted in the notes).
+#[test]
+#[ignore = "a measurement: cargo test --release --test it published::rates -- --ignored --nocapture"]
+fn rates() {
+    for (name, build) in [
+        (
+            "dashmap",
+            &dashmap as &(dyn Fn(u64) -> Box<dyn ChaosMap> + Send + Sync),
+        ),
+        ("papaya", &papaya),
+    ] {
+        for mix in [FULL_MIX, NO_CLEAR] {
+            let s = scenario(name, Mode::Stress, mix);
+            let failing = (0..1000)
+                .filter(|&seed| {
+                    let e = execute(&s, Seed(seed), build);
+                    if let Some(f) = e.findings.first() {
+                        println!(
+                            "  {name} seed {seed}: {f}: {}",
+                            f.detail.chars().take(300).collect::<String>()
+                        );
+                    }
+                    !e.findings.is_empty()
+                })
+                .count();
+            println!(
+                "{name} {}: {failing}/1000 stress seeds with a finding",
+                if mix == FULL_MIX {
+                    "full mix"
+                } else {
+                    "no clear"
+                }
+            );
+        }
+    }
+}
