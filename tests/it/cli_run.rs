@@ -168,3 +168,42 @@ fn replaying_a_hand_edited_schedule_says_the_file_was_changed() {
         "{err}"
     );
 }
+
+#[test]
+fn a_run_too_big_to_keep_in_memory_is_refused_with_the_bound() {
+    let o = chaos(&[
+        "run",
+        "--backend",
+        "rwmutex",
+        "--threads",
+        "1024",
+        "--ops",
+        "100000",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("threads × ops must be at most 1000000"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn counts_read_as_english() {
+    let o = chaos(&[
+        "run",
+        "--backend",
+        "gomap",
+        "--threads",
+        "2",
+        "--ops",
+        "1",
+        "--keys",
+        "1",
+        "--mix",
+        "store=1",
+    ]);
+    let first = stdout(&o).lines().next().unwrap().to_string();
+    assert!(first.contains("2 threads × 1 op · 1 key ·"), "{first}");
+}

@@ -279,3 +279,51 @@ fn a_gomap_throw_from_8_threads_of_10000_ops_shrinks_to_two_ops() {
     assert!(replayed.reproduced());
     assert_eq!(replayed.history_matches, Some(true));
 }
+
+/// The shrink's progress callback hears of every execution, with the stage
+/// and the size being tried, so `chaos shrink` can show them.
+#[test]
+fn a_shrink_reports_its_progress_as_it_goes() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<(String, u64, String)>>> = Arc::default();
+    let log = seen.clone();
+    let progress = chaos::shrink::OnProgress::new(move |p| {
+        log.lock()
+            .unwrap()
+            .push((p.stage.to_string(), p.executions, p.trying.to_string()));
+    });
+    let scenario = chaos::scenario::Scenario {
+        backend: "gomap".into(),
+        threads: 4,
+        ops: 40,
+        mix: "store=1".parse().unwrap(),
+        ..chaos::scenario::Scenario::default()
+    };
+    let gomap = chaos::maps::registry::lookup("gomap").unwrap();
+    let exec = chaos::engine::execute(&scenario, chaos::seed::Seed(0), gomap.constructor());
+    let sig = exec
+        .first_bug()
+        .expect("four threads storing race")
+        .signature();
+    let mut opts = chaos::repro::MakeOptions::default();
+    opts.shrink.progress = progress.clone();
+    opts.script.progress = progress;
+    let made = chaos::repro::make(
+        &scenario,
+        chaos::seed::Seed(0),
+        &sig,
+        gomap.constructor(),
+        &opts,
+    )
+    .unwrap();
+    let seen = seen.lock().unwrap();
+    let stages: std::collections::BTreeSet<&str> = seen.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(stages, ["script", "seed level"].into_iter().collect());
+    assert!(seen.iter().any(|s| s.2.contains("threads ×")), "{seen:?}");
+    assert!(seen.iter().any(|s| s.2.ends_with(" ops")), "{seen:?}");
+    // One call per execution the shrink spent (the replay is not a shrink's).
+    assert_eq!(
+        seen.len() as u64,
+        made.shrunk.executions + made.minimised.executions
+    );
+}
