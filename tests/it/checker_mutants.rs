@@ -126,6 +126,9 @@ fn every_registered_mutant_is_covered_above() {
         "mutant-lossy-promotion",
         "mutant-evacuate-skips-overflow",
         "mutant-iter-ignores-oldbuckets",
+        "mutant-shard-clear",
+        "mutant-racy-len",
+        "mutant-torn-range",
     ];
     for b in registry::backends().iter().filter(|b| b.is_mutant()) {
         assert!(
