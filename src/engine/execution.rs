@@ -296,6 +296,7 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
                 perturb: scenario.stress.perturb,
                 timeout: Duration::from_millis(scenario.stress.timeout_ms),
                 record: true,
+                stamping: Default::default(),
                 faults: super::request::rates(&scenario),
             };
             let run = stress::run(map.clone(), workload, &opts);
