@@ -111,6 +111,17 @@ struct Record {
     ret: Option<(u64, Ret)>,
 }
 
+impl Record {
+    /// What fills the buffer before the run, to touch its pages.
+    fn blank() -> Self {
+        Record {
+            index: 0,
+            invoke: 0,
+            ret: None,
+        }
+    }
+}
+
 /// Runs `workload` on `map` with one OS thread per workload thread.
 pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions) -> StressRun {
     let n = workload.threads.len();
@@ -141,7 +152,17 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                 let coverage = hook.coverage.clone();
                 let _guard = crate::sync::install(hook);
                 let ops = &workload.threads[t];
-                let mut records: Vec<Record> = Vec::with_capacity(ops.len().min(budget));
+                let capacity = if opts.record {
+                    ops.len().min(budget)
+                } else {
+                    0
+                };
+                let mut records: Vec<Record> = Vec::with_capacity(capacity);
+                // Touch the buffer now: its page faults would otherwise land
+                // inside the run, stalling a thread mid-race (and the threads
+                // on the kernel's lock of the address space) once a page.
+                records.resize_with(capacity, Record::blank);
+                records.clear();
                 let mut truncated = false;
                 let mut stamps = ThreadStamps::new(&clock, stamping);
                 barrier.arrive_and_wait();
