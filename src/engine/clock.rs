@@ -87,6 +87,14 @@
 //! Whatever the source, [`ThreadStamps`] never lets one thread's stamp go
 //! below the one it took before, so even a counter that stepped back would
 //! not make an operation return before it was invoked.
+//!
+//! # Cost
+//!
+//! `benches/stamps.rs` measures it. On a 2-core x86-64 VM an ordered pair
+//! costs about 55 ns where two bare reads cost 22: a stress run's ops got
+//! 8-34% slower than with bare stamps, and recording as a whole (stamps
+//! and records) makes them 1.3-2.4 times as slow as an unrecorded run,
+//! mostly the counter reads themselves (about 11 ns each there).
 
 use std::sync::atomic::{compiler_fence, fence, Ordering};
 use std::time::Instant;
