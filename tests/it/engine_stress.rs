@@ -169,3 +169,69 @@ fn a_lock_free_map_is_clean_under_stress() {
         );
     }
 }
+
+/// `exec`'s history with each op's stamps replaced by `at(thread, index)`
+/// (invoke) and that plus 9 (return): what a machine that ran the threads
+/// some other way would have recorded.
+fn restamped(
+    exec: &chaos::engine::Execution,
+    at: impl Fn(u32, u32) -> u64,
+) -> chaos::history::History {
+    use chaos::history::Event;
+    let mut events: Vec<Event> = exec.history.events.clone();
+    for e in &mut events {
+        match e {
+            Event::Invoke {
+                thread,
+                index,
+                time,
+                ..
+            } => *time = at(*thread, *index),
+            Event::Return {
+                thread,
+                index,
+                time,
+                ..
+            } => *time = at(*thread, *index) + 9,
+        }
+    }
+    events.sort_by_key(|e| match e {
+        Event::Invoke { time, .. } => (*time, 0),
+        Event::Return { time, .. } => (*time, 1),
+    });
+    chaos::history::History { events }
+}
+
+#[test]
+fn a_clean_run_whose_threads_ran_one_after_another_says_its_verdict_says_little() {
+    let mut exec = execute(&stress(3, 50), Seed(1), &|_| Box::new(Locked::default()));
+    assert!(exec.findings.is_empty(), "{:?}", exec.findings);
+
+    // Thread 1 starts after thread 0 is done, thread 2 after thread 1.
+    exec.history = restamped(&exec, |t, i| u64::from(t) * 1_000_000 + u64::from(i) * 10);
+    let o = exec.overlap();
+    assert_eq!(
+        (o.ops_concurrent, o.thread_pairs, o.thread_pairs_possible),
+        (0.0, 0, 3)
+    );
+    let text = chaos::report::run_human(&exec);
+    assert!(
+        text.contains("threads barely overlapped: 0% of ops ran concurrently with another thread's — this clean verdict says little; raise --ops"),
+        "{text}"
+    );
+    let json = chaos::report::run_json(&exec);
+    assert_eq!(json["overlap"]["ops_concurrent"], 0.0);
+    assert_eq!(json["overlap"]["thread_pairs"], 0);
+
+    // Every thread's i-th op over the same interval.
+    exec.history = restamped(&exec, |_, i| u64::from(i) * 10);
+    let o = exec.overlap();
+    assert_eq!((o.ops_concurrent, o.thread_pairs), (1.0, 3));
+    let text = chaos::report::run_human(&exec);
+    assert!(
+        text.contains("threads overlapped: 100.0% of ops ran concurrently with another thread's"),
+        "{text}"
+    );
+    assert!(text.contains("3 of 3 thread pairs overlapped"), "{text}");
+    assert!(!text.contains("says little"), "{text}");
+}
