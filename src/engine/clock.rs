@@ -91,10 +91,11 @@
 //! # Cost
 //!
 //! `benches/stamps.rs` measures it. On a 2-core x86-64 VM an ordered pair
-//! costs about 55 ns where two bare reads cost 22: a stress run's ops got
-//! 8-34% slower than with bare stamps, and recording as a whole (stamps
-//! and records) makes them 1.3-2.4 times as slow as an unrecorded run,
-//! mostly the counter reads themselves (about 11 ns each there).
+//! costs about 55 ns where two bare reads cost 22: whole stress runs of
+//! `rwmutex` and `syncmap` ran 1.2-1.35 times as long per op as with bare
+//! stamps, and recording as a whole (stamps and records) makes them
+//! 1.8-2.1 times as slow as an unrecorded run (bare stamps: 1.45-1.55),
+//! much of it the counter read itself (about 11 ns there).
 
 use std::sync::atomic::{compiler_fence, fence, Ordering};
 use std::time::Instant;
