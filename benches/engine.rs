@@ -121,6 +121,7 @@ fn stress_ops(c: &mut Criterion) {
                     perturb: Perturb::None,
                     timeout: Duration::from_secs(60),
                     record,
+                    stamping: Default::default(),
                     faults: FaultConfig::default(),
                 };
                 let name = format!(

@@ -22,13 +22,18 @@
 //! restate it. What users rely on (the results they saw) comes before the
 //! backend's internal structure, so a broken structure that no result has
 //! shown yet is reported last.
+//!
+//! [`overlap`] is no check: it measures how much the threads of a history
+//! ran at the same time, which is what a clean verdict is worth.
 
 mod finding;
 pub mod linearizability;
 mod model;
+pub mod overlap;
 
 pub use finding::{Finding, FindingKind, Signature};
 pub use model::Model;
+pub use overlap::Overlap;
 
 use std::collections::BTreeMap;
 

@@ -9,7 +9,7 @@ use super::request::Request;
 use super::run_sched;
 use super::sched::{Departure, End, SchedConfig, SiteVisit, StrategyKind, Trace};
 use super::stress::{self, StressEnd, StressOptions};
-use crate::check::{Checked, Finding, FindingKind};
+use crate::check::{Checked, Finding, FindingKind, Overlap};
 use crate::history::History;
 use crate::maps::{ChaosMap, Constructor, Semantics};
 use crate::scenario::{Expect, Mode, Scenario, Strategy};
@@ -107,6 +107,14 @@ impl Execution {
     /// The history's hash (equal on every replay in sched mode).
     pub fn history_hash(&self) -> u64 {
         self.history.hash()
+    }
+
+    /// How much the threads overlapped in the history (real time in stress
+    /// mode, scheduler steps in sched mode): what a clean verdict is worth.
+    /// Computed on demand, O(n log n), so hunts that never show it do not
+    /// pay for it.
+    pub fn overlap(&self) -> Overlap {
+        Overlap::of(&self.history)
     }
 
     /// The sched-mode part, if it ran under the scheduler.
@@ -296,6 +304,7 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
                 perturb: scenario.stress.perturb,
                 timeout: Duration::from_millis(scenario.stress.timeout_ms),
                 record: true,
+                stamping: Default::default(),
                 faults: super::request::rates(&scenario),
             };
             let run = stress::run(map.clone(), workload, &opts);

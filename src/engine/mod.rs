@@ -3,7 +3,8 @@
 //! - [`run`]: one execution, as a [`Request`] says (the plain run of a
 //!   scenario under a seed, or a replay, a follow, a fault script), with the
 //!   checker run on what it produced; [`execute`] is the plain run.
-//! - [`stress`]: real OS threads (docs/design.md step 3, `stress` mode).
+//! - [`stress`]: real OS threads (docs/design.md step 3, `stress` mode),
+//!   stamped by [`clock`].
 //! - [`sched`]: the deterministic scheduler (`sched` mode). Logical threads
 //!   run one at a time on one OS thread as coroutines; a seeded strategy
 //!   chooses who runs at every yield point, so a seed replays an execution
@@ -11,6 +12,7 @@
 //! - [`faults`]: the seeded fault injector (step 4), shared by both modes.
 
 mod boundary;
+pub mod clock;
 mod execution;
 pub mod faults;
 mod findings;

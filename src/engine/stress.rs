@@ -5,9 +5,11 @@
 //! microseconds apart, longer than a whole short run, so the threads would
 //! mostly run one after another and never race.
 //! Each thread records its own events into a private buffer (no shared
-//! cache line on the hot path), stamped from the TSC; the stamps become
-//! nanoseconds since the release, and the buffers are merged by time, at the
-//! end. The first throw or
+//! cache line on the hot path), stamped from the processor's counter with
+//! the fences that order each stamp with the operation's own memory
+//! accesses ([`super::clock`]: the invoke stamp before its first effect,
+//! the return stamp after its last); the stamps become nanoseconds since the
+//! release, and the buffers are merged by time, at the end. The first throw or
 //! panic stops the execution the way Go's fatal error stops a process: the
 //! other threads finish the operation they are in and start no other.
 //! A watchdog turns a run that outlives its timeout into a hang.
@@ -28,6 +30,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::boundary::{apply_boundary_fault, Failure};
+use super::clock::{StampClock, Stamping, ThreadStamps};
 use super::faults::{FaultConfig, FaultInjector};
 use crate::history::{Event, History};
 use crate::maps::ChaosMap;
@@ -49,8 +52,12 @@ pub struct StressOptions {
     pub perturb: Perturb,
     /// The watchdog's timeout.
     pub timeout: Duration,
-    /// Record a history (off only to measure recording's cost).
+    /// Record a history (off only to measure recording's cost: then no
+    /// stamp is taken either).
     pub record: bool,
+    /// How operations are stamped ([`Stamping::Ordered`] but to measure
+    /// what ordering costs).
+    pub stamping: Stamping,
     /// Fault rates (each thread draws from its own seeded injector).
     pub faults: FaultConfig,
 }
@@ -104,6 +111,17 @@ struct Record {
     ret: Option<(u64, Ret)>,
 }
 
+impl Record {
+    /// What fills the buffer before the run, to touch its pages.
+    fn blank() -> Self {
+        Record {
+            index: 0,
+            invoke: 0,
+            ret: None,
+        }
+    }
+}
+
 /// Runs `workload` on `map` with one OS thread per workload thread.
 pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions) -> StressRun {
     let n = workload.threads.len();
@@ -114,10 +132,9 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
     let first_failure: Arc<StdMutex<Option<Failure>>> = Arc::new(StdMutex::new(None));
     let budget = HISTORY_LIMIT / n.max(1);
     let (done_tx, done_rx) = std::sync::mpsc::channel();
-    // The TSC read through quanta costs a few nanoseconds where the OS clock
-    // costs tens: twice per op, that is most of recording's overhead. Raw
-    // ticks are stored and turned into nanoseconds at the merge.
-    let clock = quanta::Clock::new();
+    // Raw counter ticks are stored and turned into nanoseconds at the merge.
+    let clock = StampClock::new();
+    let stamping = opts.record.then_some(opts.stamping);
     let start = Arc::new(std::sync::OnceLock::<u64>::new());
 
     for t in 0..n {
@@ -135,10 +152,21 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                 let coverage = hook.coverage.clone();
                 let _guard = crate::sync::install(hook);
                 let ops = &workload.threads[t];
-                let mut records: Vec<Record> = Vec::with_capacity(ops.len().min(budget));
+                let capacity = if opts.record {
+                    ops.len().min(budget)
+                } else {
+                    0
+                };
+                let mut records: Vec<Record> = Vec::with_capacity(capacity);
+                // Touch the buffer now: its page faults would otherwise land
+                // inside the run, stalling a thread mid-race (and the threads
+                // on the kernel's lock of the address space) once a page.
+                records.resize_with(capacity, Record::blank);
+                records.clear();
                 let mut truncated = false;
+                let mut stamps = ThreadStamps::new(&clock, stamping);
                 barrier.arrive_and_wait();
-                start.get_or_init(|| clock.raw());
+                start.get_or_init(|| clock.invoke());
                 for (i, op) in ops.iter().enumerate() {
                     // Relaxed: the flag only needs to be seen eventually; a
                     // thread that misses it runs one more op, as a goroutine
@@ -157,12 +185,12 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                             break;
                         }
                     }
-                    let invoke = clock.raw();
+                    let invoke = stamps.invoke();
                     let ret = match catch_unwind(AssertUnwindSafe(|| op.apply(&*map))) {
                         Ok(r) => r,
                         Err(payload) => Ret::Panic(super::panic_message(&*payload)),
                     };
-                    let returned = clock.raw();
+                    let returned = stamps.ret();
                     let failure = Failure::of(&ret, t32, i as u32);
                     if opts.record {
                         if records.len() < budget {
@@ -262,10 +290,10 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
 fn merge(
     workload: &Workload,
     per_thread: Vec<Vec<Record>>,
-    clock: &quanta::Clock,
+    clock: &StampClock,
     start: u64,
 ) -> History {
-    let ns = |raw: u64| clock.delta_as_nanos(start, raw.max(start));
+    let ns = |raw: u64| clock.nanos(start, raw);
     let mut events: Vec<(u64, u8, u32, Event)> = Vec::new();
     for (t, records) in per_thread.into_iter().enumerate() {
         for mut r in records {

@@ -79,6 +79,13 @@ pub fn run_json(exec: &Execution) -> Json {
         "elapsed_ms": exec.elapsed.as_secs_f64() * 1e3,
         "coverage": exec.coverage.iter().map(|(k, v)| (format!("{k:?}"), *v)).collect::<std::collections::BTreeMap<_, _>>(),
     });
+    let overlap = exec.overlap();
+    o["overlap"] = json!({
+        "ops_concurrent": overlap.ops_concurrent,
+        "same_key_concurrent": overlap.same_key_concurrent,
+        "thread_pairs": overlap.thread_pairs,
+        "thread_pairs_possible": overlap.thread_pairs_possible,
+    });
     if exec.scenario.mode == Mode::Sched {
         o["history_hash"] = json!(format!("{:#018x}", exec.history_hash()));
         o["steps"] = json!(exec.steps());
@@ -138,6 +145,35 @@ pub fn run_human(exec: &Execution) -> String {
         "  checked as the backend declares: {}\n",
         semantics_text(exec.checked.semantics)
     ));
+    if s.mode == Mode::Stress {
+        // Sched mode's overlap is its strategy's choice, not the machine's:
+        // it is in the JSON only (see check::overlap).
+        let o = exec.overlap();
+        let percent = |f: f64| match f {
+            0.0 => "0%".to_string(),
+            f if f < 0.001 => "under 0.1%".to_string(),
+            f => format!("{:.1}%", f * 100.0),
+        };
+        if o.barely() {
+            out.push_str(&format!(
+                "  threads barely overlapped: {} of ops ran concurrently with another thread's{}\n",
+                percent(o.ops_concurrent),
+                if findings.is_empty() && !matches!(exec.outcome(), Outcome::Undecided { .. }) {
+                    " — this clean verdict says little; raise --ops, or try --perturb yield"
+                } else {
+                    ""
+                }
+            ));
+        } else if o.thread_pairs_possible > 0 {
+            out.push_str(&format!(
+                "  threads overlapped: {} of ops ran concurrently with another thread's, {} on the same key; {} of {} overlapped\n",
+                percent(o.ops_concurrent),
+                percent(o.same_key_concurrent),
+                o.thread_pairs,
+                plural(o.thread_pairs_possible, "thread pair"),
+            ));
+        }
+    }
     if s.mode == Mode::Sched {
         out.push_str(&format!(
             "  history hash {:#018x} over {} steps\n",

@@ -8,8 +8,10 @@ pub mod buggy;
 pub mod faults;
 mod locked;
 pub mod published;
+mod slots;
 
 pub use locked::Locked;
+pub use slots::Slots;
 
 use std::cell::Cell;
 
