@@ -101,7 +101,13 @@ pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_
         return found(finding(kind, message, op.map(|i| &ops[i]), detail));
     }
     let mut undecided = None;
-    if cx.threads > 1 {
+    // The whole-map search only ever runs for a clear or a len: the
+    // prefilled map (up to 2^20 keys) is built only then.
+    if cx.threads > 1
+        && ops
+            .iter()
+            .any(|o| matches!(o.op, crate::op::Op::Clear | crate::op::Op::Len))
+    {
         let initial: BTreeMap<Key, Value> = cx
             .prefilled
             .iter()
