@@ -9,9 +9,9 @@ use crate::maps::Key;
 /// about 5 s of one core (100–130 ns a step where the memo is large) and
 /// stays under 1 GiB with the history. Measured against what recorded runs
 /// need: a 1,000,000-op stress history of 8 threads over 4 keys (250,000
-/// ops a key, segments of up to 90,000 ops) takes under 2,000,000 steps a
-/// key and 15 MiB of memo (`benches/checker_scale.rs`); a synthetic key of
-/// 32,000 ops that never rests, about 45 steps and 650 bytes of memo an op.
+/// ops a key) takes about 1,000,000 steps a key and at most 13 MiB of memo
+/// (`benches/checker_scale.rs`); a synthetic key of 32,000 ops that never
+/// rests, about 45 steps and 650 bytes of memo an op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Budget {
     /// Search steps (a call tried, a return met), over all of a key's
