@@ -14,11 +14,12 @@
 //! linearized set whose size is the number of ops in flight at once, not
 //! the length of the key's history (`memo`); it cuts each key's history at
 //! the instants when none of its ops is in flight and searches segment by
-//! segment, carrying the states a segment may end in; and it never makes
-//! a choice of when to linearize an op that cannot change the state. All
-//! three are exact: the verdicts, and the counterexamples, are the plain
-//! search's. A 1,000,000-op history of 8 threads over 4 keys — 250,000 ops
-//! a key — is checked in under a second (`benches/checker_scale.rs`).
+//! segment, carrying the states a segment may end in (`segments`); and it
+//! never makes a choice of when to linearize an op that cannot change the
+//! state. All three are exact: the verdicts, and the counterexamples, are
+//! the plain search's. A 1,000,000-op history of 8 threads over 4 keys —
+//! 250,000 ops a key — is checked in under a second
+//! (`benches/checker_scale.rs`).
 //!
 //! [`check_all`], what the engine runs, bounds each key's search by a
 //! [`Budget`]: a key that exhausts it is [`Undecided`] — reported in
@@ -49,6 +50,7 @@ mod project;
 #[cfg(test)]
 mod reference;
 mod search;
+mod segments;
 mod snapshot;
 mod whole;
 

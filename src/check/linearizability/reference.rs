@@ -197,7 +197,8 @@ mod tests {
     use crate::check::linearizability::budget::{Budget, Cost};
     use crate::check::linearizability::model::{Call, Res, State};
     use crate::check::linearizability::project::KeyOp;
-    use crate::check::linearizability::search::{check_key, search_key, KeyError};
+    use crate::check::linearizability::search::{check_key, KeyError};
+    use crate::check::linearizability::segments::search_key;
     use crate::check::linearizability::Counterexample;
     use crate::maps::{Key, Value};
 
