@@ -74,6 +74,8 @@ pub struct Context<'a> {
     pub prefilled: &'a [Key],
     /// Number of workload threads.
     pub threads: u32,
+    /// How much each key's linearizability search may spend.
+    pub budget: linearizability::Budget,
 }
 
 /// The findings of a completed execution (see the module docs for the order).
@@ -92,15 +94,16 @@ pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_
         undecided: None,
     };
     let ops = history.operations();
+    // What the searches could not decide, one line each.
+    let mut undecided: Vec<String> = Vec::new();
     let observed = if cx.threads == 1 {
         check_sequential(&ops, quiescent, cx)
     } else {
-        check_concurrent(&ops, quiescent, cx)
+        check_concurrent(&ops, quiescent, cx, &mut undecided)
     };
     if let Some((kind, message, op, detail)) = observed {
         return found(finding(kind, message, op.map(|i| &ops[i]), detail));
     }
-    let mut undecided = None;
     // The whole-map search only ever runs for a clear or a len: the
     // prefilled map (up to 2^20 keys) is built only then.
     if cx.threads > 1
@@ -132,7 +135,7 @@ pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_
                     detail,
                 ));
             }
-            linearizability::Whole::Undecided(why) => undecided = Some(why),
+            linearizability::Whole::Undecided(why) => undecided.push(why),
             linearizability::Whole::NotNeeded | linearizability::Whole::Linearizable => {}
         }
     }
@@ -167,8 +170,18 @@ pub fn check_completed(history: &History, quiescent: &Quiescent, cx: &Context<'_
     }
     Checked {
         findings: Vec::new(),
-        undecided,
+        undecided: summarize(undecided),
     }
+}
+
+/// The first line of what was left undecided, and how many more.
+fn summarize(mut undecided: Vec<String>) -> Option<String> {
+    let more = undecided.len().checked_sub(1)?;
+    let mut first = undecided.swap_remove(0);
+    if more > 0 {
+        first.push_str(&format!(" (+{more} more undecided)"));
+    }
+    Some(first)
 }
 
 /// A finding's parts: kind, stable message, index of the op it points at, detail.
@@ -215,15 +228,26 @@ fn check_sequential(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) 
 /// Several threads: a vanished last write, then linearizability per key,
 /// then the quiescent contents against every linearization — one pass
 /// ([`linearizability::check_all`]).
-fn check_concurrent(ops: &[Operation], quiescent: &Quiescent, cx: &Context<'_>) -> Observed {
-    let (failure, ce) = linearizability::check_all(
+fn check_concurrent(
+    ops: &[Operation],
+    quiescent: &Quiescent,
+    cx: &Context<'_>,
+    undecided: &mut Vec<String>,
+) -> Observed {
+    let (failure, ce) = match linearizability::check_all_within(
         ops,
         cx.semantics,
         cx.initial,
         cx.prefilled,
         quiescent.contents.as_ref(),
-    )
-    .err()?;
+        &cx.budget,
+    ) {
+        Ok(checked) => {
+            undecided.extend(checked.undecided.iter().map(|u| u.to_string()));
+            return None;
+        }
+        Err(e) => e,
+    };
     let (kind, message) = match failure {
         linearizability::Failure::NotLinearizable => (
             FindingKind::Linearizability,
@@ -291,4 +315,62 @@ fn describe_difference(want: &BTreeMap<Key, Value>, got: &BTreeMap<Key, Value>) 
             String::new()
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Event;
+    use crate::op::Op;
+
+    /// Two threads storing to one key one after the other, then reading it.
+    fn history() -> History {
+        let mut h = History::default();
+        let mut time = 0;
+        let mut ev = |thread, index, op: Op, ret: Ret| {
+            time += 1;
+            h.events.push(Event::Invoke {
+                thread,
+                index,
+                op,
+                time,
+            });
+            time += 1;
+            h.events.push(Event::Return {
+                thread,
+                index,
+                ret,
+                time,
+            });
+        };
+        ev(0, 0, Op::Store { key: 1, value: 5 }, Ret::Unit);
+        ev(1, 0, Op::Store { key: 1, value: 6 }, Ret::Unit);
+        ev(0, 1, Op::Load { key: 1 }, Ret::Value(Some(6)));
+        h
+    }
+
+    #[test]
+    fn a_key_out_of_budget_is_undecided_not_clean_nor_a_finding() {
+        let none = |_| None;
+        let mut cx = Context {
+            backend: "rwmutex",
+            semantics: Semantics::default(),
+            initial: &none,
+            prefilled: &[],
+            threads: 2,
+            budget: linearizability::Budget::default(),
+        };
+        let quiescent = Quiescent {
+            contents: Some([(1, 6)].into()),
+            violations: Vec::new(),
+            len: Some(1),
+        };
+        let h = history();
+        assert_eq!(check_completed(&h, &quiescent, &cx), Checked::default());
+        cx.budget.steps = 1;
+        let checked = check_completed(&h, &quiescent, &cx);
+        assert!(checked.findings.is_empty(), "{checked:?}");
+        let why = checked.undecided.expect("undecided");
+        assert!(why.contains("key 1 ran out of its 1 steps"), "{why}");
+    }
 }

@@ -255,6 +255,7 @@ pub(super) fn check_quiescent(
         initial: &initial,
         prefilled: &prefilled,
         threads: scenario.threads,
+        budget: Default::default(),
     };
     check::check_completed(history, &quiescent, &cx)
 }
