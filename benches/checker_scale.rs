@@ -31,10 +31,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chaos::check::linearizability;
+use chaos::check::{check_completed, Context, Quiescent};
 use chaos::engine::faults::FaultConfig;
 use chaos::engine::stress::{self, StressEnd, StressOptions};
-use chaos::history::Operation;
+use chaos::history::History;
 use chaos::maps::{registry, ChaosMap, Key, Semantics, Value};
 use chaos::scenario::{Mode, Perturb, Scenario};
 use chaos::seed::{Seed, Stream};
@@ -47,7 +47,7 @@ const KEYS: [u64; 3] = [4, 16, 1_000];
 
 /// A recorded history and what the checker is given with it.
 struct Recorded {
-    ops: Vec<Operation>,
+    history: History,
     semantics: Semantics,
     contents: BTreeMap<Key, Value>,
 }
@@ -85,25 +85,40 @@ fn record(keys: u64, mix: &str) -> Recorded {
     let contents: BTreeMap<Key, Value> = (0..keys)
         .filter_map(|k| map.load(k).unwrap().map(|v| (k, v)))
         .collect();
-    let ops = run.history.operations();
     eprintln!(
-        "{keys} keys, {mix}: recorded {} ops in {:?}",
-        ops.len(),
+        "{keys} keys, {mix}: recorded {} events in {:?}",
+        run.history.events.len(),
         t.elapsed()
     );
     Recorded {
-        ops,
+        history: run.history,
         semantics: map.semantics(),
         contents,
     }
 }
 
-/// What the engine runs on a completed multi-thread execution.
+/// What the engine runs on a completed multi-thread execution: the
+/// per-key search, then (for a history with a clear) the whole-map one.
 fn check(r: &Recorded) -> impl std::fmt::Debug {
-    match linearizability::check_all(&r.ops, r.semantics, &|_| None, &[], Some(&r.contents)) {
-        Ok(checked) => checked,
-        Err(e) => panic!("a correct backend failed the check: {e:?}"),
-    }
+    let quiescent = Quiescent {
+        len: Some(r.contents.len()),
+        contents: Some(r.contents.clone()),
+        violations: Vec::new(),
+    };
+    let cx = Context {
+        backend: "rwmutex",
+        semantics: r.semantics,
+        initial: &|_| None,
+        prefilled: &[],
+        threads: 8,
+        budget: Default::default(),
+    };
+    let checked = check_completed(&r.history, &quiescent, &cx);
+    assert!(
+        checked.findings.is_empty(),
+        "a correct backend failed the check: {checked:?}"
+    );
+    checked
 }
 
 fn cases() -> Vec<(String, u64, &'static str)> {

@@ -36,13 +36,18 @@
 //! - for [`RangeSemantics::Snapshot`] backends a `Range` must also have one
 //!   instant at which every value it returned was current at once: see
 //!   `check_snapshot_ranges`;
-//! - `Len` is not projected (the single-thread model check covers it).
+//! - `Len` is not projected: an exact one is checked over the whole map.
+//!
+//! An atomic `Clear` must also delete every key at one instant, and an
+//! exact `Len` count the keys of one instant: [`check_whole`] checks those
+//! after every key has passed (see `instants` and `whole`).
 //!
 //! An operation that threw, panicked, or never returned (the execution
 //! stopped) is *pending*: it may take effect at any point after its invoke,
 //! or never.
 
 mod budget;
+mod instants;
 mod lost;
 mod memo;
 mod model;

@@ -194,7 +194,7 @@ pub(super) fn search_key(
 
 /// The key's operations (indices into `kops`) by invoke time, ties by index:
 /// the order in which the search meets their calls.
-fn by_invoke(kops: &[KeyOp]) -> Vec<u32> {
+pub(super) fn by_invoke(kops: &[KeyOp]) -> Vec<u32> {
     let mut ranked: Vec<u32> = (0..kops.len() as u32).collect();
     // Projection keeps the history's order, which is invoke order for a
     // recorded history; sort only if it is not.
@@ -211,7 +211,7 @@ fn by_invoke(kops: &[KeyOp]) -> Vec<u32> {
 /// invoked, and a tie is overlap). Then the search's list holds the earlier
 /// segment's calls and returns first, and no linearization interleaves the
 /// two.
-fn quiescent_cuts(kops: &[KeyOp], ranked: &[u32]) -> Vec<usize> {
+pub(super) fn quiescent_cuts(kops: &[KeyOp], ranked: &[u32]) -> Vec<usize> {
     let n = ranked.len();
     let op = |r: usize| &kops[ranked[r] as usize];
     // The earliest return from each rank on (a malformed op may return
@@ -241,7 +241,7 @@ fn quiescent_cuts(kops: &[KeyOp], ranked: &[u32]) -> Vec<usize> {
 /// follows (invoked after it returned). Empty when no op sets the state:
 /// then it ends as it started. (Completed ops only: pending ones are all
 /// in the last segment, which does not ask.)
-fn candidates(kops: &[KeyOp], ids: &[u32]) -> Vec<State> {
+pub(super) fn candidates(kops: &[KeyOp], ids: &[u32]) -> Vec<State> {
     let sets = |o: &KeyOp| match (o.call, o.res) {
         _ if read_only(o.call, o.res) => None,
         (Call::Store(v) | Call::Swap(v) | Call::LoadOrStore(v), _) => Some(Some(v)),

@@ -8,7 +8,11 @@
 //! and still need a `Clear` at two instants: a clear that empties shard by
 //! shard leaves one key written before another cleared and the other not.
 //!
-//! So when a history holds such an operation, this module searches for one
+//! A history whose only such operations are atomic clears is decided key
+//! by key first ([`super::instants`]: one instant per clear, shared by
+//! every key), which scales with the history. Otherwise — an exact `len`,
+//! or a snapshot `range` beside a clear — or when that search is
+//! undecided, this module searches for one
 //! linearization of the whole history over the joint state (the map itself):
 //! Wing–Gong–Lowe as in the per-key search, with the sequential
 //! [`crate::check::Model`] as the specification and a memo of (set of
@@ -31,6 +35,8 @@ use crate::history::Operation;
 use crate::maps::{ClearSemantics, Key, LenSemantics, RangeSemantics, Semantics, Value};
 use crate::op::{Op, Ret};
 
+use super::budget::Budget;
+use super::instants::{self, Placed};
 use super::Counterexample;
 
 /// How much the whole-map search may do before it says "undecided".
@@ -92,6 +98,45 @@ pub fn check_whole(
     if !ops.iter().any(|o| is_whole(&o.op, sem)) {
         return Whole::NotNeeded;
     }
+    // Clears alone are placed key by key (`instants`), at any length; a
+    // snapshot range or an exact len needs the joint state, searched while
+    // it fits, and the clears placed key by key past that.
+    let len = ops
+        .iter()
+        .any(|o| matches!(o.op, Op::Len) && is_whole(&o.op, sem));
+    let snapshot = sem.range == RangeSemantics::Snapshot
+        && ops.iter().any(|o| matches!(o.op, Op::Range { .. }));
+    let place = || match instants::place_clears(ops, initial, &Budget::default()) {
+        Placed::Linearizable => Whole::Linearizable,
+        Placed::Violation(ce) => Whole::Violation(ce),
+        Placed::Undecided(why) => Whole::Undecided(why),
+    };
+    if !len && !snapshot {
+        match place() {
+            Whole::Undecided(why) => match joint_search(ops, sem, initial, budget) {
+                Whole::Undecided(_) => return Whole::Undecided(why),
+                decided => return decided,
+            },
+            decided => return decided,
+        }
+    }
+    match joint_search(ops, sem, initial, budget) {
+        Whole::Undecided(why) if !len => match place() {
+            Whole::Undecided(placing) => Whole::Undecided(format!("{why}; {placing}")),
+            decided => decided,
+        },
+        w => w,
+    }
+}
+
+/// The search over the joint state: exact for every whole-map operation,
+/// within `budget`.
+pub(super) fn joint_search(
+    ops: &[Operation],
+    sem: Semantics,
+    initial: &BTreeMap<Key, Value>,
+    budget: WholeBudget,
+) -> Whole {
     let keys: std::collections::BTreeSet<Key> = ops
         .iter()
         .filter_map(|o| o.op.key())
@@ -411,12 +456,12 @@ mod tests {
     }
 
     #[test]
-    fn past_its_budget_it_is_undecided_not_a_finding() {
+    fn the_joint_search_past_its_budget_is_undecided_not_a_finding() {
         let h = shard_by_shard();
         // Too small for the history at all.
         let tiny = WholeBudget { max_bytes: 500 };
         assert!(matches!(
-            check_whole(&h, ATOMIC, &BTreeMap::new(), tiny),
+            joint_search(&h, ATOMIC, &BTreeMap::new(), tiny),
             Whole::Undecided(why) if why.contains("skipped")
         ));
         // Enough to start, not for the exhaustive search a violation needs
@@ -433,7 +478,7 @@ mod tests {
         }
         let few = WholeBudget { max_bytes: 5000 };
         assert!(matches!(
-            check_whole(&h, ATOMIC, &BTreeMap::new(), few),
+            joint_search(&h, ATOMIC, &BTreeMap::new(), few),
             Whole::Undecided(why) if why.contains("ran out")
         ));
     }

@@ -1,0 +1,461 @@
+//! Atomic clears at scale: one instant for each clear, shared by every key.
+//!
+//! The whole-map search ([`super::whole`]) walks the whole history over the
+//! joint state, and a stress history of a million ops has almost no instant
+//! at which no op of any key is in flight (measured on the
+//! `benches/checker_scale.rs` histories: one stretch holds 98% of the ops),
+//! so it cannot be cut. When the only whole-map operations are atomic
+//! clears, this module decides the same question key by key.
+//!
+//! # Why it is exact
+//!
+//! Give each clear `C` an instant `t_C` in its call `[invoke, return]`,
+//! two clears never the same one, and shrink the clear to that point in
+//! every key's projected history (where it is a delete). Then the history
+//! has a linearization of the whole map in which each clear takes effect
+//! at one instant for every key **iff** some choice of instants makes every
+//! key's projected history linearizable:
+//!
+//! - *only if*: a whole linearization can be realised by points, one in
+//!   each op's interval, increasing along it; take `t_C` at the clear's
+//!   point, and each key's order is a linearization of its history with the
+//!   clear at that point;
+//! - *if*: give each op of key `k` the point `max(its invoke, the point of
+//!   the op before it in k's linearization)`; it is within the op's
+//!   interval (no op ordered before it was invoked after it returned), and
+//!   the clear's is `t_C` (none ordered before it was invoked after `t_C`).
+//!   Sort all ops by point, at one point the ops a key orders before its
+//!   clear first, then the clear, then the rest: every key sees its own
+//!   order, every clear is one instant, and an op that returned before
+//!   another was invoked has the smaller point.
+//!
+//! Each recorded time `t` becomes `f` slots (`f` = clears + 1): calls at
+//! the first, returns at the last. A clear at any slot of `t` ties with
+//! every event at `t` (overlap, as everywhere in the checker), and clears
+//! at one recorded time still get distinct instants.
+//!
+//! # The search
+//!
+//! 1. Each key's history is cut at its quiescent points with every clear
+//!    as its whole interval (a cut stays a cut when a clear shrinks). A
+//!    segment holding nothing but clears allows any instants: a delete
+//!    always may take effect, and the key is absent after it.
+//! 2. The clears, in invoke order, each take an instant, latest first,
+//!    among the stretches between the recorded times of the segments that
+//!    hold it (a key's verdict is the same at every instant of one). When a
+//!    clear is the last of a key's segment to have its instant, the key is
+//!    searched exactly through that segment (to its end, after its last
+//!    such segment) from every state it may stand in; a key with no
+//!    linearization there makes the choice fail, and the search backs up.
+//!    Every key passes: a linearization exists. Every choice failed, and no
+//!    segment holds two clears: none exists. Where the search stood when
+//!    the choices from a clear on all failed is remembered (by a 128-bit
+//!    digest of every key's states and the instants still in play), so the
+//!    search does not repeat itself.
+//! 3. Otherwise, for a proof: for each clear, and each key whose segment
+//!    holding it has other ops, the instants the key allows, searching the
+//!    segment with the clear at one instant of each stretch, from every
+//!    state the segments before may end in (a superset: the last setters
+//!    no setter follows), then on to the next segment holding a clear; the
+//!    other clears left as intervals. Both are relaxations, so a clear no
+//!    instant of which every key allows is a violation, proven. Anything
+//!    else is *undecided*, never a finding.
+//!
+//! # Cost and limits
+//!
+//! Step 2 costs about what the per-key check costs when the latest
+//! instants fit (`benches/checker_scale.rs`: 1,000,000 ops of 8 threads
+//! with 1,000 clears over 4 and 16 keys, about 1–2 s); it is bounded by
+//! the [`Budget`]'s steps and by `MAX_TRIES` choices, past which the
+//! history is undecided (so far, over 1,000 keys). Step 3 searches each
+//! clear's segments once per stretch. A clear that did not return (it
+//! threw, panicked, or the run stopped) is left undecided here. A snapshot
+//! `range`'s instant is checked per key ([`super::check_snapshot_ranges`]),
+//! not together with the clears' instants: a history holding both is given
+//! to the whole-map search first, while it fits its budget.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::history::Operation;
+use crate::maps::{ClearSemantics, Key, Value};
+use crate::op::{Op, Ret};
+
+use super::budget::{Budget, Cost};
+use super::model::State;
+use super::project::{project, KeyOp};
+use super::search::{Goal, Search};
+use super::segments::{by_invoke, candidates, quiescent_cuts};
+use super::Counterexample;
+use choose::Choose;
+
+/// What the search for the clears' instants concluded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Placed {
+    /// Instants were found at which every key's history is linearizable.
+    Linearizable,
+    /// A clear has no instant every key allows.
+    Violation(Counterexample),
+    /// Neither shown: why, in one line.
+    Undecided(String),
+}
+
+/// One key's projected history, times doubled, cut at its quiescent points
+/// with every clear as an interval.
+struct KeyHist {
+    key: Key,
+    kops: Vec<KeyOp>,
+    initial: State,
+    ranked: Vec<u32>,
+    cuts: Vec<usize>,
+}
+
+impl KeyHist {
+    fn segments(&self) -> usize {
+        self.cuts.len() - 1
+    }
+
+    fn segment(&self, s: usize) -> &[u32] {
+        &self.ranked[self.cuts[s]..self.cuts[s + 1]]
+    }
+
+    fn is_clear(&self, i: u32, which: &HashMap<usize, usize>) -> bool {
+        which.contains_key(&self.kops[i as usize].origin)
+    }
+
+    /// Every state the segments before `s` may end in, and maybe more.
+    fn starts_before(&self, s: usize) -> Vec<State> {
+        for j in (0..s).rev() {
+            let ends = candidates(&self.kops, self.segment(j));
+            if !ends.is_empty() {
+                return ends;
+            }
+        }
+        vec![self.initial]
+    }
+}
+
+/// A clear's segment in one key that holds other ops.
+struct Involved {
+    hist: usize,
+    segment: usize,
+    /// The clear's projection, as an index into the key's `kops`.
+    at: usize,
+}
+
+/// The per-key searches of step 2, and what they spent.
+struct Walk<'b> {
+    search: Search,
+    cost: Cost,
+    budget: &'b Budget,
+}
+
+impl Walk<'_> {
+    /// Searches `ids` of `h` (by rank) from `starts` for every state it
+    /// may end in: one linearization is enough when its last setter can
+    /// only be one op, or nothing sets the state and it has one start.
+    fn ends(&mut self, h: &KeyHist, ids: &[u32], starts: &[State]) -> Result<Vec<State>, String> {
+        let sets = candidates(&h.kops, ids);
+        let goal = match sets.len() {
+            1 => Goal::Any,
+            0 if starts.len() == 1 => Goal::Any,
+            0 => Goal::All(starts.len()),
+            n => Goal::All(n),
+        };
+        let left = Budget {
+            steps: self.budget.steps.saturating_sub(self.cost.steps),
+            ..*self.budget
+        };
+        match self
+            .search
+            .run(&h.kops, ids, starts, goal, &left, &mut self.cost)
+        {
+            Ok(ran) => {
+                let mut ends = ran.ends;
+                ends.sort_unstable();
+                ends.dedup();
+                Ok(ends)
+            }
+            Err(_) => Err(format!(
+                "placing the clears at one instant each ran out of its {} steps",
+                self.budget.steps
+            )),
+        }
+    }
+
+    /// The instants (within `left`) at which key `h` allows the clear of
+    /// `inv`, whose slots are `lo..=hi`: its segment, with the clear at
+    /// that point, has a linearization from a state the segments before
+    /// may end in, that ends in a state from which the segments after it
+    /// up to the next one holding a clear have one too.
+    fn allows(
+        &mut self,
+        h: &mut KeyHist,
+        inv: &Involved,
+        (lo, hi): (u64, u64),
+        left: &Stretches,
+        which: &HashMap<usize, usize>,
+    ) -> Result<Stretches, String> {
+        let starts = h.starts_before(inv.segment);
+        let ids: Vec<u32> = h.segment(inv.segment).to_vec();
+        let until = (inv.segment + 1..h.segments())
+            .find(|&j| h.segment(j).iter().any(|&i| h.is_clear(i, which)))
+            .unwrap_or(h.segments());
+        // The stretches between the segment's own times: the key's verdict
+        // is the same at every instant of one.
+        let mut times: Vec<u64> = vec![lo, hi];
+        for &j in &ids {
+            if j as usize != inv.at {
+                let o = &h.kops[j as usize];
+                times.extend(
+                    [o.invoke, o.ret]
+                        .into_iter()
+                        .filter(|t| (lo..=hi).contains(t)),
+                );
+            }
+        }
+        let stretches = stretches(times);
+        let mut after: HashMap<Vec<State>, bool> = HashMap::new();
+        let mut allows: Stretches = Vec::new();
+        for s in stretches {
+            if intersect(left, &vec![s]).is_empty() {
+                continue;
+            }
+            h.kops[inv.at].invoke = s.0;
+            h.kops[inv.at].ret = s.0;
+            let mut sorted = ids.clone();
+            sorted.sort_by_key(|&j| (h.kops[j as usize].invoke, j));
+            let ends = self.ends(h, &sorted, &starts);
+            h.kops[inv.at].invoke = lo;
+            h.kops[inv.at].ret = hi;
+            let ends = ends?;
+            if ends.is_empty() {
+                continue;
+            }
+            let goes_on = match after.get(&ends) {
+                Some(&known) => known,
+                None => {
+                    let mut states = ends.clone();
+                    for j in inv.segment + 1..until {
+                        states = self.ends(h, h.segment(j), &states)?;
+                        if states.is_empty() {
+                            break;
+                        }
+                    }
+                    after.insert(ends, !states.is_empty());
+                    !states.is_empty()
+                }
+            };
+            if goes_on {
+                allows.push(s);
+            }
+        }
+        Ok(allows)
+    }
+}
+
+/// Inclusive stretches of slots, sorted and disjoint.
+type Stretches = Vec<(u64, u64)>;
+
+fn intersect(a: &Stretches, b: &Stretches) -> Stretches {
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let lo = a[i].0.max(b[j].0);
+        let hi = a[i].1.min(b[j].1);
+        if lo <= hi {
+            out.push((lo, hi));
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+/// Searches for one instant per clear of `ops` (the only whole-map
+/// operations it considers) at which every key's history is linearizable;
+/// `initial` is the map before the history. Steps count against `budget`.
+pub(super) fn place_clears(
+    ops: &[Operation],
+    initial: &BTreeMap<Key, Value>,
+    budget: &Budget,
+) -> Placed {
+    let mut clears: Vec<usize> = (0..ops.len())
+        .filter(|&i| matches!(ops[i].op, Op::Clear))
+        .collect();
+    if clears.is_empty() {
+        return Placed::Linearizable;
+    }
+    clears.sort_by_key(|&i| (ops[i].invoke, i));
+    let returned = |o: &Operation| match &o.ret {
+        Some((t, r)) if !matches!(r, Ret::Throw(_) | Ret::Panic(_)) => Some(*t),
+        _ => None,
+    };
+    if clears.iter().any(|&i| returned(&ops[i]).is_none()) {
+        return Placed::Undecided(
+            "a clear that did not return may or may not have taken effect, and the search for \
+             the clears' instants does not place it"
+                .into(),
+        );
+    }
+    let latest = ops
+        .iter()
+        .map(|o| returned(o).unwrap_or(0).max(o.invoke))
+        .max()
+        .unwrap_or(0);
+    // Each recorded time `t` becomes the slots `f·t ..= f·t + f - 1`:
+    // calls at the first, returns at the last, so that every slot ties with
+    // every event at `t` and each clear can have its own.
+    let f = clears.len() as u64 + 1;
+    if latest
+        .checked_add(1)
+        .and_then(|t| t.checked_mul(f))
+        .is_none_or(|t| t == u64::MAX)
+    {
+        return Placed::Undecided(format!(
+            "times up to {latest} are too large to place {} clears between them",
+            clears.len()
+        ));
+    }
+    let which: HashMap<usize, usize> = clears.iter().enumerate().map(|(c, &i)| (i, c)).collect();
+    let keys: Vec<Key> = initial.keys().copied().collect();
+    let mut hists = Vec::new();
+    let mut involved: Vec<Vec<Involved>> = clears.iter().map(|_| Vec::new()).collect();
+    for (key, mut kops) in project(ops, &keys, ClearSemantics::Atomic) {
+        for o in &mut kops {
+            o.invoke *= f;
+            if o.ret != u64::MAX {
+                o.ret = o.ret * f + f - 1;
+            }
+        }
+        let ranked = by_invoke(&kops);
+        let cuts = quiescent_cuts(&kops, &ranked);
+        let h = KeyHist {
+            key,
+            initial: initial.get(&key).copied(),
+            kops,
+            ranked,
+            cuts,
+        };
+        for s in 0..h.segments() {
+            let ids = h.segment(s);
+            if ids.iter().all(|&i| h.is_clear(i, &which)) {
+                continue;
+            }
+            for &i in ids {
+                if let Some(&c) = which.get(&h.kops[i as usize].origin) {
+                    involved[c].push(Involved {
+                        hist: hists.len(),
+                        segment: s,
+                        at: i as usize,
+                    });
+                }
+            }
+        }
+        hists.push(h);
+    }
+
+    let spans: Vec<(u64, u64)> = clears
+        .iter()
+        .map(|&i| {
+            (
+                f * ops[i].invoke,
+                f * returned(&ops[i]).unwrap_or(0) + f - 1,
+            )
+        })
+        .collect();
+    let mut walk = Walk {
+        search: Search::default(),
+        cost: Cost::default(),
+        budget,
+    };
+
+    // Step 2: choose the instants, clear by clear, latest first, each key's
+    // exact states carried from segment to segment.
+    let anywhere: Vec<Stretches> = spans.iter().map(|&s| vec![s]).collect();
+    let mut choose = Choose::new(hists, &involved, &which, &anywhere, spans.clone());
+    let chose = match choose.from(&mut walk, 0) {
+        Ok(true) => return Placed::Linearizable,
+        // Every stretch of every clear was tried, and no two clears share a
+        // segment (their order within a stretch is never a choice).
+        Ok(false) if choose.complete() => {
+            let (c, h, s) = choose.deepest;
+            let h = &choose.hists[h];
+            let mut ce = no_instant(ops, clears[c], h, h.segment(s));
+            ce.summary = format!(
+                "every key's history has a linearization, but no single one of the whole map does \
+                 with each clear taking effect at one instant for every key: every choice of \
+                 instants failed, at the furthest on key {} after the clear called at {}",
+                h.key, ops[clears[c]].invoke
+            );
+            return Placed::Violation(ce);
+        }
+        Ok(false) => "no choice of instants tried gives every key a linearization".to_string(),
+        Err(why) => return Placed::Undecided(why),
+    };
+
+    // Step 3: what each key allows each clear, alone, for a proof.
+    let mut hists = std::mem::take(&mut choose.hists);
+    for (c, &i) in clears.iter().enumerate() {
+        let mut left: Stretches = vec![spans[c]];
+        for inv in &involved[c] {
+            let h = &mut hists[inv.hist];
+            let allows = match walk.allows(h, inv, spans[c], &left, &which) {
+                Ok(a) => a,
+                Err(why) => return Placed::Undecided(why),
+            };
+            left = intersect(&left, &allows);
+            if left.is_empty() {
+                return Placed::Violation(no_instant(ops, i, h, h.segment(inv.segment)));
+            }
+        }
+    }
+    Placed::Undecided(format!(
+        "{chose}, and every clear has instants each key allows"
+    ))
+}
+
+/// The stretches between sorted `times` and at each: a verdict that
+/// depends only on how an instant compares with each of `times` is the
+/// same at every instant of one.
+fn stretches(mut times: Vec<u64>) -> Stretches {
+    times.sort_unstable();
+    times.dedup();
+    let mut out: Stretches = Vec::new();
+    for (k, &t) in times.iter().enumerate() {
+        out.push((t, t));
+        if let Some(&next) = times.get(k + 1) {
+            if t + 1 < next {
+                out.push((t + 1, next - 1));
+            }
+        }
+    }
+    out
+}
+
+/// The counterexample of a clear (op `clear`) that key `h`'s segment `ids`
+/// allows no instant the keys before it left.
+fn no_instant(ops: &[Operation], clear: usize, h: &KeyHist, ids: &[u32]) -> Counterexample {
+    let mut involved: Vec<usize> = ids.iter().map(|&j| h.kops[j as usize].origin).collect();
+    involved.push(clear);
+    involved.sort_unstable();
+    involved.dedup();
+    let o = &ops[clear];
+    let ret = o.ret.as_ref().map_or(0, |r| r.0);
+    Counterexample {
+        key: None,
+        summary: format!(
+            "every key's history has a linearization, but no single one of the whole map does \
+             with each clear taking effect at one instant for every key: no instant of the clear \
+             called at {} and returned at {ret} suits key {} and the keys before it",
+            o.invoke, h.key
+        ),
+        ops: involved,
+    }
+}
+
+mod choose;
+#[cfg(test)]
+mod tests;
