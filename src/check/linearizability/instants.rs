@@ -71,8 +71,8 @@
 //! clear's segments once per stretch. A clear that did not return (it
 //! threw, panicked, or the run stopped) is left undecided here. A snapshot
 //! `range`'s instant is checked per key ([`super::check_snapshot_ranges`]),
-//! not together with the clears' instants: a history holding both is given
-//! to the whole-map search first, while it fits its budget.
+//! not together with the clears' instants. The whole-map search runs
+//! first, while a history fits its budget; this one past that.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -8,12 +8,11 @@
 //! and still need a `Clear` at two instants: a clear that empties shard by
 //! shard leaves one key written before another cleared and the other not.
 //!
-//! A history whose only such operations are atomic clears is decided key
-//! by key first ([`super::instants`]: one instant per clear, shared by
-//! every key), which scales with the history. Otherwise — an exact `len`,
-//! or a snapshot `range` beside a clear — or when that search is
-//! undecided, this module searches for one
-//! linearization of the whole history over the joint state (the map itself):
+//! This module searches for one linearization of the whole history over
+//! the joint state (the map itself), within its budget; a history too
+//! long for it whose only such operations are atomic clears is decided key
+//! by key instead ([`super::instants`]: one instant per clear, shared by
+//! every key), which scales with the history. The search:
 //! Wing–Gong–Lowe as in the per-key search, with the sequential
 //! [`crate::check::Model`] as the specification and a memo of (set of
 //! linearized ops, map). A `Range` takes part as what the backend declares:
@@ -98,28 +97,16 @@ pub fn check_whole(
     if !ops.iter().any(|o| is_whole(&o.op, sem)) {
         return Whole::NotNeeded;
     }
-    // Clears alone are placed key by key (`instants`), at any length; a
-    // snapshot range or an exact len needs the joint state, searched while
-    // it fits, and the clears placed key by key past that.
+    // The joint search where it fits; past its budget, clears alone are
+    // placed key by key (`instants`), at any length.
     let len = ops
         .iter()
         .any(|o| matches!(o.op, Op::Len) && is_whole(&o.op, sem));
-    let snapshot = sem.range == RangeSemantics::Snapshot
-        && ops.iter().any(|o| matches!(o.op, Op::Range { .. }));
     let place = || match instants::place_clears(ops, initial, &Budget::default()) {
         Placed::Linearizable => Whole::Linearizable,
         Placed::Violation(ce) => Whole::Violation(ce),
         Placed::Undecided(why) => Whole::Undecided(why),
     };
-    if !len && !snapshot {
-        match place() {
-            Whole::Undecided(why) => match joint_search(ops, sem, initial, budget) {
-                Whole::Undecided(_) => return Whole::Undecided(why),
-                decided => return decided,
-            },
-            decided => return decided,
-        }
-    }
     match joint_search(ops, sem, initial, budget) {
         Whole::Undecided(why) if !len => match place() {
             Whole::Undecided(placing) => Whole::Undecided(format!("{why}; {placing}")),
