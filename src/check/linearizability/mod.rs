@@ -47,6 +47,7 @@
 //! or never.
 
 mod budget;
+mod entries;
 mod instants;
 mod lost;
 mod memo;

@@ -6,6 +6,7 @@ use rustc_hash::FxHashSet as HashSet;
 
 use crate::maps::Key;
 
+use super::entries::{Entries, END};
 use super::model::{step, State};
 use super::project::KeyOp;
 use super::Counterexample;
@@ -51,63 +52,21 @@ pub(super) fn check_key_reference(
     if n == 0 {
         return Ok(());
     }
-    // Entries: 2i = call of op i, 2i+1 = its return. Calls sort before
-    // returns at equal times, so equal stamps count as overlapping (fewer
-    // precedence constraints: never a false alarm from a clock tie).
-    let mut order: Vec<usize> = (0..2 * n).collect();
-    order.sort_by_key(|&e| {
-        let op = &kops[e / 2];
-        if e % 2 == 0 {
-            (op.invoke, 0u8, e)
-        } else {
-            (op.ret, 1u8, e)
-        }
-    });
-    // Doubly linked list over positions 0..2n (sentinel at 2n).
-    let head = 2 * n;
-    let mut next = vec![usize::MAX; 2 * n + 1];
-    let mut prev = vec![usize::MAX; 2 * n + 1];
-    let mut link_prev = head;
-    for &e in &order {
-        next[link_prev] = e;
-        prev[e] = link_prev;
-        link_prev = e;
-    }
-    next[link_prev] = usize::MAX;
-
-    let lift = |next: &mut Vec<usize>, prev: &mut Vec<usize>, e: usize| {
-        for x in [e, e + 1] {
-            let (p, nx) = (prev[x], next[x]);
-            next[p] = nx;
-            if nx != usize::MAX {
-                prev[nx] = p;
-            }
-        }
-    };
-    let unlift = |next: &mut Vec<usize>, prev: &mut Vec<usize>, e: usize| {
-        for x in [e + 1, e] {
-            let (p, nx) = (prev[x], next[x]);
-            next[p] = x;
-            if nx != usize::MAX {
-                prev[nx] = x;
-            }
-        }
-    };
-
+    let mut list = Entries::new(n, |i| (kops[i].invoke, kops[i].ret));
     let mut remaining = kops.iter().filter(|o| o.ret != u64::MAX).count();
     let mut linearized = Bits::new(n);
     let mut cache: HashSet<(Bits, State)> =
         HashSet::with_capacity_and_hasher(2 * n, Default::default());
     let mut stack: Vec<(usize, State)> = Vec::new();
     let mut state = initial;
-    let mut entry = next[head];
+    let mut entry = list.first();
     // The deepest point reached, for the counterexample.
     let mut deepest: (usize, usize, Vec<usize>) = (0, usize::MAX, Vec::new());
 
     while remaining > 0 {
-        debug_assert_ne!(entry, usize::MAX, "a completed return is always ahead");
+        debug_assert_ne!(entry, END, "a completed return is always ahead");
         let i = entry / 2;
-        if entry % 2 == 0 {
+        if entry.is_multiple_of(2) {
             let op = &kops[i];
             if let Some(new_state) = step(state, op.call, op.res) {
                 let mut bits = linearized.clone();
@@ -116,15 +75,15 @@ pub(super) fn check_key_reference(
                     stack.push((entry, state));
                     state = new_state;
                     linearized.set(i);
-                    lift(&mut next, &mut prev, entry);
+                    list.lift(entry);
                     if op.ret != u64::MAX {
                         remaining -= 1;
                     }
-                    entry = next[head];
+                    entry = list.first();
                     continue;
                 }
             }
-            entry = next[entry];
+            entry = list.after(entry);
         } else {
             if stack.len() >= deepest.0 {
                 deepest = (stack.len(), i, stack.iter().map(|(e, _)| e / 2).collect());
@@ -135,11 +94,11 @@ pub(super) fn check_key_reference(
             let j = call / 2;
             state = s;
             linearized.clear(j);
-            unlift(&mut next, &mut prev, call);
+            list.unlift(call);
             if kops[j].ret != u64::MAX {
                 remaining += 1;
             }
-            entry = next[call];
+            entry = list.after(call);
         }
     }
     Ok(())

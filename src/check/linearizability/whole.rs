@@ -35,6 +35,7 @@ use crate::maps::{ClearSemantics, Key, LenSemantics, RangeSemantics, Semantics, 
 use crate::op::{Op, Ret};
 
 use super::budget::Budget;
+use super::entries::Entries;
 use super::instants::{self, Placed};
 use super::Counterexample;
 
@@ -217,54 +218,17 @@ impl<'a> Search<'a> {
 
     fn run(&self, initial: BTreeMap<Key, Value>, max_states: usize) -> Whole {
         let n = self.calls.len();
-        // Entries 2i (call) and 2i+1 (return), in time order; calls before
-        // returns at equal times (overlap, never a false precedence).
-        let mut order: Vec<usize> = (0..2 * n).collect();
-        order.sort_by_key(|&e| {
-            let c = &self.calls[e / 2];
-            if e % 2 == 0 {
-                (c.invoke, 0u8, e)
-            } else {
-                (c.ret_time, 1u8, e)
-            }
-        });
-        let head = 2 * n;
-        let mut next = vec![usize::MAX; 2 * n + 1];
-        let mut prev = vec![usize::MAX; 2 * n + 1];
-        let mut last = head;
-        for &e in &order {
-            next[last] = e;
-            prev[e] = last;
-            last = e;
-        }
-        let lift = |next: &mut Vec<usize>, prev: &mut Vec<usize>, e: usize| {
-            for x in [e, e + 1] {
-                let (p, nx) = (prev[x], next[x]);
-                next[p] = nx;
-                if nx != usize::MAX {
-                    prev[nx] = p;
-                }
-            }
-        };
-        let unlift = |next: &mut Vec<usize>, prev: &mut Vec<usize>, e: usize| {
-            for x in [e + 1, e] {
-                let (p, nx) = (prev[x], next[x]);
-                next[p] = x;
-                if nx != usize::MAX {
-                    prev[nx] = x;
-                }
-            }
-        };
+        let mut list = Entries::new(n, |i| (self.calls[i].invoke, self.calls[i].ret_time));
         let mut remaining = self.calls.iter().filter(|c| c.ret.is_some()).count();
         let mut linearized = Bits::new(n);
         let mut memo: HashSet<(Bits, BTreeMap<Key, Value>)> = HashSet::default();
         let mut stack: Vec<(usize, Model)> = Vec::new();
         let mut state = Model::new(initial);
-        let mut entry = next[head];
+        let mut entry = list.first();
         let mut deepest: (usize, usize) = (0, usize::MAX);
         while remaining > 0 {
             let i = entry / 2;
-            if entry % 2 == 0 {
+            if entry.is_multiple_of(2) {
                 if let Some(after) = self.step(&state, &self.calls[i]) {
                     let mut bits = linearized.clone();
                     bits.set(i);
@@ -276,15 +240,15 @@ impl<'a> Search<'a> {
                         }
                         stack.push((entry, std::mem::replace(&mut state, after)));
                         linearized.set(i);
-                        lift(&mut next, &mut prev, entry);
+                        list.lift(entry);
                         if self.calls[i].ret.is_some() {
                             remaining -= 1;
                         }
-                        entry = next[head];
+                        entry = list.first();
                         continue;
                     }
                 }
-                entry = next[entry];
+                entry = list.after(entry);
             } else {
                 if stack.len() >= deepest.0 {
                     deepest = (stack.len(), i);
@@ -295,11 +259,11 @@ impl<'a> Search<'a> {
                 let j = call / 2;
                 state = s;
                 linearized.clear(j);
-                unlift(&mut next, &mut prev, call);
+                list.unlift(call);
                 if self.calls[j].ret.is_some() {
                     remaining += 1;
                 }
-                entry = next[call];
+                entry = list.after(call);
             }
         }
         Whole::Linearizable
