@@ -40,19 +40,31 @@
 //!    as its whole interval (a cut stays a cut when a clear shrinks). A
 //!    segment holding nothing but clears allows any instants: a delete
 //!    always may take effect, and the key is absent after it.
-//! 2. The clears, in invoke order, each take an instant, latest first,
-//!    among the stretches between the recorded times of the segments that
-//!    hold it (a key's verdict is the same at every instant of one). When a
-//!    clear is the last of a key's segment to have its instant, the key is
-//!    searched exactly through that segment (to its end, after its last
-//!    such segment) from every state it may stand in; a key with no
-//!    linearization there makes the choice fail, and the search backs up.
-//!    Every key passes: a linearization exists. Every choice failed, and no
-//!    segment holds two clears: none exists. Where the search stood when
-//!    the choices from a clear on all failed is remembered (by a 128-bit
-//!    digest of every key's states and the instants still in play), so the
-//!    search does not repeat itself.
-//! 3. Otherwise, for a proof: for each clear, and each key whose segment
+//! 2. A guess (`guess`): each key's own linearization of each segment
+//!    holding clears (with the segments after it up to the next such one,
+//!    so that a later read has its say), the clears as intervals, gives
+//!    each clear a *window*: after every op it orders before the clear was
+//!    invoked, before every op it orders after it returned. Where the keys'
+//!    windows for a clear do not meet, its earliest instant is raised to
+//!    the latest any key needs and those keys are searched again. Each
+//!    clear then takes the earliest free slot of its window, and every key
+//!    that holds a clear beside other ops is searched exactly with the
+//!    clears at those points: all pass, a linearization exists.
+//! 3. Otherwise a depth-first choice (`choose`): the clears, in invoke
+//!    order, each take an instant, the guess's window first (earliest
+//!    first), then the other stretches between the recorded times of the
+//!    segments that hold it (a key's verdict is the same at every instant
+//!    of one), latest first. A choice is checked at once against each
+//!    segment of the clear (the clears not yet placed as intervals); when
+//!    a clear is the last of a key's segment to have its instant, the key
+//!    is searched exactly through it and on to its next segment holding a
+//!    clear, from every state it may stand in. Every key passes: a
+//!    linearization exists. Every choice failed, with no segment holding
+//!    two clears and every state carried: none exists. Where the search
+//!    stood when the choices from a clear on all failed is remembered (by
+//!    a 128-bit digest of every key's states and the instants still in
+//!    play), so the search does not repeat itself.
+//! 4. Otherwise, for a proof: for each clear, and each key whose segment
 //!    holding it has other ops, the instants the key allows, searching the
 //!    segment with the clear at one instant of each stretch, from every
 //!    state the segments before may end in (a superset: the last setters
@@ -63,18 +75,20 @@
 //!
 //! # Cost and limits
 //!
-//! Step 2 costs about what the per-key check costs when the latest
-//! instants fit (`benches/checker_scale.rs`: 1,000,000 ops of 8 threads
-//! with 1,000 clears over 4 and 16 keys, about 1–2 s); it is bounded by
-//! the [`Budget`]'s steps and by `MAX_TRIES` choices, past which the
-//! history is undecided (so far, over 1,000 keys). Step 3 searches each
+//! On a linearizable history the guess is usually right, and then the
+//! whole costs about two per-key checks (`benches/checker_scale.rs`:
+//! 1,000,000 ops of 8 threads with about 1,000 clears). Steps 3 and 4 are
+//! bounded by the [`Budget`]'s steps and by `MAX_TRIES` choices, past
+//! which the history is undecided. Step 4 searches each
 //! clear's segments once per stretch. A clear that did not return (it
 //! threw, panicked, or the run stopped) is left undecided here. A snapshot
 //! `range`'s instant is checked per key ([`super::check_snapshot_ranges`]),
 //! not together with the clears' instants. The whole-map search runs
 //! first, while a history fits its budget; this one past that.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::history::Operation;
 use crate::maps::{ClearSemantics, Key, Value};
@@ -83,10 +97,11 @@ use crate::op::{Op, Ret};
 use super::budget::{Budget, Cost};
 use super::model::State;
 use super::project::{project, KeyOp};
-use super::search::{Goal, Search};
-use super::segments::{by_invoke, candidates, quiescent_cuts};
+use super::search::{Goal, KeyError, Search};
+use super::segments::{by_invoke, candidates, check_key_within, quiescent_cuts};
 use super::Counterexample;
 use choose::Choose;
+use guess::guess;
 
 /// What the search for the clears' instants concluded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,7 +133,7 @@ impl KeyHist {
         &self.ranked[self.cuts[s]..self.cuts[s + 1]]
     }
 
-    fn is_clear(&self, i: u32, which: &HashMap<usize, usize>) -> bool {
+    fn is_clear(&self, i: u32, which: &Which) -> bool {
         which.contains_key(&self.kops[i as usize].origin)
     }
 
@@ -134,6 +149,30 @@ impl KeyHist {
     }
 }
 
+/// Which clear (its place in invoke order) each op of the history is, if
+/// any: looked up at every step, so a plain table.
+pub(super) struct Which(Vec<usize>);
+
+impl Which {
+    fn new(ops: usize, clears: &[usize]) -> Self {
+        let mut table = vec![usize::MAX; ops];
+        for (c, &i) in clears.iter().enumerate() {
+            table[i] = c;
+        }
+        Which(table)
+    }
+
+    /// The clear op `origin` is.
+    pub(super) fn get(&self, origin: &usize) -> Option<&usize> {
+        self.0.get(*origin).filter(|&&c| c != usize::MAX)
+    }
+
+    /// Whether op `origin` is a clear.
+    pub(super) fn contains_key(&self, origin: &usize) -> bool {
+        self.get(origin).is_some()
+    }
+}
+
 /// A clear's segment in one key that holds other ops.
 struct Involved {
     hist: usize,
@@ -142,7 +181,7 @@ struct Involved {
     at: usize,
 }
 
-/// The per-key searches of step 2, and what they spent.
+/// The per-key searches of steps 2 to 4, and what they spent.
 struct Walk<'b> {
     search: Search,
     cost: Cost,
@@ -154,8 +193,21 @@ impl Walk<'_> {
     /// may end in: one linearization is enough when its last setter can
     /// only be one op, or nothing sets the state and it has one start.
     fn ends(&mut self, h: &KeyHist, ids: &[u32], starts: &[State]) -> Result<Vec<State>, String> {
+        self.some_ends(h, ids, starts, false)
+    }
+
+    /// [`Walk::ends`], or with `one`, the end of the first linearization
+    /// found (none: there is none).
+    fn some_ends(
+        &mut self,
+        h: &KeyHist,
+        ids: &[u32],
+        starts: &[State],
+        one: bool,
+    ) -> Result<Vec<State>, String> {
         let sets = candidates(&h.kops, ids);
         let goal = match sets.len() {
+            _ if one => Goal::Any,
             1 => Goal::Any,
             0 if starts.len() == 1 => Goal::Any,
             0 => Goal::All(starts.len()),
@@ -182,6 +234,33 @@ impl Walk<'_> {
         }
     }
 
+    /// One linearization of `ids` of `h` (by rank) from `starts`: its
+    /// order (positions in `ids`) and end state, or `None`.
+    fn one(
+        &mut self,
+        h: &KeyHist,
+        ids: &[u32],
+        starts: &[State],
+    ) -> Result<Option<(Vec<usize>, State)>, String> {
+        let left = Budget {
+            steps: self.budget.steps.saturating_sub(self.cost.steps),
+            ..*self.budget
+        };
+        match self
+            .search
+            .run(&h.kops, ids, starts, Goal::Any, &left, &mut self.cost)
+        {
+            Ok(ran) => Ok(ran
+                .ends
+                .first()
+                .map(|&end| (self.search.order().collect(), end))),
+            Err(_) => Err(format!(
+                "placing the clears at one instant each ran out of its {} steps",
+                self.budget.steps
+            )),
+        }
+    }
+
     /// The instants (within `left`) at which key `h` allows the clear of
     /// `inv`, whose slots are `lo..=hi`: its segment, with the clear at
     /// that point, has a linearization from a state the segments before
@@ -193,7 +272,7 @@ impl Walk<'_> {
         inv: &Involved,
         (lo, hi): (u64, u64),
         left: &Stretches,
-        which: &HashMap<usize, usize>,
+        which: &Which,
     ) -> Result<Stretches, String> {
         let starts = h.starts_before(inv.segment);
         let ids: Vec<u32> = h.segment(inv.segment).to_vec();
@@ -214,7 +293,7 @@ impl Walk<'_> {
             }
         }
         let stretches = stretches(times);
-        let mut after: HashMap<Vec<State>, bool> = HashMap::new();
+        let mut after: HashMap<Vec<State>, bool> = HashMap::default();
         let mut allows: Stretches = Vec::new();
         for s in stretches {
             if intersect(left, &vec![s]).is_empty() {
@@ -319,7 +398,7 @@ pub(super) fn place_clears(
             clears.len()
         ));
     }
-    let which: HashMap<usize, usize> = clears.iter().enumerate().map(|(c, &i)| (i, c)).collect();
+    let which = Which::new(ops.len(), &clears);
     let keys: Vec<Key> = initial.keys().copied().collect();
     let mut hists = Vec::new();
     let mut involved: Vec<Vec<Involved>> = clears.iter().map(|_| Vec::new()).collect();
@@ -372,10 +451,37 @@ pub(super) fn place_clears(
         budget,
     };
 
-    // Step 2: choose the instants, clear by clear, latest first, each key's
-    // exact states carried from segment to segment.
+    // Step 2: the guess.
+    let first = match guess(&mut hists, &involved, &which, &spans, &mut walk) {
+        Ok(first) => first,
+        Err(why) => return Placed::Undecided(why),
+    };
+    // The guess, checked at once: each clear at the earliest free slot of
+    // its window, every key that cares searched exactly.
+    let mut used = BTreeSet::new();
+    let at: Vec<u64> = first
+        .iter()
+        .zip(&spans)
+        .map(|(w, &(lo, hi))| {
+            let (a, b) = w.unwrap_or((lo, hi));
+            let p = (a..=b)
+                .chain(lo..=hi)
+                .find(|p| !used.contains(p))
+                .unwrap_or(a);
+            used.insert(p);
+            p
+        })
+        .collect();
+    match witness(&hists, &involved, &which, &at, &mut walk) {
+        Ok(true) => return Placed::Linearizable,
+        Ok(false) => {}
+        Err(why) => return Placed::Undecided(why),
+    }
+
+    // Step 3: choose the instants, clear by clear, each key's exact states
+    // carried from segment to segment.
     let anywhere: Vec<Stretches> = spans.iter().map(|&s| vec![s]).collect();
-    let mut choose = Choose::new(hists, &involved, &which, &anywhere, spans.clone());
+    let mut choose = Choose::new(hists, &involved, &which, &anywhere, spans.clone(), first);
     let chose = match choose.from(&mut walk, 0) {
         Ok(true) => return Placed::Linearizable,
         // Every stretch of every clear was tried, and no two clears share a
@@ -396,7 +502,7 @@ pub(super) fn place_clears(
         Err(why) => return Placed::Undecided(why),
     };
 
-    // Step 3: what each key allows each clear, alone, for a proof.
+    // Step 4: what each key allows each clear, alone, for a proof.
     let mut hists = std::mem::take(&mut choose.hists);
     for (c, &i) in clears.iter().enumerate() {
         let mut left: Stretches = vec![spans[c]];
@@ -435,6 +541,39 @@ fn stretches(mut times: Vec<u64>) -> Stretches {
     out
 }
 
+/// Whether every key with a clear's segment that holds other ops is
+/// linearizable with each clear `c` at the slot `at[c]`: the exact
+/// per-key search.
+fn witness(
+    hists: &[KeyHist],
+    involved: &[Vec<Involved>],
+    which: &Which,
+    at: &[u64],
+    walk: &mut Walk<'_>,
+) -> Result<bool, String> {
+    let cares: BTreeSet<usize> = involved.iter().flatten().map(|i| i.hist).collect();
+    for h in cares {
+        let h = &hists[h];
+        let mut kops = h.kops.clone();
+        for o in &mut kops {
+            if let Some(&c) = which.get(&o.origin) {
+                o.invoke = at[c];
+                o.ret = at[c];
+            }
+        }
+        let left = Budget {
+            steps: walk.budget.steps.saturating_sub(walk.cost.steps),
+            ..*walk.budget
+        };
+        match check_key_within(h.key, &kops, h.initial, &left, &mut walk.cost) {
+            Ok(()) => {}
+            Err(KeyError::Fails(_)) => return Ok(false),
+            Err(KeyError::Undecided(u)) => return Err(u.to_string()),
+        }
+    }
+    Ok(true)
+}
+
 /// The counterexample of a clear (op `clear`) that key `h`'s segment `ids`
 /// allows no instant the keys before it left.
 fn no_instant(ops: &[Operation], clear: usize, h: &KeyHist, ids: &[u32]) -> Counterexample {
@@ -457,5 +596,6 @@ fn no_instant(ops: &[Operation], clear: usize, h: &KeyHist, ids: &[u32]) -> Coun
 }
 
 mod choose;
+mod guess;
 #[cfg(test)]
 mod tests;

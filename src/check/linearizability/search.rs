@@ -357,6 +357,12 @@ impl Search {
     /// entry, from which the walk goes on (`None`: nothing to undo). With
     /// `reduce`, a linearization that left the state as it was is not a
     /// choice (see the module docs): undoing it undoes the one before too.
+    /// After a [`Search::run`] for [`Goal::Any`] that found one: the
+    /// linearization, as positions in the `ids` it was given, in order.
+    pub(super) fn order(&self) -> impl Iterator<Item = usize> + '_ {
+        self.stack.iter().map(|f| f.entry as usize / 2)
+    }
+
     fn backtrack(
         &mut self,
         reduce: bool,

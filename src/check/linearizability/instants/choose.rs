@@ -1,10 +1,12 @@
-//! Step 2 of the search for the clears' instants: a depth-first choice of
+//! Step 3 of the search for the clears' instants: a depth-first choice of
 //! one instant per clear (see the parent module).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::hash::{Hash, Hasher};
 
-use super::{intersect, stretches, Involved, KeyHist, State, Stretches, Walk};
+use super::{intersect, stretches, Involved, KeyHist, State, Stretches, Walk, Which};
 
 /// Where one key's exact search stands: the next segment to search, and
 /// every state the segments before it may end in.
@@ -14,21 +16,29 @@ struct Stand {
     states: Vec<State>,
 }
 
-/// Most choices of an instant step 2 tries, at least and a clear, before it
+/// A segment of more ops than this is searched for one end state (see
+/// [`Choose::search`]).
+const LARGE: usize = 1024;
+
+/// Most choices of an instant step 3 tries, at least and a clear, before it
 /// says "undecided" (beside the budget's steps).
 const MAX_TRIES: (u64, u64) = (100_000, 1_000);
 
-/// Step 3: a depth-first choice of one instant per clear, in invoke order.
+/// A depth-first choice of one instant per clear, in invoke order.
 /// When the last clear of a key's segment has its instant, the key is
 /// searched exactly up to the end of that segment (to its end, after its
 /// last such segment), from the states it stood at.
 pub(super) struct Choose<'a> {
     pub(super) hists: Vec<KeyHist>,
-    which: &'a HashMap<usize, usize>,
+    which: &'a Which,
     /// For each clear, the (key, segment)s it is the last clear of.
     triggers: Vec<Vec<(usize, usize)>>,
-    /// For each key, its last such segment.
-    last: Vec<Option<usize>>,
+    /// For each clear, the window of slots the guess proposes.
+    first: Vec<Option<(u64, u64)>>,
+    /// For each clear, the (key, segment)s it is in but not the last
+    /// clear of: checked as soon as it has an instant, the later clears
+    /// there left as intervals (a relaxation: a failure there is final).
+    checks: Vec<Vec<(usize, usize)>>,
     stands: Vec<Stand>,
     /// The stretches of slots each clear may take: every key allows them,
     /// and each key's verdict is the same at every slot of one.
@@ -39,6 +49,9 @@ pub(super) struct Choose<'a> {
     tries: u64,
     /// Whether some segment holds two clears or more.
     shared: bool,
+    /// Whether some key was carried on with fewer than all the states it
+    /// may be in.
+    partial: bool,
     /// The furthest failure: clear, key, segment.
     pub(super) deepest: (usize, usize, usize),
     /// Where every key stood when the choices from a clear on all failed:
@@ -47,7 +60,7 @@ pub(super) struct Choose<'a> {
     /// A 128-bit digest of `stands`, kept as it changes: two digests of
     /// different stands agree with odds of about 2^-128 a pair (and then
     /// a choice is wrongly taken for tried: at worst "undecided", or a
-    /// violation shown by the proof of step 3 only).
+    /// violation shown by the proof of step 4 only).
     digest: (u64, u64),
     /// For each clear, the last clear of the segments it is in: until that
     /// one has its instant, this one's is part of where the search stands.
@@ -58,18 +71,19 @@ impl<'a> Choose<'a> {
     pub(super) fn new(
         hists: Vec<KeyHist>,
         involved: &[Vec<Involved>],
-        which: &'a HashMap<usize, usize>,
+        which: &'a Which,
         allowed: &[Stretches],
         spans: Vec<(u64, u64)>,
+        first: Vec<Option<(u64, u64)>>,
     ) -> Self {
-        let mut last_clear: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut last_clear: HashMap<(usize, usize), usize> = HashMap::default();
         for (c, inv) in involved.iter().enumerate() {
             for i in inv {
                 let e = last_clear.entry((i.hist, i.segment)).or_insert(c);
                 *e = (*e).max(c);
             }
         }
-        let mut per_segment: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut per_segment: HashMap<(usize, usize), usize> = HashMap::default();
         for i in involved.iter().flatten() {
             *per_segment.entry((i.hist, i.segment)).or_default() += 1;
         }
@@ -81,11 +95,16 @@ impl<'a> Choose<'a> {
             }
         }
         let mut triggers = vec![Vec::new(); involved.len()];
-        let mut last = vec![None; hists.len()];
+        let mut checks = vec![Vec::new(); involved.len()];
+        for (c, inv) in involved.iter().enumerate() {
+            for i in inv {
+                if last_clear[&(i.hist, i.segment)] != c {
+                    checks[c].push((i.hist, i.segment));
+                }
+            }
+        }
         for (&(h, s), &c) in &last_clear {
             triggers[c].push((h, s));
-            let l: &mut Option<usize> = &mut last[h];
-            *l = Some(l.map_or(s, |l| l.max(s)));
         }
         let options = involved
             .iter()
@@ -111,6 +130,16 @@ impl<'a> Choose<'a> {
                     .flat_map(|s| intersect(&vec![s], &allowed[c]))
                     .collect();
                 each.dedup();
+                // The guess's slots last: they are tried first. A stretch
+                // it cuts is one verdict, so its part outside is no loss.
+                if let Some(w) = first[c].map(|w| vec![w]) {
+                    let (guessed, rest): (Stretches, Stretches) = each
+                        .into_iter()
+                        .partition(|s| !intersect(&vec![*s], &w).is_empty());
+                    each = rest;
+                    // Reversed: tried from the end, earliest first.
+                    each.extend(guessed.iter().rev().flat_map(|s| intersect(&vec![*s], &w)));
+                }
                 each
             })
             .collect();
@@ -125,7 +154,8 @@ impl<'a> Choose<'a> {
             hists,
             which,
             triggers,
-            last,
+            first,
+            checks,
             stands,
             options,
             at: vec![u64::MAX; spans.len()],
@@ -133,8 +163,9 @@ impl<'a> Choose<'a> {
             used: BTreeSet::new(),
             tries: 0,
             shared,
+            partial: false,
             deepest: (0, 0, 0),
-            failed: HashSet::new(),
+            failed: HashSet::default(),
             digest: (0, 0),
             open_until,
         };
@@ -166,7 +197,7 @@ impl<'a> Choose<'a> {
 
     /// Whether trying every stretch of every clear tried everything.
     pub(super) fn complete(&self) -> bool {
-        !self.shared
+        !self.shared && !self.partial
     }
 
     /// Chooses instants for clears `c..`: whether a choice gives every key
@@ -181,7 +212,15 @@ impl<'a> Choose<'a> {
         }
         for k in (0..self.options[c].len()).rev() {
             let (lo, hi) = self.options[c][k];
-            let Some(p) = (lo..=hi).rev().find(|p| !self.used.contains(p)) else {
+            // The guess's window earliest first, the rest latest first.
+            let guessed = self.first[c].is_some_and(|(a, b)| a <= lo && hi <= b);
+            let free = |p: &u64| !self.used.contains(p);
+            let p = if guessed {
+                (lo..=hi).find(free)
+            } else {
+                (lo..=hi).rev().find(free)
+            };
+            let Some(p) = p else {
                 continue;
             };
             self.tries += 1;
@@ -196,9 +235,18 @@ impl<'a> Choose<'a> {
             self.used.insert(p);
             let mut saved = Vec::new();
             let mut fits = true;
-            for t in 0..self.triggers[c].len() {
-                let (h, s) = self.triggers[c][t];
-                match self.search(walk, h, s)? {
+            // Large segments wait for their last clear: searching them at
+            // every choice of every clear in them costs more than it saves.
+            let early = self.checks[c].len();
+            for t in 0..early + self.triggers[c].len() {
+                let ((h, s), relaxed) = match t.checked_sub(early) {
+                    None => (self.checks[c][t], true),
+                    Some(t) => (self.triggers[c][t], false),
+                };
+                if relaxed && self.hists[h].segment(s).len() > LARGE {
+                    continue;
+                }
+                match self.search(walk, h, s, relaxed)? {
                     Some(stand) => {
                         self.toggle(h);
                         saved.push((h, std::mem::replace(&mut self.stands[h], stand)));
@@ -229,17 +277,29 @@ impl<'a> Choose<'a> {
     }
 
     /// Key `h` searched from where it stands through segment `s`, its
-    /// clears at their instants (and on to its end after its last such
-    /// segment): where it then stands, or `None` if it has no
-    /// linearization.
-    fn search(&mut self, walk: &mut Walk<'_>, h: usize, s: usize) -> Result<Option<Stand>, String> {
+    /// clears at their instants, and on up to its next segment holding a
+    /// clear (or its end): where it then stands, or `None` if it has no
+    /// linearization. `relaxed`: only whether segment `s` has one, with the
+    /// clears that have no instant yet as intervals; it then stands at `s`.
+    fn search(
+        &mut self,
+        walk: &mut Walk<'_>,
+        h: usize,
+        s: usize,
+        relaxed: bool,
+    ) -> Result<Option<Stand>, String> {
         let mut stand = self.stands[h].clone();
-        let until = if self.last[h] == Some(s) {
-            self.hists[h].segments()
-        } else {
-            s + 1
-        };
+        // On up to the next segment holding a clear: a state this choice
+        // rules out may be needed by a read there, and the choice should
+        // fail here, not many clears later.
         let hist = &mut self.hists[h];
+        let until = (s + 1..hist.segments())
+            .find(|&j| {
+                hist.segment(j)
+                    .iter()
+                    .any(|&i| self.which.contains_key(&hist.kops[i as usize].origin))
+            })
+            .unwrap_or(hist.segments());
         while stand.next < until {
             let j = stand.next;
             let ids: Vec<u32> = hist.segment(j).to_vec();
@@ -257,19 +317,30 @@ impl<'a> Choose<'a> {
             } else {
                 for &(i, c) in &clears {
                     debug_assert!(
-                        self.at[c] != u64::MAX,
+                        relaxed || self.at[c] != u64::MAX,
                         "a clear searched before its instant"
                     );
-                    hist.kops[i].invoke = self.at[c];
-                    hist.kops[i].ret = self.at[c];
+                    if self.at[c] != u64::MAX {
+                        hist.kops[i].invoke = self.at[c];
+                        hist.kops[i].ret = self.at[c];
+                    }
                 }
                 let mut sorted = ids.clone();
                 sorted.sort_by_key(|&i| (hist.kops[i as usize].invoke, i));
-                let ends = walk.ends(hist, &sorted, &stand.states);
+                // A large stretch is searched for one end state: exact
+                // sets could take long, and a witness needs only one.
+                let large = ids.len() > LARGE;
+                self.partial |= large && !relaxed;
+                let one = large || (relaxed && j == s);
+                let ends = walk.some_ends(hist, &sorted, &stand.states, one);
                 for &(i, c) in &clears {
                     (hist.kops[i].invoke, hist.kops[i].ret) = self.spans[c];
                 }
-                ends?
+                let ends = ends?;
+                if relaxed && j == s {
+                    return Ok((!ends.is_empty()).then_some(stand));
+                }
+                ends
             };
             if stand.states.is_empty() {
                 return Ok(None);
