@@ -28,20 +28,29 @@
 //! prior to execution of any subsequent instruction (including any memory
 //! accesses), it can execute the sequence LFENCE immediately after RDTSC."
 //!
-//! - invoke: `LFENCE; RDTSC; LFENCE`. The trailing `LFENCE` does not complete
-//!   until `RDTSC` has, and no later instruction starts before it: the
-//!   operation's loads read after the counter was read, and its stores
-//!   (which leave the store buffer only after they retire, in order) become
-//!   visible later still. The leading `LFENCE` keeps the read from starting
-//!   before earlier instructions (the previous return stamp) have completed.
-//! - return: `MFENCE; LFENCE; RDTSC`. `MFENCE` completes once every earlier
-//!   load has read and every earlier store is globally visible; `LFENCE`
-//!   holds `RDTSC` until `MFENCE` (and everything else before it) has
-//!   completed. The counter is read after the operation's last effect.
+//! - invoke: `RDTSC; LFENCE`. The `LFENCE` does not complete until `RDTSC`
+//!   has, and no later instruction starts before it: the operation's loads
+//!   read after the counter was read, and its stores (which leave the store
+//!   buffer only after they retire, in order) become visible later still.
+//!   Nothing needs to hold the read back: a counter read early only widens
+//!   the interval.
+//! - return: `LOCK OR [word], 0; LFENCE; RDTSC` (`word` a local of the
+//!   stamping function). Reads and writes are not
+//!   reordered with locked instructions (SDM vol. 3A, "Memory Ordering in
+//!   P6 and More Recent Processor Families"), so when the
+//!   locked OR has completed — its write to the local, which it leaves as
+//!   it was, is globally visible — every earlier load has
+//!   read and every earlier store is globally visible: what `MFENCE` gives
+//!   for ordinary write-back memory, at a little over half its cost here
+//!   (Linux's `smp_mb()` on x86-64 is a locked add to the stack for the same
+//!   reason). `LFENCE` holds `RDTSC` until the locked OR, and everything
+//!   before it, has completed. The counter is read after the operation's
+//!   last effect.
 //!
-//! The same sequences order the counter reads of one thread among
-//! themselves (each read waits for the previous one to complete), so on one
-//! core every stamp is at least the one before. The `LFENCE` rules are
+//! An invoke read may still be performed before the previous return read
+//! of its thread (nothing orders two `RDTSC`s); [`ThreadStamps`] then raises
+//! it to that return stamp, which is still before the operation's first
+//! access (the `LFENCE` after the invoke read waits for the return read). The `LFENCE` rules are
 //! Intel's; AMD documents them for processors where `LFENCE` is dispatch
 //! serialising, which every OS sets up since the 2018 speculation
 //! mitigations (and Zen 2 onward makes architectural).
@@ -90,12 +99,12 @@
 //!
 //! # Cost
 //!
-//! `benches/stamps.rs` measures it. On a 2-core x86-64 VM an ordered pair
-//! costs about 55 ns where two bare reads cost 22: whole stress runs of
-//! `rwmutex` and `syncmap` ran 1.2-1.35 times as long per op as with bare
-//! stamps, and recording as a whole (stamps and records) makes them
-//! 1.8-2.1 times as slow as an unrecorded run (bare stamps: 1.45-1.55),
-//! much of it the counter read itself (about 11 ns there).
+//! `benches/stamps.rs` measures it (`cargo bench --bench stamps --
+//! ratios`). On a 2-core x86-64 VM an ordered pair costs about 42 ns where
+//! two bare reads cost 22 (with `MFENCE` and a leading `LFENCE`, 56): whole
+//! stress runs of `rwmutex` and `syncmap` took 0.9-1.2 times as long per op
+//! as with bare stamps, and 1.3-1.8 times as long as unrecorded runs, much
+//! of which is the counter read itself (about 11 ns there) and the records.
 
 use std::sync::atomic::{compiler_fence, fence, Ordering};
 use std::time::Instant;
@@ -278,7 +287,7 @@ impl<'a> ThreadStamps<'a> {
 
 #[cfg(target_arch = "x86_64")]
 mod arch {
-    use core::arch::x86_64::{__cpuid, _mm_lfence, _mm_mfence, _rdtsc};
+    use core::arch::x86_64::{__cpuid, _mm_lfence, _rdtsc};
 
     /// quanta's own test for reading the TSC (an invariant TSC and RDTSCP),
     /// so that its calibration applies to these reads.
@@ -302,7 +311,7 @@ mod arch {
         rdtscp && invariant
     }
 
-    /// `LFENCE; RDTSC; LFENCE` (module docs).
+    /// `RDTSC; LFENCE` (module docs).
     #[expect(unsafe_code, reason = "fence and counter intrinsics")]
     #[inline(always)]
     pub(super) fn invoke() -> u64 {
@@ -312,20 +321,29 @@ mod arch {
         // no pointers and write no memory. (An OS that forbids RDTSC in user
         // mode, CR4.TSD, makes it trap: a signal, not undefined behaviour.)
         unsafe {
-            _mm_lfence();
             let t = _rdtsc();
             _mm_lfence();
             t
         }
     }
 
-    /// `MFENCE; LFENCE; RDTSC` (module docs).
+    /// `LOCK OR [word], 0; LFENCE; RDTSC` (module docs).
     #[expect(unsafe_code, reason = "fence and counter intrinsics")]
     #[inline(always)]
     pub(super) fn ret() -> u64 {
-        // SAFETY: as in `invoke`; MFENCE is SSE2 too.
+        let mut word = 0u64;
+        // SAFETY: the locked OR reads and writes only `word`, a local this
+        // function owns and lends to nothing else, through a pointer from a
+        // live `&mut` to it; a `u64` is 8-aligned, so the access never
+        // splits a cache line. ORing 0 leaves it as it was; the flags it
+        // changes are ones `asm!` assumes clobbered. LFENCE and RDTSC: as
+        // in `invoke`.
         unsafe {
-            _mm_mfence();
+            core::arch::asm!(
+                "lock or qword ptr [{word}], 0",
+                word = in(reg) &mut word,
+                options(nostack),
+            );
             _mm_lfence();
             _rdtsc()
         }
