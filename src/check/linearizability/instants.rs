@@ -122,7 +122,13 @@ struct KeyHist {
     initial: State,
     ranked: Vec<u32>,
     cuts: Vec<usize>,
+    /// For each op of `kops`, the clear it is, or [`NOT_A_CLEAR`]: looked
+    /// up at every step, so beside the ops rather than in a table over the
+    /// whole history.
+    clear: Vec<u32>,
 }
+
+const NOT_A_CLEAR: u32 = u32::MAX;
 
 impl KeyHist {
     fn segments(&self) -> usize {
@@ -133,8 +139,14 @@ impl KeyHist {
         &self.ranked[self.cuts[s]..self.cuts[s + 1]]
     }
 
-    fn is_clear(&self, i: u32, which: &Which) -> bool {
-        which.contains_key(&self.kops[i as usize].origin)
+    fn is_clear(&self, i: u32) -> bool {
+        self.clear[i as usize] != NOT_A_CLEAR
+    }
+
+    /// The clear (its place in invoke order) op `i` is a projection of.
+    fn clear_of(&self, i: u32) -> Option<usize> {
+        let c = self.clear[i as usize];
+        (c != NOT_A_CLEAR).then_some(c as usize)
     }
 
     /// Every state the segments before `s` may end in, and maybe more.
@@ -146,30 +158,6 @@ impl KeyHist {
             }
         }
         vec![self.initial]
-    }
-}
-
-/// Which clear (its place in invoke order) each op of the history is, if
-/// any: looked up at every step, so a plain table.
-pub(super) struct Which(Vec<usize>);
-
-impl Which {
-    fn new(ops: usize, clears: &[usize]) -> Self {
-        let mut table = vec![usize::MAX; ops];
-        for (c, &i) in clears.iter().enumerate() {
-            table[i] = c;
-        }
-        Which(table)
-    }
-
-    /// The clear op `origin` is.
-    pub(super) fn get(&self, origin: &usize) -> Option<&usize> {
-        self.0.get(*origin).filter(|&&c| c != usize::MAX)
-    }
-
-    /// Whether op `origin` is a clear.
-    pub(super) fn contains_key(&self, origin: &usize) -> bool {
-        self.get(origin).is_some()
     }
 }
 
@@ -272,12 +260,11 @@ impl Walk<'_> {
         inv: &Involved,
         (lo, hi): (u64, u64),
         left: &Stretches,
-        which: &Which,
     ) -> Result<Stretches, String> {
         let starts = h.starts_before(inv.segment);
         let ids: Vec<u32> = h.segment(inv.segment).to_vec();
         let until = (inv.segment + 1..h.segments())
-            .find(|&j| h.segment(j).iter().any(|&i| h.is_clear(i, which)))
+            .find(|&j| h.segment(j).iter().any(|&i| h.is_clear(i)))
             .unwrap_or(h.segments());
         // The stretches between the segment's own times: the key's verdict
         // is the same at every instant of one.
@@ -398,7 +385,11 @@ pub(super) fn place_clears(
             clears.len()
         ));
     }
-    let which = Which::new(ops.len(), &clears);
+    // Which clear (its place in invoke order) each op of the history is.
+    let mut which = vec![NOT_A_CLEAR; ops.len()];
+    for (c, &i) in clears.iter().enumerate() {
+        which[i] = c as u32;
+    }
     let keys: Vec<Key> = initial.keys().copied().collect();
     let mut hists = Vec::new();
     let mut involved: Vec<Vec<Involved>> = clears.iter().map(|_| Vec::new()).collect();
@@ -411,20 +402,22 @@ pub(super) fn place_clears(
         }
         let ranked = by_invoke(&kops);
         let cuts = quiescent_cuts(&kops, &ranked);
+        let clear = kops.iter().map(|o| which[o.origin]).collect();
         let h = KeyHist {
             key,
             initial: initial.get(&key).copied(),
             kops,
             ranked,
             cuts,
+            clear,
         };
         for s in 0..h.segments() {
             let ids = h.segment(s);
-            if ids.iter().all(|&i| h.is_clear(i, &which)) {
+            if ids.iter().all(|&i| h.is_clear(i)) {
                 continue;
             }
             for &i in ids {
-                if let Some(&c) = which.get(&h.kops[i as usize].origin) {
+                if let Some(c) = h.clear_of(i) {
                     involved[c].push(Involved {
                         hist: hists.len(),
                         segment: s,
@@ -452,7 +445,7 @@ pub(super) fn place_clears(
     };
 
     // Step 2: the guess.
-    let first = match guess(&mut hists, &involved, &which, &spans, &mut walk) {
+    let first = match guess(&mut hists, &involved, &spans, &mut walk) {
         Ok(first) => first,
         Err(why) => return Placed::Undecided(why),
     };
@@ -472,7 +465,7 @@ pub(super) fn place_clears(
             p
         })
         .collect();
-    match witness(&hists, &involved, &which, &at, &mut walk) {
+    match witness(&hists, &involved, &at, &mut walk) {
         Ok(true) => return Placed::Linearizable,
         Ok(false) => {}
         Err(why) => return Placed::Undecided(why),
@@ -481,7 +474,7 @@ pub(super) fn place_clears(
     // Step 3: choose the instants, clear by clear, each key's exact states
     // carried from segment to segment.
     let anywhere: Vec<Stretches> = spans.iter().map(|&s| vec![s]).collect();
-    let mut choose = Choose::new(hists, &involved, &which, &anywhere, spans.clone(), first);
+    let mut choose = Choose::new(hists, &involved, &anywhere, spans.clone(), first);
     let chose = match choose.from(&mut walk, 0) {
         Ok(true) => return Placed::Linearizable,
         // Every stretch of every clear was tried, and no two clears share a
@@ -508,7 +501,7 @@ pub(super) fn place_clears(
         let mut left: Stretches = vec![spans[c]];
         for inv in &involved[c] {
             let h = &mut hists[inv.hist];
-            let allows = match walk.allows(h, inv, spans[c], &left, &which) {
+            let allows = match walk.allows(h, inv, spans[c], &left) {
                 Ok(a) => a,
                 Err(why) => return Placed::Undecided(why),
             };
@@ -547,7 +540,6 @@ fn stretches(mut times: Vec<u64>) -> Stretches {
 fn witness(
     hists: &[KeyHist],
     involved: &[Vec<Involved>],
-    which: &Which,
     at: &[u64],
     walk: &mut Walk<'_>,
 ) -> Result<bool, String> {
@@ -555,8 +547,8 @@ fn witness(
     for h in cares {
         let h = &hists[h];
         let mut kops = h.kops.clone();
-        for o in &mut kops {
-            if let Some(&c) = which.get(&o.origin) {
+        for (i, o) in kops.iter_mut().enumerate() {
+            if let Some(c) = h.clear_of(i as u32) {
                 o.invoke = at[c];
                 o.ret = at[c];
             }

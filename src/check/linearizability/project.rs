@@ -91,16 +91,21 @@ pub(super) fn project(
                 }
             }
             Op::Clear => {
-                for &k in &universe {
-                    push(
-                        k,
-                        Call::Delete,
-                        if ret.is_some() {
-                            Res::Unit
-                        } else {
-                            Res::Unknown
-                        },
-                    );
+                // Every key of the universe has its list: walk them rather
+                // than look each up (a clear over 1,000 keys is 1,000 ops).
+                let res = if ret.is_some() {
+                    Res::Unit
+                } else {
+                    Res::Unknown
+                };
+                for kops in per_key.values_mut() {
+                    kops.push(KeyOp {
+                        call: Call::Delete,
+                        res,
+                        invoke: o.invoke,
+                        ret: ret_time,
+                        origin,
+                    });
                 }
             }
             Op::Range { limit } => {
@@ -115,9 +120,15 @@ pub(super) fn project(
                     push(k, Call::Read, Res::Value(Some(v)));
                 }
                 if complete {
-                    for &k in &universe {
-                        if !seen.contains(&k) {
-                            push(k, Call::Read, Res::Value(None));
+                    for (k, kops) in per_key.iter_mut() {
+                        if !seen.contains(k) {
+                            kops.push(KeyOp {
+                                call: Call::Read,
+                                res: Res::Value(None),
+                                invoke: o.invoke,
+                                ret: ret_time,
+                                origin,
+                            });
                         }
                     }
                 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::hash::{Hash, Hasher};
 
-use super::{intersect, stretches, Involved, KeyHist, State, Stretches, Walk, Which};
+use super::{intersect, stretches, Involved, KeyHist, State, Stretches, Walk};
 
 /// Where one key's exact search stands: the next segment to search, and
 /// every state the segments before it may end in.
@@ -28,9 +28,8 @@ const MAX_TRIES: (u64, u64) = (100_000, 1_000);
 /// When the last clear of a key's segment has its instant, the key is
 /// searched exactly up to the end of that segment (to its end, after its
 /// last such segment), from the states it stood at.
-pub(super) struct Choose<'a> {
+pub(super) struct Choose {
     pub(super) hists: Vec<KeyHist>,
-    which: &'a Which,
     /// For each clear, the (key, segment)s it is the last clear of.
     triggers: Vec<Vec<(usize, usize)>>,
     /// For each clear, the window of slots the guess proposes.
@@ -67,11 +66,10 @@ pub(super) struct Choose<'a> {
     open_until: Vec<usize>,
 }
 
-impl<'a> Choose<'a> {
+impl Choose {
     pub(super) fn new(
         hists: Vec<KeyHist>,
         involved: &[Vec<Involved>],
-        which: &'a Which,
         allowed: &[Stretches],
         spans: Vec<(u64, u64)>,
         first: Vec<Option<(u64, u64)>>,
@@ -115,7 +113,7 @@ impl<'a> Choose<'a> {
                 for i in inv {
                     let h = &hists[i.hist];
                     for &j in h.segment(i.segment) {
-                        if !h.is_clear(j, which) {
+                        if !h.is_clear(j) {
                             let o = &h.kops[j as usize];
                             times.extend(
                                 [o.invoke, o.ret]
@@ -152,7 +150,6 @@ impl<'a> Choose<'a> {
             .collect();
         let mut choose = Choose {
             hists,
-            which,
             triggers,
             first,
             checks,
@@ -294,22 +291,14 @@ impl<'a> Choose<'a> {
         // fail here, not many clears later.
         let hist = &mut self.hists[h];
         let until = (s + 1..hist.segments())
-            .find(|&j| {
-                hist.segment(j)
-                    .iter()
-                    .any(|&i| self.which.contains_key(&hist.kops[i as usize].origin))
-            })
+            .find(|&j| hist.segment(j).iter().any(|&i| hist.is_clear(i)))
             .unwrap_or(hist.segments());
         while stand.next < until {
             let j = stand.next;
             let ids: Vec<u32> = hist.segment(j).to_vec();
             let clears: Vec<(usize, usize)> = ids
                 .iter()
-                .filter_map(|&i| {
-                    self.which
-                        .get(&hist.kops[i as usize].origin)
-                        .map(|&c| (i as usize, c))
-                })
+                .filter_map(|&i| hist.clear_of(i).map(|c| (i as usize, c)))
                 .collect();
             stand.states = if !clears.is_empty() && clears.len() == ids.len() {
                 // Nothing but clears: absent after them, whatever before.

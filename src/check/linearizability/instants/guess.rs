@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{Involved, KeyHist, State, Walk, Which};
+use super::{Involved, KeyHist, State, Walk};
 
 /// How many times the earliest instants are raised before the guess gives up.
 const ROUNDS: usize = 32;
@@ -32,7 +32,6 @@ struct Seen {
 pub(super) fn guess(
     hists: &mut [KeyHist],
     involved: &[Vec<Involved>],
-    which: &Which,
     spans: &[(u64, u64)],
     walk: &mut Walk<'_>,
 ) -> Result<Vec<Option<(u64, u64)>>, String> {
@@ -57,7 +56,7 @@ pub(super) fn guess(
         let mut j = 0;
         while j <= last {
             let ids = hist.segment(j).to_vec();
-            let clears = ids.iter().filter(|&&i| hist.is_clear(i, which)).count();
+            let clears = ids.iter().filter(|&&i| hist.is_clear(i)).count();
             if clears > 0 && clears == ids.len() {
                 states = vec![None];
                 j += 1;
@@ -70,13 +69,13 @@ pub(super) fn guess(
                 // With the segments after it up to the next one holding a
                 // clear: a read there may need the clear after a write here.
                 let next = (j + 1..hist.segments())
-                    .find(|&k| hist.segment(k).iter().any(|&i| hist.is_clear(i, which)))
+                    .find(|&k| hist.segment(k).iter().any(|&i| hist.is_clear(i)))
                     .unwrap_or(hist.segments());
                 let ids: Vec<u32> = (j..next).flat_map(|k| hist.segment(k).to_vec()).collect();
-                if let Some((found, _)) = search(hist, &ids, &states, which, &bounds, walk)? {
+                if let Some((found, _)) = search(hist, &ids, &states, &bounds, walk)? {
                     // On with every state it may end in, the clears as
                     // intervals (more than at instants: a guess).
-                    states = with_bounds(hist, &found.sorted, which, &bounds, |hist, sorted| {
+                    states = with_bounds(hist, &found.sorted, &bounds, |hist, sorted| {
                         walk.ends(hist, sorted, &states)
                     })?;
                     seen.push(((h, j), found));
@@ -95,12 +94,13 @@ pub(super) fn guess(
         win = bounds.clone();
         let mut needs: Vec<u64> = bounds.iter().map(|b| b.0).collect();
         for ((h, _), found) in &seen {
-            let kops = &hists[*h].kops;
+            let hist = &hists[*h];
             // An op's interval, a clear's as its bounds.
             let at = |q: usize| {
-                let o = &kops[found.sorted[found.order[q]] as usize];
-                match which.get(&o.origin) {
-                    Some(&c) => (Some(c), bounds[c]),
+                let i = found.sorted[found.order[q]];
+                let o = &hist.kops[i as usize];
+                match hist.clear_of(i) {
+                    Some(c) => (Some(c), bounds[c]),
                     None => (None, (o.invoke, o.ret)),
                 }
             };
@@ -127,10 +127,10 @@ pub(super) fn guess(
         // to that order (the instants are taken earliest first).
         for _ in 0..2 {
             for ((h, _), found) in &seen {
-                let kops = &hists[*h].kops;
+                let hist = &hists[*h];
                 let mut prev: Option<usize> = None;
                 for &q in &found.order {
-                    let Some(&c) = which.get(&kops[found.sorted[q] as usize].origin) else {
+                    let Some(c) = hist.clear_of(found.sorted[q]) else {
                         continue;
                     };
                     if let Some(b) = prev {
@@ -156,19 +156,16 @@ pub(super) fn guess(
         }
         for ((h, _), found) in seen.iter_mut() {
             let hist = &mut hists[*h];
-            let touched = found.sorted.iter().any(|&i| {
-                which
-                    .get(&hist.kops[i as usize].origin)
-                    .is_some_and(|c| raised.contains(c))
-            });
+            let touched = found
+                .sorted
+                .iter()
+                .any(|&i| hist.clear_of(i).is_some_and(|c| raised.contains(&c)));
             if !touched {
                 continue;
             }
             // A key the raised bounds leave without one keeps the one it
             // had: the windows of those clears will not meet.
-            if let Some((again, _)) =
-                search(hist, &found.sorted, &found.starts, which, &bounds, walk)?
-            {
+            if let Some((again, _)) = search(hist, &found.sorted, &found.starts, &bounds, walk)? {
                 *found = again;
             }
         }
@@ -180,7 +177,6 @@ pub(super) fn guess(
 fn with_bounds<T>(
     hist: &mut KeyHist,
     ids: &[u32],
-    which: &Which,
     bounds: &[(u64, u64)],
     f: impl FnOnce(&KeyHist, &[u32]) -> T,
 ) -> T {
@@ -188,9 +184,7 @@ fn with_bounds<T>(
         .iter()
         .filter_map(|&i| {
             let o = &hist.kops[i as usize];
-            which
-                .get(&o.origin)
-                .map(|&c| (i as usize, c, (o.invoke, o.ret)))
+            hist.clear_of(i).map(|c| (i as usize, c, (o.invoke, o.ret)))
         })
         .collect();
     for &(i, c, _) in &saved {
@@ -209,18 +203,15 @@ fn search(
     hist: &mut KeyHist,
     ids: &[u32],
     starts: &[State],
-    which: &Which,
     bounds: &[(u64, u64)],
     walk: &mut Walk<'_>,
 ) -> Result<Option<(Seen, State)>, String> {
-    let sorted = with_bounds(hist, ids, which, bounds, |hist, _| {
+    let sorted = with_bounds(hist, ids, bounds, |hist, _| {
         let mut sorted = ids.to_vec();
         sorted.sort_by_key(|&i| (hist.kops[i as usize].invoke, i));
         sorted
     });
-    let found = with_bounds(hist, ids, which, bounds, |hist, _| {
-        walk.one(hist, &sorted, starts)
-    });
+    let found = with_bounds(hist, ids, bounds, |hist, _| walk.one(hist, &sorted, starts));
     Ok(found?.map(|(order, end)| {
         (
             Seen {
