@@ -13,7 +13,9 @@ use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{Involved, KeyHist, State, Walk};
+use super::{Involved, KeyHist, State, Walk, NOT_A_CLEAR};
+use crate::check::linearizability::model::{Call, Res};
+use crate::check::linearizability::project::KeyOp;
 
 /// How many times the earliest instants are raised before the guess gives up.
 const ROUNDS: usize = 32;
@@ -72,12 +74,24 @@ pub(super) fn guess(
                     .find(|&k| hist.segment(k).iter().any(|&i| hist.is_clear(i)))
                     .unwrap_or(hist.segments());
                 let ids: Vec<u32> = (j..next).flat_map(|k| hist.segment(k).to_vec()).collect();
-                if let Some((found, _)) = search(hist, &ids, &states, &bounds, walk)? {
+                if let Some((mut found, _)) = search(hist, &ids, &states, &bounds, walk)? {
                     // On with every state it may end in, the clears as
-                    // intervals (more than at instants: a guess).
-                    states = with_bounds(hist, &found.sorted, &bounds, |hist, sorted| {
+                    // intervals (more than at instants: a guess)...
+                    let mut ends = with_bounds(hist, &found.sorted, &bounds, |hist, sorted| {
                         walk.ends(hist, sorted, &states)
                     })?;
+                    // ...that the next segment holding a clear can start
+                    // from, with a linearization that ends in one of them.
+                    if ends.len() > 1 && next < hist.segments() {
+                        let good = starting(hist, next, &ends, &bounds, walk)?;
+                        if !good.is_empty() && good.len() < ends.len() {
+                            if let Some(f) = ending(hist, &ids, &states, &good, &bounds, walk)? {
+                                found = f;
+                            }
+                            ends = good;
+                        }
+                    }
+                    states = ends;
                     seen.push(((h, j), found));
                 } else {
                     states.clear();
@@ -171,6 +185,78 @@ pub(super) fn guess(
         }
     }
     Ok(win.into_iter().map(|w| (w.0 <= w.1).then_some(w)).collect())
+}
+
+/// Which of `states` segment `s` of `hist` has a linearization from, its
+/// clears at their `bounds`.
+fn starting(
+    hist: &mut KeyHist,
+    s: usize,
+    states: &[State],
+    bounds: &[(u64, u64)],
+    walk: &mut Walk<'_>,
+) -> Result<Vec<State>, String> {
+    let ids = hist.segment(s).to_vec();
+    let mut good = Vec::new();
+    for &from in states {
+        let ends = with_bounds(hist, &ids, bounds, |hist, _| {
+            let mut sorted = ids.clone();
+            sorted.sort_by_key(|&i| (hist.kops[i as usize].invoke, i));
+            walk.some_ends(hist, &sorted, &[from], true)
+        })?;
+        if !ends.is_empty() {
+            good.push(from);
+        }
+    }
+    Ok(good)
+}
+
+/// [`search`], for a linearization of `ids` that ends in one of `ends`:
+/// `ids` with a read of each after them in turn.
+fn ending(
+    hist: &mut KeyHist,
+    ids: &[u32],
+    starts: &[State],
+    ends: &[State],
+    bounds: &[(u64, u64)],
+    walk: &mut Walk<'_>,
+) -> Result<Option<Seen>, String> {
+    let last = ids
+        .iter()
+        .map(|&i| {
+            let o = &hist.kops[i as usize];
+            if o.ret == u64::MAX {
+                o.invoke
+            } else {
+                o.ret
+            }
+        })
+        .max()
+        .unwrap_or(0);
+    for &end in ends {
+        let at = hist.kops.len() as u32;
+        hist.kops.push(KeyOp {
+            call: Call::Read,
+            res: Res::Value(end),
+            invoke: last.saturating_add(1),
+            ret: last.saturating_add(2),
+            origin: usize::MAX,
+        });
+        hist.clear.push(NOT_A_CLEAR);
+        let mut with_read = ids.to_vec();
+        with_read.push(at);
+        let found = search(hist, &with_read, starts, bounds, walk);
+        hist.kops.pop();
+        hist.clear.pop();
+        if let Some((mut seen, _)) = found? {
+            // The read is the last op of `sorted` and of the order.
+            let read = seen.sorted.len() - 1;
+            seen.sorted.pop();
+            seen.order.retain(|&q| q != read);
+            return Ok(Some(seen));
+        }
+    }
+    Ok(None)
 }
 
 /// `f` run with the clears of `ids` at their `bounds`.
