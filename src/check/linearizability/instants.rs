@@ -180,6 +180,22 @@ struct Walk<'b> {
 }
 
 impl Walk<'_> {
+    /// What is left of the budget.
+    fn left(&self) -> Budget {
+        Budget {
+            steps: self.budget.steps.saturating_sub(self.cost.steps),
+            ..*self.budget
+        }
+    }
+
+    /// Why the search stopped when nothing was left.
+    fn out_of_steps(&self) -> String {
+        format!(
+            "placing the clears at one instant each ran out of its {} steps",
+            self.budget.steps
+        )
+    }
+
     /// Searches `ids` of `h` (by rank) from `starts` for every state it
     /// may end in: one linearization is enough when its last setter can
     /// only be one op, or nothing sets the state and it has one start.
@@ -204,10 +220,7 @@ impl Walk<'_> {
             0 => Goal::All(starts.len()),
             n => Goal::All(n),
         };
-        let left = Budget {
-            steps: self.budget.steps.saturating_sub(self.cost.steps),
-            ..*self.budget
-        };
+        let left = self.left();
         match self
             .search
             .run(&h.kops, ids, starts, goal, &left, &mut self.cost)
@@ -218,10 +231,7 @@ impl Walk<'_> {
                 ends.dedup();
                 Ok(ends)
             }
-            Err(_) => Err(format!(
-                "placing the clears at one instant each ran out of its {} steps",
-                self.budget.steps
-            )),
+            Err(_) => Err(self.out_of_steps()),
         }
     }
 
@@ -233,10 +243,7 @@ impl Walk<'_> {
         ids: &[u32],
         starts: &[State],
     ) -> Result<Option<(Vec<usize>, State)>, String> {
-        let left = Budget {
-            steps: self.budget.steps.saturating_sub(self.cost.steps),
-            ..*self.budget
-        };
+        let left = self.left();
         match self
             .search
             .run(&h.kops, ids, starts, Goal::Any, &left, &mut self.cost)
@@ -245,10 +252,7 @@ impl Walk<'_> {
                 .ends
                 .first()
                 .map(|&end| (self.search.order().collect(), end))),
-            Err(_) => Err(format!(
-                "placing the clears at one instant each ran out of its {} steps",
-                self.budget.steps
-            )),
+            Err(_) => Err(self.out_of_steps()),
         }
     }
 
@@ -556,10 +560,7 @@ fn witness(
                 o.ret = at[c];
             }
         }
-        let left = Budget {
-            steps: walk.budget.steps.saturating_sub(walk.cost.steps),
-            ..*walk.budget
-        };
+        let left = walk.left();
         match check_key_within(h.key, &kops, h.initial, &left, &mut walk.cost) {
             Ok(()) => {}
             Err(KeyError::Fails(_)) => return Ok(false),

@@ -199,10 +199,8 @@ fn starting(
     let ids = hist.segment(s).to_vec();
     let mut good = Vec::new();
     for &from in states {
-        let ends = with_bounds(hist, &ids, bounds, |hist, _| {
-            let mut sorted = ids.clone();
-            sorted.sort_by_key(|&i| (hist.kops[i as usize].invoke, i));
-            walk.some_ends(hist, &sorted, &[from], true)
+        let ends = with_bounds(hist, &ids, bounds, |hist, sorted| {
+            walk.some_ends(hist, sorted, &[from], true)
         })?;
         if !ends.is_empty() {
             good.push(from);
@@ -259,7 +257,8 @@ fn ending(
     Ok(None)
 }
 
-/// `f` run with the clears of `ids` at their `bounds`.
+/// `f` run on `ids` by rank with the clears among them at their
+/// `bounds`, which they hold while it runs.
 fn with_bounds<T>(
     hist: &mut KeyHist,
     ids: &[u32],
@@ -276,7 +275,9 @@ fn with_bounds<T>(
     for &(i, c, _) in &saved {
         (hist.kops[i].invoke, hist.kops[i].ret) = bounds[c];
     }
-    let out = f(hist, ids);
+    let mut sorted = ids.to_vec();
+    sorted.sort_by_key(|&i| (hist.kops[i as usize].invoke, i));
+    let out = f(hist, &sorted);
     for &(i, _, span) in &saved {
         (hist.kops[i].invoke, hist.kops[i].ret) = span;
     }
@@ -292,20 +293,16 @@ fn search(
     bounds: &[(u64, u64)],
     walk: &mut Walk<'_>,
 ) -> Result<Option<(Seen, State)>, String> {
-    let sorted = with_bounds(hist, ids, bounds, |hist, _| {
-        let mut sorted = ids.to_vec();
-        sorted.sort_by_key(|&i| (hist.kops[i as usize].invoke, i));
-        sorted
-    });
-    let found = with_bounds(hist, ids, bounds, |hist, _| walk.one(hist, &sorted, starts));
-    Ok(found?.map(|(order, end)| {
-        (
-            Seen {
-                starts: starts.to_vec(),
-                sorted,
-                order,
-            },
-            end,
-        )
-    }))
+    with_bounds(hist, ids, bounds, |hist, sorted| {
+        Ok(walk.one(hist, sorted, starts)?.map(|(order, end)| {
+            (
+                Seen {
+                    starts: starts.to_vec(),
+                    sorted: sorted.to_vec(),
+                    order,
+                },
+                end,
+            )
+        }))
+    })
 }
