@@ -65,7 +65,7 @@ impl Hunted<'_> {
         let undecided = match r.undecided {
             0 => String::new(),
             n => format!(
-                "; {} undecided (the step budget ran out while ops still completed: raise --max-steps)",
+                "; {} undecided (a budget ran out: the scheduler's steps while ops still completed, raise --max-steps; or the checker's search, `chaos run --seed` names it)",
                 plural(n, "seed")
             ),
         };
