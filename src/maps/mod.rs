@@ -61,9 +61,10 @@ pub enum ClearSemantics {
     PerKey,
     /// `Clear` removes what it finds and may miss or outlive concurrent
     /// writes (a lock-free map whose clear is an iteration, documented as
-    /// not exact under concurrent modification): each key's delete is
-    /// checked as one that may land at any point after the call starts, or
-    /// never.
+    /// not exact under concurrent modification — papaya's sweeps the table
+    /// again after a resize): each key is checked as deleted at an instant
+    /// during the call, and again once for each write to it that overlaps
+    /// the call (a write that lands behind the sweep survives it).
     BestEffort,
 }
 

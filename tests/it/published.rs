@@ -60,12 +60,10 @@ fn published_maps_are_clean_under_the_scheduler() {
     }
 }
 
-/// papaya runs without `clear` here: with a `clear` racing writes, 6 to 23
-/// of 1,000 stress seeds show a key whose value is read, then absent, then
-/// read again with no write between — more than its documented "may not
-/// produce perfect results" clear explains as a delete of each key at any
-/// moment. That is a finding about papaya (measured by `rates`), not a
-/// verdict this control can assert either way.
+/// Both mixes on both maps. papaya's clear, meeting a resize, sweeps the
+/// new table after the old one and so may delete a key twice in one call
+/// (seen: a value read, absent, written, read, absent again, within one
+/// clear): its declared best-effort clear allows that, and nothing more.
 #[test]
 fn published_maps_are_clean_on_real_threads() {
     for (name, build, mixes) in [
@@ -74,7 +72,7 @@ fn published_maps_are_clean_on_real_threads() {
             &dashmap as &(dyn Fn(u64) -> Box<dyn ChaosMap> + Send + Sync),
             &[FULL_MIX, NO_CLEAR][..],
         ),
-        ("papaya", &papaya, &[NO_CLEAR][..]),
+        ("papaya", &papaya, &[FULL_MIX, NO_CLEAR][..]),
     ] {
         for &mix in mixes {
             let s = scenario(name, Mode::Stress, mix);

@@ -46,6 +46,7 @@ pub(super) fn project(
         .collect();
     let mut per_key: BTreeMap<Key, Vec<KeyOp>> =
         universe.iter().map(|k| (*k, Vec::new())).collect();
+    let mut best_effort = Vec::new();
     for (origin, o) in ops.iter().enumerate() {
         let (ret_time, ret) = match &o.ret {
             Some((t, r)) if !matches!(r, Ret::Throw(_) | Ret::Panic(_)) => (*t, Some(r)),
@@ -78,17 +79,8 @@ pub(super) fn project(
             Op::CompareAndSwap { key, old, new } => push(key, Call::Cas(old, new), res(ret)),
             Op::CompareAndDelete { key, old } => push(key, Call::Cad(old), res(ret)),
             Op::Clear if clear == ClearSemantics::BestEffort => {
-                // Each key's delete may land at any point after the call
-                // starts, or never: a pending delete.
-                for &k in &universe {
-                    per_key.entry(k).or_default().push(KeyOp {
-                        call: Call::Delete,
-                        res: Res::Unknown,
-                        invoke: o.invoke,
-                        ret: u64::MAX,
-                        origin,
-                    });
-                }
+                // Placed once every key's ops are known: see below.
+                best_effort.push(origin);
             }
             Op::Clear => {
                 // Every key of the universe has its list: walk them rather
@@ -136,7 +128,62 @@ pub(super) fn project(
             Op::Len => {}
         }
     }
+    for origin in best_effort {
+        spread_best_effort_clear(&mut per_key, &ops[origin], origin);
+    }
     per_key
+}
+
+/// A best-effort clear is a sweep that removes what it finds, and may sweep
+/// again (papaya's clear, meeting a resize, clears the new table after the
+/// old one). A write that lands behind the sweep survives it; a key the
+/// sweep passes is deleted, perhaps more than once. So each key is deleted
+/// at an instant during the call, and once more for each write to it that
+/// overlaps the call (deleting twice with no write between is deleting
+/// once, so more could not matter). A clear that never returned deletes
+/// at any time after its call, at most once more than the
+/// [`PENDING_SWEEPS`] writes that follow.
+fn spread_best_effort_clear(per_key: &mut BTreeMap<Key, Vec<KeyOp>>, o: &Operation, origin: usize) {
+    let (ret, res) = match &o.ret {
+        Some((t, r)) if !matches!(r, Ret::Throw(_) | Ret::Panic(_)) => (*t, Res::Unit),
+        _ => (u64::MAX, Res::Unknown),
+    };
+    for kops in per_key.values_mut() {
+        let overlapping = kops
+            .iter()
+            .filter(|k| k.ret > o.invoke && k.invoke < ret && may_write(k))
+            .count();
+        let deletes = if ret == u64::MAX {
+            overlapping.min(PENDING_SWEEPS)
+        } else {
+            overlapping
+        };
+        for _ in 0..=deletes {
+            kops.push(KeyOp {
+                call: Call::Delete,
+                res,
+                invoke: o.invoke,
+                ret,
+                origin,
+            });
+        }
+    }
+}
+
+/// How many writes after a best-effort clear that never returned its
+/// deletes may follow (a run with a pending op has a finding already; this
+/// keeps its check from growing with the rest of the history).
+const PENDING_SWEEPS: usize = 4;
+
+/// Whether an op may have put a value in its key.
+fn may_write(o: &KeyOp) -> bool {
+    match (o.call, o.res) {
+        (Call::Store(_) | Call::Swap(_), _) => true,
+        (Call::LoadOrStore(_), Res::LoadOrStore(_, loaded)) => !loaded,
+        (Call::Cas(..), Res::Bool(done)) => done,
+        (Call::LoadOrStore(_) | Call::Cas(..), _) => true,
+        _ => false,
+    }
 }
 
 /// The latest time in the history.

@@ -283,3 +283,58 @@ fn clear_and_complete_ranges_speak_of_prefilled_keys_nobody_names() {
     let early = [op(0, 0, 1, Op::Range { limit: 0 }, Ret::Entries(vec![]))];
     assert!(check(&early, RangeSemantics::Snapshot, &init, &[9]).is_err());
 }
+
+/// `check_all` under `clear` semantics, with nothing prefilled.
+fn lin_clearing(ops: &[Operation], clear: ClearSemantics) -> bool {
+    let sem = Semantics {
+        range: RangeSemantics::WeakConsistent,
+        clear,
+        ..Semantics::default()
+    };
+    check_all(ops, sem, &none, &[], None).is_ok()
+}
+
+#[test]
+fn a_best_effort_clear_may_delete_a_key_again_after_a_write_during_it() {
+    // papaya's clear, meeting a resize, sweeps the new table too: within
+    // one clear, A is read, found absent, written, read, and absent again.
+    let h = [
+        op(0, 0, 1, Op::Store { key: A, value: 1 }, Ret::Unit),
+        op(1, 2, 20, Op::Clear, Ret::Unit),
+        op(0, 3, 4, Op::Load { key: A }, Ret::Value(None)),
+        op(0, 5, 6, Op::Store { key: A, value: 2 }, Ret::Unit),
+        op(0, 7, 8, Op::Load { key: A }, Ret::Value(Some(2))),
+        op(0, 9, 10, Op::Load { key: A }, Ret::Value(None)),
+    ];
+    assert!(lin_clearing(&h, ClearSemantics::BestEffort));
+    assert!(!lin_clearing(&h, ClearSemantics::PerKey));
+}
+
+#[test]
+fn a_best_effort_clear_still_deletes_what_nobody_writes_during_it() {
+    // No write overlaps the clear: A must be gone after it.
+    let h = [
+        op(0, 0, 1, Op::Store { key: A, value: 1 }, Ret::Unit),
+        op(1, 2, 5, Op::Clear, Ret::Unit),
+        op(0, 6, 7, Op::Load { key: A }, Ret::Value(Some(1))),
+    ];
+    assert!(!lin_clearing(&h, ClearSemantics::BestEffort));
+    // A write during it may land behind the sweep and survive...
+    let survives = [
+        op(0, 0, 1, Op::Store { key: A, value: 1 }, Ret::Unit),
+        op(1, 2, 5, Op::Clear, Ret::Unit),
+        op(0, 3, 4, Op::Store { key: A, value: 2 }, Ret::Unit),
+        op(0, 6, 7, Op::Load { key: A }, Ret::Value(Some(2))),
+    ];
+    assert!(lin_clearing(&survives, ClearSemantics::BestEffort));
+    // ...but one write gives one more delete, not a resurrection of the
+    // value the clear found.
+    let resurrected = [
+        op(0, 0, 1, Op::Store { key: A, value: 1 }, Ret::Unit),
+        op(1, 2, 9, Op::Clear, Ret::Unit),
+        op(0, 3, 4, Op::Load { key: A }, Ret::Value(None)),
+        op(0, 5, 6, Op::Store { key: A, value: 2 }, Ret::Unit),
+        op(0, 7, 8, Op::Load { key: A }, Ret::Value(Some(1))),
+    ];
+    assert!(!lin_clearing(&resurrected, ClearSemantics::BestEffort));
+}

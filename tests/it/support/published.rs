@@ -9,8 +9,10 @@
 //! - `papaya` (lock-free): single-key ops are linearizable; its docs say
 //!   iteration, `clear` and `len` rely on a weak snapshot and "may not
 //!   produce perfect results" under concurrent writes: weakly consistent,
-//!   best-effort clear, approximate len. (Declared per key, its clear gave
-//!   a finding in 20 of 1,000 stress seeds; without clear in the mix, none.)
+//!   best-effort clear, approximate len. Its clear is a sweep that, meeting
+//!   a resize, sweeps the new table again: a key can be deleted twice in one
+//!   call, which a per-key clear (one delete each) does not allow — declared
+//!   per key, 20 of 1,000 stress seeds gave a finding.
 //!
 //! Neither uses `chaos::sync`, so under the scheduler only whole ops
 //! interleave; stress mode is where they are really raced.
