@@ -46,10 +46,19 @@
 //!    each clear a *window*: after every op it orders before the clear was
 //!    invoked, before every op it orders after it returned. Where the keys'
 //!    windows for a clear do not meet, its earliest instant is raised to
-//!    the latest any key needs and those keys are searched again. Each
-//!    clear then takes the earliest free slot of its window, and every key
-//!    that holds a clear beside other ops is searched exactly with the
-//!    clears at those points: all pass, a linearization exists.
+//!    the latest any key needs and those keys are searched again; a key
+//!    left with no linearization by that needs the clear earlier, so its
+//!    latest instant is lowered instead, to what the keys needed before.
+//!    Each clear then takes the earliest free slot of its window (a clear
+//!    whose windows still do not meet: its call, then the slot most keys'
+//!    windows hold). A key whose linearizations found chain from segment
+//!    to segment, each clear's slot after every op ordered before it was
+//!    called and before every op ordered after it returned, is shown
+//!    linearizable with the clears at those points by its linearization
+//!    itself (along a fixed order, ops can take effect in it iff none was
+//!    called after one ordered after it returned); every other key that
+//!    holds a clear beside other ops is searched exactly. All pass: a
+//!    linearization exists.
 //! 3. Otherwise a depth-first choice (`choose`): the clears, in invoke
 //!    order, each take an instant, the guess's window first (earliest
 //!    first), then the other stretches between the recorded times of the
@@ -76,11 +85,11 @@
 //! # Cost and limits
 //!
 //! On a linearizable history the guess is usually right, and then this
-//! costs about two per-key checks (`benches/checker_scale.rs`, 1,000,000
-//! ops of 8 threads with about 1,000 clears: 1.1-2.8 s with the per-key
-//! check, over 4, 16 and 1,000 keys). Where it is wrong, step 3 finds
-//! the instants in a few seconds more (one run in 11 over 1,000 keys:
-//! 7.6 s), so far. Steps 3 and 4 are
+//! costs about one per-key check more than the per-key check itself
+//! (`benches/checker_scale.rs`, 1,000,000 ops of 8 threads with about
+//! 1,000 clears, the whole check: medians of 8 runs 1.6 s at 4 keys, 1.0 s
+//! at 16, 1.6 s at 1,000). Where it is wrong, step 3 finds the instants in
+//! a few seconds more (one run in 8 over 1,000 keys: 2.3 s). Steps 3 and 4 are
 //! bounded by the [`Budget`]'s steps each (step 4 runs even when step 3
 //! ran out) and by `MAX_TRIES` choices, past which the history is
 //! undecided. Step 4 searches each
@@ -453,30 +462,44 @@ pub(super) fn place_clears(
     };
 
     // Step 2: the guess.
-    let first = match guess(&mut hists, &involved, &spans, &mut walk) {
-        Ok(first) => first,
+    let guessed = match guess(&mut hists, &involved, &spans, &mut walk) {
+        Ok(g) => g,
         Err(why) => return Placed::Undecided(why),
     };
+    let first = guessed.windows.clone();
     // The guess, checked at once: each clear at the earliest free slot of
-    // its window, every key that cares searched exactly.
-    let mut used = BTreeSet::new();
-    let at: Vec<u64> = first
-        .iter()
-        .zip(&spans)
-        .map(|(w, &(lo, hi))| {
-            let (a, b) = w.unwrap_or((lo, hi));
-            let p = (a..=b)
-                .chain(lo..=hi)
-                .find(|p| !used.contains(p))
-                .unwrap_or(a);
-            used.insert(p);
-            p
-        })
-        .collect();
-    match witness(&hists, &involved, &at, &mut walk) {
-        Ok(true) => return Placed::Linearizable,
-        Ok(false) => {}
-        Err(why) => return Placed::Undecided(why),
+    // its window, every key that cares searched exactly unless the guess
+    // shows it. A clear whose keys' windows do not meet goes first at its
+    // call, then where most keys' windows hold it.
+    for held in [false, true] {
+        if held && guessed.held.iter().all(Option::is_none) {
+            break;
+        }
+        let mut used = BTreeSet::new();
+        let at: Vec<u64> = first
+            .iter()
+            .zip(&guessed.held)
+            .zip(&spans)
+            .map(|((w, h), &(lo, hi))| {
+                let (a, b) = match (w, h) {
+                    (Some(w), _) => *w,
+                    (None, Some(p)) if held => (*p, hi),
+                    (None, _) => (lo, hi),
+                };
+                let p = (a..=b)
+                    .chain(lo..=hi)
+                    .find(|p| !used.contains(p))
+                    .unwrap_or(a);
+                used.insert(p);
+                p
+            })
+            .collect();
+        let shown = guessed.shows(&hists, &at);
+        match witness(&hists, &involved, &at, &shown, &mut walk) {
+            Ok(true) => return Placed::Linearizable,
+            Ok(false) => {}
+            Err(why) => return Placed::Undecided(why),
+        }
     }
 
     // Step 3: choose the instants, clear by clear, each key's exact states
@@ -550,15 +573,16 @@ fn stretches(mut times: Vec<u64>) -> Stretches {
 
 /// Whether every key with a clear's segment that holds other ops is
 /// linearizable with each clear `c` at the slot `at[c]`: the exact
-/// per-key search.
+/// per-key search, for each key but those the guess already `shown` so.
 fn witness(
     hists: &[KeyHist],
     involved: &[Vec<Involved>],
     at: &[u64],
+    shown: &BTreeSet<usize>,
     walk: &mut Walk<'_>,
 ) -> Result<bool, String> {
     let cares: BTreeSet<usize> = involved.iter().flatten().map(|i| i.hist).collect();
-    for h in cares {
+    for h in cares.difference(shown).copied() {
         let h = &hists[h];
         let mut kops = h.kops.clone();
         for (i, o) in kops.iter_mut().enumerate() {

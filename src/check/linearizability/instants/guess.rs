@@ -7,14 +7,21 @@
 //! that hold it are searched again.
 //!
 //! A guess only orders the choices: whatever it proposes is checked
-//! exactly (the witness check, then [`super::choose`]).
+//! exactly. Most often by [`Guess::shows`], without a search: a key whose
+//! linearizations found chain from segment to segment, with each clear's
+//! instant after every op ordered before it was called and before every
+//! op ordered after it returned, is linearizable with the clears at those
+//! instants (for a fixed order, ops `i` before `j` can take effect in that
+//! order iff `i` was called before `j` returned; the search found the
+//! order good for every pair but those with a clear, checked here). The
+//! other keys go to the exact witness check, then [`super::choose`].
 
 use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap as HashMap;
 
 use super::{Involved, KeyHist, State, Walk, NOT_A_CLEAR};
-use crate::check::linearizability::model::{Call, Res};
+use crate::check::linearizability::model::{step, Call, Res};
 use crate::check::linearizability::project::KeyOp;
 
 /// How many times the earliest instants are raised before the guess gives up.
@@ -25,18 +32,112 @@ const ROUNDS: usize = 32;
 /// (positions in `sorted`).
 struct Seen {
     starts: Vec<State>,
+    /// Whether `starts` are exactly the states the key may be in there
+    /// (no segment with a clear since the key's start or its last segment
+    /// of clears alone), rather than those of the segment before with its
+    /// clears as intervals.
+    exact: bool,
     sorted: Vec<u32>,
     order: Vec<usize>,
 }
 
-/// For each clear, the slots every key's own linearization allows it
-/// (`None` where the keys' linearizations found do not agree).
+/// What the guess found: for each clear, the slots every key's own
+/// linearization allows it, and those linearizations.
+pub(super) struct Guess {
+    /// `None` where the keys' linearizations found do not agree.
+    pub(super) windows: Vec<Option<(u64, u64)>>,
+    /// Where they do not, the slot most keys' windows hold.
+    pub(super) held: Vec<Option<u64>>,
+    /// By (key, segment): in segment order for each key.
+    seen: Vec<((usize, usize), Seen)>,
+    /// The segments with clears, by (key, segment).
+    segs: BTreeSet<(usize, usize)>,
+}
+
+impl Guess {
+    /// The keys whose linearizations found show them linearizable with
+    /// each clear `c` at the slot `at[c]` (see the module docs).
+    pub(super) fn shows(&self, hists: &[KeyHist], at: &[u64]) -> BTreeSet<usize> {
+        let mut by_key: HashMap<usize, Vec<&Seen>> = HashMap::default();
+        for ((h, _), found) in &self.seen {
+            by_key.entry(*h).or_default().push(found);
+        }
+        by_key
+            .into_iter()
+            .filter(|(h, found)| {
+                let covered = self.segs.range((*h, 0)..=(*h, usize::MAX)).count();
+                covered == found.len() && chains(&hists[*h], found, at)
+            })
+            .map(|(h, _)| h)
+            .collect()
+    }
+}
+
+/// Whether the linearizations `found` of `hist`'s segments with clears,
+/// in segment order, chain into one of the key with each clear `c` at
+/// `at[c]`.
+fn chains(hist: &KeyHist, found: &[&Seen], at: &[u64]) -> bool {
+    let mut reach: Vec<State> = Vec::new();
+    for seen in found {
+        if seen.exact {
+            reach = seen.starts.clone();
+        }
+        // Every completed op is in the order (pending ones may be left out).
+        let completed = seen
+            .sorted
+            .iter()
+            .filter(|&&i| hist.kops[i as usize].ret != u64::MAX)
+            .count();
+        if seen.order.len() < completed {
+            return false;
+        }
+        // The pairs with a clear: called before, returned after.
+        let (mut called, mut cleared) = (0u64, None::<u64>);
+        for &q in &seen.order {
+            let i = seen.sorted[q];
+            let o = &hist.kops[i as usize];
+            match hist.clear_of(i) {
+                Some(c) => {
+                    if at[c] < called || cleared.is_some_and(|t| t >= at[c]) {
+                        return false;
+                    }
+                    cleared = Some(at[c]);
+                    called = called.max(at[c]);
+                }
+                None => {
+                    if cleared.is_some_and(|t| o.ret < t) {
+                        return false;
+                    }
+                    called = called.max(o.invoke);
+                }
+            }
+        }
+        let mut ends: Vec<State> = reach
+            .iter()
+            .filter_map(|&start| {
+                seen.order.iter().try_fold(start, |s, &q| {
+                    let o = &hist.kops[seen.sorted[q] as usize];
+                    step(s, o.call, o.res)
+                })
+            })
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        if ends.is_empty() {
+            return false;
+        }
+        reach = ends;
+    }
+    true
+}
+
+/// The guess: each clear's window, from each key's own linearizations.
 pub(super) fn guess(
     hists: &mut [KeyHist],
     involved: &[Vec<Involved>],
     spans: &[(u64, u64)],
     walk: &mut Walk<'_>,
-) -> Result<Vec<Option<(u64, u64)>>, String> {
+) -> Result<Guess, String> {
     let mut bounds = spans.to_vec();
     let segs: BTreeSet<(usize, usize)> = involved
         .iter()
@@ -55,12 +156,14 @@ pub(super) fn guess(
     for (&h, &last) in &upto {
         let hist = &mut hists[h];
         let mut states = vec![hist.initial];
+        let mut exact = true;
         let mut j = 0;
         while j <= last {
             let ids = hist.segment(j).to_vec();
             let clears = ids.iter().filter(|&&i| hist.is_clear(i)).count();
             if clears > 0 && clears == ids.len() {
                 states = vec![None];
+                exact = true;
                 j += 1;
                 continue;
             }
@@ -74,7 +177,7 @@ pub(super) fn guess(
                     .find(|&k| hist.segment(k).iter().any(|&i| hist.is_clear(i)))
                     .unwrap_or(hist.segments());
                 let ids: Vec<u32> = (j..next).flat_map(|k| hist.segment(k).to_vec()).collect();
-                if let Some((mut found, _)) = search(hist, &ids, &states, &bounds, walk)? {
+                if let Some((mut found, _)) = search(hist, &ids, &states, exact, &bounds, walk)? {
                     // On with every state it may end in, the clears as
                     // intervals (more than at instants: a guess)...
                     let mut ends = with_bounds(hist, &found.sorted, &bounds, |hist, sorted| {
@@ -85,13 +188,16 @@ pub(super) fn guess(
                     if ends.len() > 1 && next < hist.segments() {
                         let good = starting(hist, next, &ends, &bounds, walk)?;
                         if !good.is_empty() && good.len() < ends.len() {
-                            if let Some(f) = ending(hist, &ids, &states, &good, &bounds, walk)? {
+                            if let Some(f) =
+                                ending(hist, &ids, &states, exact, &good, &bounds, walk)?
+                            {
                                 found = f;
                             }
                             ends = good;
                         }
                     }
                     states = ends;
+                    exact = false;
                     seen.push(((h, j), found));
                 } else {
                     states.clear();
@@ -104,38 +210,15 @@ pub(super) fn guess(
         }
     }
     let mut win = bounds.clone();
+    let mut lowered = vec![false; bounds.len()];
     for _ in 0..ROUNDS {
         win = bounds.clone();
         let mut needs: Vec<u64> = bounds.iter().map(|b| b.0).collect();
         for ((h, _), found) in &seen {
-            let hist = &hists[*h];
-            // An op's interval, a clear's as its bounds.
-            let at = |q: usize| {
-                let i = found.sorted[found.order[q]];
-                let o = &hist.kops[i as usize];
-                match hist.clear_of(i) {
-                    Some(c) => (Some(c), bounds[c]),
-                    None => (None, (o.invoke, o.ret)),
-                }
-            };
-            let n = found.order.len();
-            // The latest call up to each position, the earliest return from it.
-            let mut before = vec![u64::MAX; n + 1];
-            for q in (0..n).rev() {
-                before[q] = before[q + 1].min(at(q).1 .1);
-            }
-            let mut after = 0;
-            for q in 0..n {
-                let here = at(q);
-                let Some(c) = here.0 else {
-                    after = after.max(here.1 .0);
-                    continue;
-                };
-                let before = before[q + 1];
+            key_windows(&hists[*h], found, &bounds, |c, after, before| {
                 win[c] = (win[c].0.max(after), win[c].1.min(before));
                 needs[c] = needs[c].max(after);
-                after = after.max(here.1 .0);
-            }
+            });
         }
         // A key that orders one clear before another holds their windows
         // to that order (the instants are taken earliest first).
@@ -158,33 +241,152 @@ pub(super) fn guess(
         if win.iter().all(|w| w.0 <= w.1) {
             break;
         }
-        let mut raised = Vec::new();
+        let mut raised = BTreeSet::new();
         for (c, w) in win.iter().enumerate() {
-            if w.0 > w.1 && needs[c] > bounds[c].0 && needs[c] <= bounds[c].1 {
+            if w.0 > w.1 && !lowered[c] && needs[c] > bounds[c].0 && needs[c] <= bounds[c].1 {
                 bounds[c].0 = needs[c];
-                raised.push(c);
+                raised.insert(c);
             }
         }
         if raised.is_empty() {
             break;
         }
-        for ((h, _), found) in seen.iter_mut() {
-            let hist = &mut hists[*h];
-            let touched = found
-                .sorted
-                .iter()
-                .any(|&i| hist.clear_of(i).is_some_and(|c| raised.contains(&c)));
-            if !touched {
-                continue;
+        // A key the raised bounds leave without a linearization needs the
+        // clear earlier: then the clear's latest instant is lowered to what
+        // the keys needed before, and all its keys are searched again.
+        let failed = research(hists, &mut seen, &bounds, &raised, walk)?;
+        if !failed.is_empty() {
+            let mut lower = BTreeSet::new();
+            for c in failed {
+                if win[c].1 >= spans[c].0 {
+                    bounds[c] = (spans[c].0, win[c].1);
+                    lowered[c] = true;
+                    lower.insert(c);
+                }
             }
-            // A key the raised bounds leave without one keeps the one it
-            // had: the windows of those clears will not meet.
-            if let Some((again, _)) = search(hist, &found.sorted, &found.starts, &bounds, walk)? {
-                *found = again;
+            research(hists, &mut seen, &bounds, &lower, walk)?;
+        }
+    }
+    // Where the keys' windows for a clear do not meet, the slot most of
+    // them hold (the others go to the witness check).
+    let mut held = vec![None; win.len()];
+    let mut apart: HashMap<usize, Vec<(u64, u64)>> = win
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.0 > w.1)
+        .map(|(c, _)| (c, Vec::new()))
+        .collect();
+    if !apart.is_empty() {
+        for ((h, _), found) in &seen {
+            key_windows(&hists[*h], found, &bounds, |c, after, before| {
+                if let Some(ws) = apart.get_mut(&c) {
+                    ws.push((after.max(bounds[c].0), before.min(bounds[c].1)));
+                }
+            });
+        }
+        for (c, ws) in apart {
+            held[c] = most_held(&ws);
+        }
+    }
+    seen.sort_by_key(|(at, _)| *at);
+    Ok(Guess {
+        windows: win.into_iter().map(|w| (w.0 <= w.1).then_some(w)).collect(),
+        held,
+        seen,
+        segs,
+    })
+}
+
+/// Searches again each segment of `seen` that holds one of the clears
+/// `changed`, whose `bounds` changed, and keeps what it finds: the clears
+/// of the segments left without a linearization (which keep the one they
+/// had, so that the windows of those clears will not meet).
+fn research(
+    hists: &mut [KeyHist],
+    seen: &mut [((usize, usize), Seen)],
+    bounds: &[(u64, u64)],
+    changed: &BTreeSet<usize>,
+    walk: &mut Walk<'_>,
+) -> Result<BTreeSet<usize>, String> {
+    let mut failed = BTreeSet::new();
+    for ((h, _), found) in seen.iter_mut() {
+        let hist = &mut hists[*h];
+        let touched: Vec<usize> = found
+            .sorted
+            .iter()
+            .filter_map(|&i| hist.clear_of(i).filter(|c| changed.contains(c)))
+            .collect();
+        if touched.is_empty() {
+            continue;
+        }
+        match search(
+            hist,
+            &found.sorted,
+            &found.starts,
+            found.exact,
+            bounds,
+            walk,
+        )? {
+            Some((again, _)) => *found = again,
+            None => failed.extend(touched),
+        }
+    }
+    Ok(failed)
+}
+
+/// Calls `f(c, after, before)` for each clear `c` in the linearization
+/// `found` of `hist`: the latest call of an op ordered before it and the
+/// earliest return of one ordered after it (a clear's at its `bounds`).
+fn key_windows(
+    hist: &KeyHist,
+    found: &Seen,
+    bounds: &[(u64, u64)],
+    mut f: impl FnMut(usize, u64, u64),
+) {
+    let at = |q: usize| {
+        let i = found.sorted[found.order[q]];
+        let o = &hist.kops[i as usize];
+        match hist.clear_of(i) {
+            Some(c) => (Some(c), bounds[c]),
+            None => (None, (o.invoke, o.ret)),
+        }
+    };
+    let n = found.order.len();
+    let mut before = vec![u64::MAX; n + 1];
+    for q in (0..n).rev() {
+        before[q] = before[q + 1].min(at(q).1 .1);
+    }
+    let mut after = 0;
+    for q in 0..n {
+        let here = at(q);
+        if let Some(c) = here.0 {
+            f(c, after, before[q + 1]);
+        }
+        after = after.max(here.1 .0);
+    }
+}
+
+/// The point most of the windows `ws` hold (`None`: none holds any).
+fn most_held(ws: &[(u64, u64)]) -> Option<u64> {
+    // Opening before closing at one point: windows are closed intervals.
+    let mut edges: Vec<(u64, bool)> = ws
+        .iter()
+        .filter(|w| w.0 <= w.1)
+        .flat_map(|&(a, b)| [(a, false), (b, true)])
+        .collect();
+    edges.sort_unstable();
+    let (mut open, mut best) = (0usize, None::<(usize, u64)>);
+    for (t, closes) in edges {
+        if closes {
+            open -= 1;
+        } else {
+            open += 1;
+            if best.is_none_or(|(n, _)| open > n) {
+                best = Some((open, t));
             }
         }
     }
-    Ok(win.into_iter().map(|w| (w.0 <= w.1).then_some(w)).collect())
+    best.map(|(_, t)| t)
 }
 
 /// Which of `states` segment `s` of `hist` has a linearization from, its
@@ -215,6 +417,7 @@ fn ending(
     hist: &mut KeyHist,
     ids: &[u32],
     starts: &[State],
+    exact: bool,
     ends: &[State],
     bounds: &[(u64, u64)],
     walk: &mut Walk<'_>,
@@ -243,7 +446,7 @@ fn ending(
         hist.clear.push(NOT_A_CLEAR);
         let mut with_read = ids.to_vec();
         with_read.push(at);
-        let found = search(hist, &with_read, starts, bounds, walk);
+        let found = search(hist, &with_read, starts, exact, bounds, walk);
         hist.kops.pop();
         hist.clear.pop();
         if let Some((mut seen, _)) = found? {
@@ -290,6 +493,7 @@ fn search(
     hist: &mut KeyHist,
     ids: &[u32],
     starts: &[State],
+    exact: bool,
     bounds: &[(u64, u64)],
     walk: &mut Walk<'_>,
 ) -> Result<Option<(Seen, State)>, String> {
@@ -298,6 +502,7 @@ fn search(
             (
                 Seen {
                     starts: starts.to_vec(),
+                    exact,
                     sorted: sorted.to_vec(),
                     order,
                 },
