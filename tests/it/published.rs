@@ -112,8 +112,11 @@ fn rates() {
                                 f.detail.chars().take(300).collect::<String>()
                             );
                         }
-                    } else if e.checked.undecided.is_some() {
+                    } else if let Some(why) = &e.checked.undecided {
                         undecided += 1;
+                        if undecided <= 2 {
+                            println!("  {name} seed {seed}: undecided: {why}");
+                        }
                     }
                 }
                 println!(

@@ -157,6 +157,13 @@ pub(super) struct Search {
     /// increasing order and the linearized pending ops.
     holes: Vec<u32>,
     plin: BitSet,
+    /// By rank: the op is the same as the one ranked just before it (same
+    /// call, result and interval), so it is only linearized after that one:
+    /// either order gives the same linearizations, and a best-effort clear
+    /// projects several such deletes onto a key.
+    twin: Vec<bool>,
+    /// By rank: linearized now.
+    taken: Vec<bool>,
     stack: Vec<Frame>,
     memo: Memo,
     encoder: Encoder,
@@ -234,6 +241,15 @@ impl Search {
             }
         }
         let completed = n - pending as usize;
+        self.twin.clear();
+        self.twin.extend((0..n).map(|r| {
+            r > 0 && {
+                let (a, b) = (op(r - 1), op(r));
+                a.call == b.call && a.res == b.res && a.invoke == b.invoke && a.ret == b.ret
+            }
+        }));
+        self.taken.clear();
+        self.taken.resize(n, false);
 
         // Entries: 2r = call of rank r, 2r+1 = its return; ties between
         // calls, or between returns, by index in `kops`.
@@ -301,7 +317,9 @@ impl Search {
                 }
                 debug_assert_ne!(entry, NIL, "a completed return is always ahead");
                 let r = entry as usize / 2;
-                if entry.is_multiple_of(2) {
+                if entry.is_multiple_of(2) && self.twin[r] && !self.taken[r - 1] {
+                    entry = self.next[entry as usize];
+                } else if entry.is_multiple_of(2) {
                     let o = op(r);
                     if let Some(new_state) = step(state, o.call, o.res) {
                         let pi = self.pend[r];
@@ -452,6 +470,7 @@ impl Search {
 
     /// Takes a call entry and its return out of the list.
     fn lift(&mut self, call: u32) {
+        self.taken[call as usize / 2] = true;
         for x in [call, call + 1] {
             let (p, nx) = (self.prev[x as usize], self.next[x as usize]);
             self.next[p as usize] = nx;
@@ -463,6 +482,7 @@ impl Search {
 
     /// Puts them back, in the reverse order.
     fn unlift(&mut self, call: u32) {
+        self.taken[call as usize / 2] = false;
         for x in [call + 1, call] {
             let (p, nx) = (self.prev[x as usize], self.next[x as usize]);
             self.next[p as usize] = x;

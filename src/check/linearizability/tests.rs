@@ -338,3 +338,34 @@ fn a_best_effort_clear_still_deletes_what_nobody_writes_during_it() {
     ];
     assert!(!lin_clearing(&resurrected, ClearSemantics::BestEffort));
 }
+
+#[test]
+fn a_best_effort_clear_over_many_writes_is_decided_in_few_steps() {
+    // Twelve writes from two threads during one long clear: 13 deletes of
+    // A, all alike. A last read of a value nobody wrote makes the search
+    // try everything: taken in one order only, the deletes keep that
+    // small; in every order it would not fit the budget below.
+    let mut h = vec![op(2, 1, 1_000, Op::Clear, Ret::Unit)];
+    for i in 0..12u64 {
+        let t = 10 + 3 * i;
+        h.push(op(
+            (i % 2) as u32,
+            t,
+            t + 4,
+            Op::Store { key: A, value: i },
+            Ret::Unit,
+        ));
+    }
+    h.push(op(0, 200, 201, Op::Load { key: A }, Ret::Value(Some(99))));
+    let sem = Semantics {
+        range: RangeSemantics::WeakConsistent,
+        clear: ClearSemantics::BestEffort,
+        ..Semantics::default()
+    };
+    let small = Budget {
+        steps: 200_000,
+        ..Budget::default()
+    };
+    let got = check_all_within(&h, sem, &none, &[], None, &small);
+    assert!(got.is_err(), "{got:?}");
+}
