@@ -2,11 +2,11 @@
 //! calls and results, whole-map operations spread over every key, and what a
 //! completed per-key operation certainly did.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 // Fx hashing: the memo and the projections hash small integer keys millions
 // of times; SipHash's DoS resistance buys nothing here.
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::history::Operation;
 use crate::maps::{ClearSemantics, Key, Value};
@@ -33,19 +33,33 @@ pub(super) fn project(
     extra_keys: &[Key],
     clear: ClearSemantics,
 ) -> BTreeMap<Key, Vec<KeyOp>> {
-    let universe: BTreeSet<Key> = ops
+    // Every key named, visited or given; then each key's list sized for
+    // its own ops and one of each whole-map op (a million ops and a
+    // thousand clears over a thousand keys would otherwise regrow each
+    // list a dozen times).
+    let mut own: HashMap<Key, usize> = HashMap::default();
+    let mut universe: Vec<Key> = extra_keys.to_vec();
+    let mut whole = 0;
+    for o in ops {
+        if let Some(k) = o.op.key() {
+            *own.entry(k).or_default() += 1;
+        } else if matches!(o.op, Op::Clear | Op::Range { .. }) {
+            whole += 1;
+        }
+        if let Some((_, Ret::Entries(es))) = &o.ret {
+            universe.extend(es.iter().map(|(k, _)| *k));
+        }
+    }
+    universe.extend(own.keys());
+    universe.sort_unstable();
+    universe.dedup();
+    let mut per_key: BTreeMap<Key, Vec<KeyOp>> = universe
         .iter()
-        .flat_map(|o| {
-            let visited = match &o.ret {
-                Some((_, Ret::Entries(es))) => es.iter().map(|(k, _)| *k).collect(),
-                _ => Vec::new(),
-            };
-            o.op.key().into_iter().chain(visited)
+        .map(|k| {
+            let n = own.get(k).copied().unwrap_or(0) + whole;
+            (*k, Vec::with_capacity(n))
         })
-        .chain(extra_keys.iter().copied())
         .collect();
-    let mut per_key: BTreeMap<Key, Vec<KeyOp>> =
-        universe.iter().map(|k| (*k, Vec::new())).collect();
     let mut best_effort = Vec::new();
     for (origin, o) in ops.iter().enumerate() {
         let (ret_time, ret) = match &o.ret {
