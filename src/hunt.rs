@@ -208,6 +208,8 @@ pub struct HuntReport {
     /// Seeds whose step budget ran out while ops were still completing:
     /// neither clean nor failing ([`crate::engine::Outcome::Undecided`]).
     pub undecided: u64,
+    /// The lowest of them, for `chaos run --seed` to say which budget.
+    pub first_undecided: Option<u64>,
     /// Wall time.
     pub elapsed: Duration,
     /// Whether an interrupt stopped the hunt before its range or budget ran
@@ -216,12 +218,19 @@ pub struct HuntReport {
 }
 
 impl HuntReport {
-    /// Whether the hunt met the scenario's expectation.
+    /// Whether the hunt met the scenario's expectation (a hunt in which
+    /// every seed was undecided met none).
     pub fn met(&self) -> bool {
         match self.expect {
-            Expect::Clean => self.found.is_empty(),
+            Expect::Clean => self.found.is_empty() && !self.all_undecided(),
             Expect::Throw | Expect::Finding => !self.found.is_empty(),
         }
+    }
+
+    /// Whether seeds ran and every one was undecided: the hunt decided
+    /// nothing, and says so rather than "clean".
+    pub fn all_undecided(&self) -> bool {
+        self.found.is_empty() && self.executed > 0 && self.undecided == self.executed
     }
 
     /// Seeds per second.
@@ -277,6 +286,7 @@ pub fn hunt(
     let executed = AtomicU64::new(0);
     let failing = AtomicU64::new(0);
     let undecided = AtomicU64::new(0);
+    let first_undecided = AtomicU64::new(u64::MAX);
     // With `stop_at_first`, the shard index of the lowest failing seed so
     // far: a seed above it is not started, one below it still runs, so the
     // finding reported does not depend on the number of workers.
@@ -304,6 +314,7 @@ pub fn hunt(
         failing: 0,
         executed: 0,
         undecided: 0,
+        first_undecided: None,
         elapsed: Duration::ZERO,
         interrupted: false,
     };
@@ -326,6 +337,7 @@ pub fn hunt(
                     let exec = execute(scenario, Seed(seed), build);
                     if matches!(exec.outcome(), Outcome::Undecided { .. }) {
                         undecided.fetch_add(1, Ordering::Relaxed);
+                        first_undecided.fetch_min(seed, Ordering::Relaxed);
                     }
                     let wanted = match scenario.expect {
                         Expect::Clean => !exec.findings.is_empty(),
@@ -367,6 +379,7 @@ pub fn hunt(
         failing.into_inner()
     };
     report.undecided = undecided.into_inner();
+    report.first_undecided = Some(first_undecided.into_inner()).filter(|&s| s != u64::MAX);
     report.executed = match first_failing {
         Some(j) => j + 1,
         None => executed.into_inner(),

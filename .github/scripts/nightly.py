@@ -101,7 +101,9 @@ def read_shard(d):
         shard.problem = "with unreadable result.json"
     if shard.problem is None and not isinstance(shard.data, dict):
         shard.problem = "with unreadable result.json"
-    if shard.problem is None and shard.code not in (0, 1):
+    if shard.problem is None and shard.code == 3:
+        shard.problem = "undecided: every seed ran out of a budget"
+    elif shard.problem is None and shard.code not in (0, 1):
         shard.problem = "without exit code" if shard.code is None else f"exited {shard.code}"
     if not shard.ok:
         shard.data = None

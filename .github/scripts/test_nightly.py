@@ -351,6 +351,12 @@ class EveryScenario(Nightly):
         out = self.configured("summary")
         self.assertIn("(shard 1/4 without exit code, shard 2/4 exited 101)", self.row(out, "syncmap"))
 
+    def test_shard_that_decided_no_seed_is_named_undecided(self):
+        self.shard("syncmap", 2, hunt_json(shard="2/4"), code=3)
+        self.clean_shards("syncmap", [1, 3, 4])
+        out = self.configured("summary")
+        self.assertIn("(shard 2/4 undecided: every seed ran out of a budget)", self.row(out, "syncmap"))
+
     def test_missing_shard_does_not_hide_what_the_others_decided(self):
         self.shard("syncmap", 1, hunt_json(found=[run("0x2", "throw: x [syncmap]")], shard="1/4"), code=1)
         self.shard("rwmutex", 3, hunt_json(expect="finding", found=[run("0x3", "lost-write: y [rwmutex]")], shard="3/4"))

@@ -183,6 +183,8 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(if result.interrupted && result.found.is_empty() {
         Exit::Interrupted
+    } else if result.all_undecided() {
+        Exit::Undecided
     } else if result.met() {
         Exit::Met
     } else {

@@ -6,6 +6,7 @@ use serde_json::{json, Value as Json};
 use super::{junit, junit_case, plural, run_human, run_json, JunitCase};
 use crate::hunt::{HuntReport, SeedRange, Shard};
 use crate::scenario::{Expect, Scenario};
+use crate::seed::Seed;
 
 /// A repro a hunt wrote: the signature it reproduces and its file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +39,9 @@ impl Hunted<'_> {
     /// One word for the whole hunt: `clean`, `found as expected`,
     /// `FINDING` or `NOT FOUND`.
     pub fn verdict(&self) -> &'static str {
+        if self.report.all_undecided() {
+            return "UNDECIDED";
+        }
         match (self.report.found.is_empty(), self.report.met()) {
             (true, true) => "clean",
             (false, true) => "found as expected",
@@ -62,11 +66,13 @@ impl Hunted<'_> {
             (_, n) => format!("{} showed the expected finding, ", plural(n, "seed")),
         };
         let interrupted = if r.interrupted { " (interrupted)" } else { "" };
-        let undecided = match r.undecided {
-            0 => String::new(),
-            n => format!(
-                "; {} undecided (a budget ran out: the scheduler's steps while ops still completed, raise --max-steps; or the checker's search, `chaos run --seed` names it)",
-                plural(n, "seed")
+        let undecided = match (r.undecided, r.first_undecided) {
+            (0, _) | (_, None) => String::new(),
+            (n, Some(seed)) => format!(
+                "; {} undecided, the first seed {} (a budget ran out: the scheduler's steps while ops still completed, raise --max-steps; or the checker's search: `chaos run --seed {}` says which)",
+                plural(n, "seed"),
+                Seed(seed),
+                Seed(seed)
             ),
         };
         let mut t = format!(
@@ -114,7 +120,11 @@ impl Hunted<'_> {
     pub fn json(&self) -> Json {
         let r = self.report;
         json!({
-            "outcome": if r.found.is_empty() { "clean" } else { "finding" },
+            "outcome": match (r.found.is_empty(), r.all_undecided()) {
+                (false, _) => "finding",
+                (true, true) => "undecided",
+                (true, false) => "clean",
+            },
             "expectation_met": r.met(),
             "scenario": self.scenario.to_raw(),
             "seeds": self.range.to_string(),
@@ -122,6 +132,7 @@ impl Hunted<'_> {
             "executed": r.executed,
             "failing": r.failing,
             "undecided": r.undecided,
+            "first_undecided": r.first_undecided.map(|s| Seed(s).to_string()),
             "interrupted": r.interrupted,
             "signatures": r.signatures.iter().map(|t| json!({
                 "signature": t.signature.0,

@@ -226,3 +226,53 @@ fn an_interrupted_hunt_prints_what_it_has_and_keeps_the_repros_it_wrote() {
     assert_eq!(v["interrupted"], true);
     assert!(v["executed"].as_u64().unwrap() > 0, "{v}");
 }
+
+#[test]
+fn hunt_names_the_first_undecided_seed_whatever_the_number_of_jobs() {
+    // 300 steps are too few for 4 × 200 ops: every seed is undecided, and
+    // the report names the lowest, for `chaos run --seed` to say why.
+    for jobs in ["1", "2"] {
+        let args = [
+            "hunt",
+            "--backend",
+            "rwmutex",
+            "--threads",
+            "4",
+            "--ops",
+            "200",
+            "--max-steps",
+            "300",
+            "--seeds",
+            "5..9",
+            "--jobs",
+            jobs,
+        ];
+        let o = chaos(&args);
+        let text = String::from_utf8_lossy(&o.stdout);
+        // Nothing decided is not clean: exit code 3, as a run's.
+        assert_eq!(o.status.code(), Some(3), "{text}");
+        assert!(
+            text.starts_with("UNDECIDED: ")
+                && text.contains("4 seeds undecided, the first seed 0x5")
+                && text.contains("`chaos run --seed 0x5` says which"),
+            "{text}"
+        );
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let j = json(&chaos(&with_json));
+        assert_eq!(j["undecided"], 4, "{j}");
+        assert_eq!(j["outcome"], "undecided", "{j}");
+        assert_eq!(j["expectation_met"], false, "{j}");
+        assert_eq!(j["first_undecided"], "0x5", "{j}");
+    }
+    // None undecided: null.
+    let j = json(&chaos(&[
+        "hunt",
+        "--backend",
+        "rwmutex",
+        "--seeds",
+        "0..2",
+        "--json",
+    ]));
+    assert_eq!(j["first_undecided"], serde_json::Value::Null, "{j}");
+}
