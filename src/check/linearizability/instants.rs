@@ -41,24 +41,28 @@
 //!    segment holding nothing but clears allows any instants: a delete
 //!    always may take effect, and the key is absent after it.
 //! 2. A guess (`guess`): each key's own linearization of each segment
-//!    holding clears (with the segments after it up to the next such one,
-//!    so that a later read has its say), the clears as intervals, gives
-//!    each clear a *window*: after every op it orders before the clear was
-//!    invoked, before every op it orders after it returned. Where the keys'
-//!    windows for a clear do not meet, its earliest instant is raised to
-//!    the latest any key needs and those keys are searched again; a key
-//!    left with no linearization by that needs the clear earlier, so its
-//!    latest instant is lowered instead, to what the keys needed before.
-//!    Each clear then takes the earliest free slot of its window (a clear
-//!    whose windows still do not meet: its call, then the slot most keys'
-//!    windows hold). A key whose linearizations found chain from segment
-//!    to segment, each clear's slot after every op ordered before it was
-//!    called and before every op ordered after it returned, is shown
-//!    linearizable with the clears at those points by its linearization
-//!    itself (along a fixed order, ops can take effect in it iff none was
-//!    called after one ordered after it returned); every other key that
-//!    holds a clear beside other ops is searched exactly. All pass: a
-//!    linearization exists.
+//!    holding clears (with the segments after it up to the next one holding
+//!    a clear, so that a later read has its say), the clears as intervals,
+//!    gives each clear a *window*: after every op it orders before the
+//!    clear was invoked, before every op it orders after it returned. A
+//!    segment whose linearization cannot go on from where the one before
+//!    it ends is searched again from there. Where the keys' windows for a
+//!    clear do not meet, its earliest instant is raised to the latest any
+//!    key needs and those keys are searched again; a key left with no
+//!    linearization by that needs the clear earlier, so its latest instant
+//!    is lowered instead, to what the keys needed before. Each clear then
+//!    takes the earliest free slot of its window. A clear whose windows
+//!    still do not meet (a few, often clears that overlap each other) is
+//!    placed where every key allows it (as in step 4), else where most
+//!    keys' windows hold it, else at its call; the keys that hold it are
+//!    searched again with it there. A key whose linearizations found chain
+//!    from segment to segment, each clear's slot after every op ordered
+//!    before it was called and before every op ordered after it returned,
+//!    is shown linearizable with the clears at those points by its
+//!    linearization itself (along a fixed order, ops can take effect in it
+//!    iff none was called after one ordered after it returned); every
+//!    other key that holds a clear beside other ops is searched exactly.
+//!    All pass: a linearization exists.
 //! 3. Otherwise a depth-first choice (`choose`): the clears, in invoke
 //!    order, each take an instant, the guess's window first (earliest
 //!    first), then the other stretches between the recorded times of the
@@ -87,9 +91,10 @@
 //! On a linearizable history the guess is usually right, and then this
 //! costs about one per-key check more than the per-key check itself
 //! (`benches/checker_scale.rs`, 1,000,000 ops of 8 threads with about
-//! 1,000 clears, the whole check: medians of 8 runs 1.6 s at 4 keys, 1.0 s
-//! at 16, 1.6 s at 1,000). Where it is wrong, step 3 finds the instants in
-//! a few seconds more (one run in 8 over 1,000 keys: 2.3 s). Steps 3 and 4 are
+//! 1,000 clears, the whole check: about 1.5 s at 4 keys, 0.9 s at 16,
+//! 1.7 s at 1,000). Where it is wrong, step 3 finds the instants in a few
+//! seconds more (over 1,000 keys, 2 runs in 24 took 3.7 and 5.0 s), or
+//! runs out of its steps: undecided, never a verdict. Steps 3 and 4 are
 //! bounded by the [`Budget`]'s steps each (step 4 runs even when step 3
 //! ran out) and by `MAX_TRIES` choices, past which the history is
 //! undecided. Step 4 searches each
@@ -336,6 +341,10 @@ impl Walk<'_> {
     }
 }
 
+/// At most how many clears whose keys' windows do not meet are placed
+/// where every key allows each, before the choice (step 3).
+const ALLOWED_APART: usize = 64;
+
 /// Inclusive stretches of slots, sorted and disjoint.
 type Stretches = Vec<(u64, u64)>;
 
@@ -462,7 +471,7 @@ pub(super) fn place_clears(
     };
 
     // Step 2: the guess.
-    let guessed = match guess(&mut hists, &involved, &spans, &mut walk) {
+    let mut guessed = match guess(&mut hists, &involved, &spans, &mut walk) {
         Ok(g) => g,
         Err(why) => return Placed::Undecided(why),
     };
@@ -470,30 +479,64 @@ pub(super) fn place_clears(
     // The guess, checked at once: each clear at the earliest free slot of
     // its window, every key that cares searched exactly unless the guess
     // shows it. A clear whose keys' windows do not meet goes first at its
-    // call, then where most keys' windows hold it.
-    for held in [false, true] {
-        if held && guessed.held.iter().all(Option::is_none) {
-            break;
+    // call, then where most keys' windows hold it, then (a few such
+    // clears) where every key allows it alone.
+    let apart: Vec<usize> = (0..clears.len()).filter(|&c| first[c].is_none()).collect();
+    let free = |at: &[u64], c: usize, (a, b): (u64, u64)| {
+        let (lo, hi) = spans[c];
+        (a..=b)
+            .chain(lo..=hi)
+            .find(|p| !at.iter().enumerate().any(|(d, q)| d != c && q == p))
+            .unwrap_or(a)
+    };
+    let mut at: Vec<u64> = Vec::with_capacity(clears.len());
+    for c in 0..clears.len() {
+        let slot = free(&at, c, first[c].unwrap_or(spans[c]));
+        at.push(slot);
+    }
+    // With clears apart, where every key allows each is the likeliest.
+    let attempts: &[u8] = if apart.is_empty() { &[0] } else { &[2, 1, 0] };
+    for &attempt in attempts {
+        match attempt {
+            0 if !apart.is_empty() => {
+                for &c in &apart {
+                    at[c] = free(&at, c, spans[c]);
+                }
+            }
+            0 => {}
+            1 if apart.iter().any(|&c| guessed.held[c].is_some()) => {
+                for &c in &apart {
+                    if let Some(p) = guessed.held[c] {
+                        at[c] = free(&at, c, (p, spans[c].1));
+                    }
+                }
+            }
+            2 if !apart.is_empty() && apart.len() <= ALLOWED_APART => {
+                for &c in &apart {
+                    let mut left: Stretches = vec![spans[c]];
+                    for inv in &involved[c] {
+                        let h = &mut hists[inv.hist];
+                        let allows = match walk.allows(h, inv, spans[c], &left) {
+                            Ok(a) => a,
+                            Err(why) => return Placed::Undecided(why),
+                        };
+                        left = intersect(&left, &allows);
+                        if left.is_empty() {
+                            break;
+                        }
+                    }
+                    if let Some(&w) = left.first() {
+                        at[c] = free(&at, c, w);
+                    }
+                }
+            }
+            _ => continue,
         }
-        let mut used = BTreeSet::new();
-        let at: Vec<u64> = first
-            .iter()
-            .zip(&guessed.held)
-            .zip(&spans)
-            .map(|((w, h), &(lo, hi))| {
-                let (a, b) = match (w, h) {
-                    (Some(w), _) => *w,
-                    (None, Some(p)) if held => (*p, hi),
-                    (None, _) => (lo, hi),
-                };
-                let p = (a..=b)
-                    .chain(lo..=hi)
-                    .find(|p| !used.contains(p))
-                    .unwrap_or(a);
-                used.insert(p);
-                p
-            })
-            .collect();
+        if !apart.is_empty() {
+            if let Err(why) = guessed.pin(&mut hists, &at, &apart, &mut walk) {
+                return Placed::Undecided(why);
+            }
+        }
         let shown = guessed.shows(&hists, &at);
         match witness(&hists, &involved, &at, &shown, &mut walk) {
             Ok(true) => return Placed::Linearizable,

@@ -52,9 +52,28 @@ pub(super) struct Guess {
     seen: Vec<((usize, usize), Seen)>,
     /// The segments with clears, by (key, segment).
     segs: BTreeSet<(usize, usize)>,
+    /// Each clear's bounds the linearizations were found with.
+    bounds: Vec<(u64, u64)>,
 }
 
 impl Guess {
+    /// Searches again, with each clear of `pinned` at its slot of `at`, the
+    /// segments that hold one, keeping what it finds: so that [`Guess::shows`]
+    /// speaks of linearizations with those clears there.
+    pub(super) fn pin(
+        &mut self,
+        hists: &mut [KeyHist],
+        at: &[u64],
+        pinned: &[usize],
+        walk: &mut Walk<'_>,
+    ) -> Result<(), String> {
+        for &c in pinned {
+            self.bounds[c] = (at[c], at[c]);
+        }
+        let changed: BTreeSet<usize> = pinned.iter().copied().collect();
+        research(hists, &mut self.seen, &self.bounds, &changed, walk).map(|_| ())
+    }
+
     /// The keys whose linearizations found show them linearizable with
     /// each clear `c` at the slot `at[c]` (see the module docs).
     pub(super) fn shows(&self, hists: &[KeyHist], at: &[u64]) -> BTreeSet<usize> {
@@ -112,23 +131,66 @@ fn chains(hist: &KeyHist, found: &[&Seen], at: &[u64]) -> bool {
                 }
             }
         }
-        let mut ends: Vec<State> = reach
-            .iter()
-            .filter_map(|&start| {
-                seen.order.iter().try_fold(start, |s, &q| {
-                    let o = &hist.kops[seen.sorted[q] as usize];
-                    step(s, o.call, o.res)
-                })
-            })
-            .collect();
-        ends.sort_unstable();
-        ends.dedup();
+        let ends = replay(hist, seen, &reach);
         if ends.is_empty() {
             return false;
         }
         reach = ends;
     }
     true
+}
+
+/// The states the linearization `seen` ends in from `reach`.
+fn replay(hist: &KeyHist, seen: &Seen, reach: &[State]) -> Vec<State> {
+    let mut ends: Vec<State> = reach
+        .iter()
+        .filter_map(|&start| {
+            seen.order.iter().try_fold(start, |s, &q| {
+                let o = &hist.kops[seen.sorted[q] as usize];
+                step(s, o.call, o.res)
+            })
+        })
+        .collect();
+    ends.sort_unstable();
+    ends.dedup();
+    ends
+}
+
+/// Searches again, from the states the key's linearizations before it end
+/// in, each segment whose linearization found cannot go on from any (it
+/// started from a state the segment before may end in with its clears as
+/// intervals, not one the linearization found there ends in): windows from
+/// it would come from a linearization no choice of instants chains to.
+/// `seen` holds each key's segments together, in order.
+fn rechain(
+    hists: &mut [KeyHist],
+    seen: &mut [((usize, usize), Seen)],
+    bounds: &[(u64, u64)],
+    walk: &mut Walk<'_>,
+) -> Result<(), String> {
+    let mut reach: Vec<State> = Vec::new();
+    let mut key = usize::MAX;
+    for ((h, _), found) in seen.iter_mut() {
+        if *h != key {
+            key = *h;
+            reach.clear();
+        }
+        let hist = &mut hists[*h];
+        if found.exact {
+            reach = found.starts.clone();
+        }
+        let mut ends = replay(hist, found, &reach);
+        if ends.is_empty() && !reach.is_empty() {
+            if let Some((again, _)) =
+                search(hist, &found.sorted, &reach, found.exact, bounds, walk)?
+            {
+                *found = again;
+                ends = replay(hist, found, &reach);
+            }
+        }
+        reach = ends;
+    }
+    Ok(())
 }
 
 /// The guess: each clear's window, from each key's own linearizations.
@@ -212,6 +274,7 @@ pub(super) fn guess(
     let mut win = bounds.clone();
     let mut lowered = vec![false; bounds.len()];
     for _ in 0..ROUNDS {
+        rechain(hists, &mut seen, &bounds, walk)?;
         win = bounds.clone();
         let mut needs: Vec<u64> = bounds.iter().map(|b| b.0).collect();
         for ((h, _), found) in &seen {
@@ -294,6 +357,7 @@ pub(super) fn guess(
         held,
         seen,
         segs,
+        bounds,
     })
 }
 
