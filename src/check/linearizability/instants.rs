@@ -53,16 +53,17 @@
 //!    is lowered instead, to what the keys needed before. Each clear then
 //!    takes the earliest free slot of its window. A clear whose windows
 //!    still do not meet (a few, often clears that overlap each other) is
-//!    placed where every key allows it (as in step 4), else where most
-//!    keys' windows hold it, else at its call; the keys that hold it are
-//!    searched again with it there. A key whose linearizations found chain
-//!    from segment to segment, each clear's slot after every op ordered
-//!    before it was called and before every op ordered after it returned,
-//!    is shown linearizable with the clears at those points by its
-//!    linearization itself (along a fixed order, ops can take effect in it
-//!    iff none was called after one ordered after it returned); every
-//!    other key that holds a clear beside other ops is searched exactly.
-//!    All pass: a linearization exists.
+//!    placed where every key allows it (as in step 4) and the keys that
+//!    hold it are searched again with it there. A key whose
+//!    linearizations found chain from segment to segment, each clear's
+//!    slot after every op ordered before it was called and before every op
+//!    ordered after it returned, is shown linearizable with the clears at
+//!    those points by its linearization itself (along a fixed order, ops
+//!    can take effect in it iff none was called after one ordered after it
+//!    returned); every other key that holds a clear beside other ops is
+//!    searched exactly. All pass: a linearization exists. A key that does
+//!    not names the clears of the segment where its linearizations stop
+//!    chaining, which are placed again the same way (a few times over).
 //! 3. Otherwise a depth-first choice (`choose`): the clears, in invoke
 //!    order, each take an instant, the guess's window first (earliest
 //!    first), then the other stretches between the recorded times of the
@@ -345,6 +346,10 @@ impl Walk<'_> {
 /// where every key allows each, before the choice (step 3).
 const ALLOWED_APART: usize = 64;
 
+/// How many times a key the witness check refuses names clears to place
+/// again, before the choice.
+const REPAIRS: usize = 8;
+
 /// Inclusive stretches of slots, sorted and disjoint.
 type Stretches = Vec<(u64, u64)>;
 
@@ -494,25 +499,19 @@ pub(super) fn place_clears(
         let slot = free(&at, c, first[c].unwrap_or(spans[c]));
         at.push(slot);
     }
-    // With clears apart, where every key allows each is the likeliest.
-    let attempts: &[u8] = if apart.is_empty() { &[0] } else { &[2, 1, 0] };
-    for &attempt in attempts {
-        match attempt {
-            0 if !apart.is_empty() => {
-                for &c in &apart {
+    // A clear whose windows disagree goes where every key allows it, and
+    // its keys are searched again there; a key the witness check refuses
+    // names the clears of its segment where its linearizations stop
+    // chaining, which go the same way, a few times over.
+    let mut suspects = apart;
+    for _ in 0..=REPAIRS {
+        if !suspects.is_empty() {
+            if suspects.len() > ALLOWED_APART {
+                for &c in &suspects {
                     at[c] = free(&at, c, spans[c]);
                 }
-            }
-            0 => {}
-            1 if apart.iter().any(|&c| guessed.held[c].is_some()) => {
-                for &c in &apart {
-                    if let Some(p) = guessed.held[c] {
-                        at[c] = free(&at, c, (p, spans[c].1));
-                    }
-                }
-            }
-            2 if !apart.is_empty() && apart.len() <= ALLOWED_APART => {
-                for &c in &apart {
+            } else {
+                for &c in &suspects {
                     let mut left: Stretches = vec![spans[c]];
                     for inv in &involved[c] {
                         let h = &mut hists[inv.hist];
@@ -530,18 +529,18 @@ pub(super) fn place_clears(
                     }
                 }
             }
-            _ => continue,
-        }
-        if !apart.is_empty() {
-            if let Err(why) = guessed.pin(&mut hists, &at, &apart, &mut walk) {
+            if let Err(why) = guessed.pin(&mut hists, &at, &suspects, &mut walk) {
                 return Placed::Undecided(why);
             }
         }
         let shown = guessed.shows(&hists, &at);
         match witness(&hists, &involved, &at, &shown, &mut walk) {
-            Ok(true) => return Placed::Linearizable,
-            Ok(false) => {}
+            Ok(None) => return Placed::Linearizable,
+            Ok(Some(h)) => suspects = guessed.breaks(&hists, h, &at),
             Err(why) => return Placed::Undecided(why),
+        }
+        if suspects.is_empty() {
+            break;
         }
     }
 
@@ -614,19 +613,20 @@ fn stretches(mut times: Vec<u64>) -> Stretches {
     out
 }
 
-/// Whether every key with a clear's segment that holds other ops is
-/// linearizable with each clear `c` at the slot `at[c]`: the exact
-/// per-key search, for each key but those the guess already `shown` so.
+/// The first key with a clear's segment that holds other ops that is not
+/// linearizable with each clear `c` at the slot `at[c]` (`None`: every
+/// one is): the exact per-key search, for each key but those the guess
+/// already `shown` so.
 fn witness(
     hists: &[KeyHist],
     involved: &[Vec<Involved>],
     at: &[u64],
     shown: &BTreeSet<usize>,
     walk: &mut Walk<'_>,
-) -> Result<bool, String> {
+) -> Result<Option<usize>, String> {
     let cares: BTreeSet<usize> = involved.iter().flatten().map(|i| i.hist).collect();
-    for h in cares.difference(shown).copied() {
-        let h = &hists[h];
+    for k in cares.difference(shown).copied() {
+        let h = &hists[k];
         let mut kops = h.kops.clone();
         for (i, o) in kops.iter_mut().enumerate() {
             if let Some(c) = h.clear_of(i as u32) {
@@ -637,11 +637,11 @@ fn witness(
         let left = walk.left();
         match check_key_within(h.key, &kops, h.initial, &left, &mut walk.cost) {
             Ok(()) => {}
-            Err(KeyError::Fails(_)) => return Ok(false),
+            Err(KeyError::Fails(_)) => return Ok(Some(k)),
             Err(KeyError::Undecided(u)) => return Err(u.to_string()),
         }
     }
-    Ok(true)
+    Ok(None)
 }
 
 /// The counterexample of a clear (op `clear`) that key `h`'s segment `ids`
