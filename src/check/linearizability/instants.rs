@@ -62,8 +62,10 @@
 //!    can take effect in it iff none was called after one ordered after it
 //!    returned); every other key that holds a clear beside other ops is
 //!    searched exactly. All pass: a linearization exists. A key that does
-//!    not names the clears of the segment where its linearizations stop
-//!    chaining, which are placed again the same way (a few times over).
+//!    not names the clears its search stopped at (else those of the
+//!    segment where its linearizations stop chaining), which are placed
+//!    again the same way: a few times over, within a quarter of the
+//!    budget, after which step 3 starts with the whole of it.
 //! 3. Otherwise a depth-first choice (`choose`): the clears, in invoke
 //!    order, each take an instant, the guess's window first (earliest
 //!    first), then the other stretches between the recorded times of the
@@ -503,45 +505,67 @@ pub(super) fn place_clears(
     // its keys are searched again there; a key the witness check refuses
     // names the clears of its segment where its linearizations stop
     // chaining, which go the same way, a few times over.
+    // Out of steps here, the choice below starts afresh: placing clears
+    // where every key allows each can cost a search per stretch of a long
+    // segment, and is only worth a share of the budget.
+    let before = walk.cost;
+    let share = walk.budget.steps / 4;
     let mut suspects = apart;
-    for _ in 0..=REPAIRS {
-        if !suspects.is_empty() {
-            if suspects.len() > ALLOWED_APART {
-                for &c in &suspects {
-                    at[c] = free(&at, c, spans[c]);
-                }
-            } else {
-                for &c in &suspects {
-                    let mut left: Stretches = vec![spans[c]];
-                    for inv in &involved[c] {
-                        let h = &mut hists[inv.hist];
-                        let allows = match walk.allows(h, inv, spans[c], &left) {
-                            Ok(a) => a,
-                            Err(why) => return Placed::Undecided(why),
-                        };
-                        left = intersect(&left, &allows);
-                        if left.is_empty() {
-                            break;
+    let mut repair = || -> Result<bool, String> {
+        for _ in 0..=REPAIRS {
+            if !suspects.is_empty() {
+                if suspects.len() > ALLOWED_APART {
+                    for &c in &suspects {
+                        at[c] = free(&at, c, spans[c]);
+                    }
+                } else {
+                    for &c in &suspects {
+                        let mut left: Stretches = vec![spans[c]];
+                        for inv in &involved[c] {
+                            let h = &mut hists[inv.hist];
+                            left = intersect(&left, &walk.allows(h, inv, spans[c], &left)?);
+                            if walk.cost.steps - before.steps > share {
+                                return Err("placing clears again spent its share".into());
+                            }
+                            if left.is_empty() {
+                                break;
+                            }
+                        }
+                        if let Some(&w) = left.first() {
+                            at[c] = free(&at, c, w);
                         }
                     }
-                    if let Some(&w) = left.first() {
-                        at[c] = free(&at, c, w);
-                    }
                 }
+                guessed.pin(&mut hists, &at, &suspects, &mut walk)?;
             }
-            if let Err(why) = guessed.pin(&mut hists, &at, &suspects, &mut walk) {
-                return Placed::Undecided(why);
+            let shown = guessed.shows(&hists, &at);
+            let w = witness(&hists, &involved, &at, &shown, &mut walk)?;
+            let Some((h, failed)) = w else {
+                return Ok(true);
+            };
+            // The clears the key's search stopped at, else those where its
+            // linearizations found stop chaining; the same again is no
+            // progress.
+            let mut next: Vec<usize> = failed
+                .iter()
+                .filter_map(|&o| (which[o] != NOT_A_CLEAR).then_some(which[o] as usize))
+                .collect();
+            if next.is_empty() {
+                next = guessed.breaks(&hists, h, &at);
             }
+            next.sort_unstable();
+            next.dedup();
+            if next.is_empty() || next == suspects {
+                break;
+            }
+            suspects = next;
         }
-        let shown = guessed.shows(&hists, &at);
-        match witness(&hists, &involved, &at, &shown, &mut walk) {
-            Ok(None) => return Placed::Linearizable,
-            Ok(Some(h)) => suspects = guessed.breaks(&hists, h, &at),
-            Err(why) => return Placed::Undecided(why),
-        }
-        if suspects.is_empty() {
-            break;
-        }
+        Ok(false)
+    };
+    match repair() {
+        Ok(true) => return Placed::Linearizable,
+        Ok(false) => {}
+        Err(_) => walk.cost = before,
     }
 
     // Step 3: choose the instants, clear by clear, each key's exact states
@@ -614,16 +638,16 @@ fn stretches(mut times: Vec<u64>) -> Stretches {
 }
 
 /// The first key with a clear's segment that holds other ops that is not
-/// linearizable with each clear `c` at the slot `at[c]` (`None`: every
-/// one is): the exact per-key search, for each key but those the guess
-/// already `shown` so.
+/// linearizable with each clear `c` at the slot `at[c]`, and the ops its
+/// search stopped at (`None`: every one is): the exact per-key search,
+/// for each key but those the guess already `shown` so.
 fn witness(
     hists: &[KeyHist],
     involved: &[Vec<Involved>],
     at: &[u64],
     shown: &BTreeSet<usize>,
     walk: &mut Walk<'_>,
-) -> Result<Option<usize>, String> {
+) -> Result<Option<(usize, Vec<usize>)>, String> {
     let cares: BTreeSet<usize> = involved.iter().flatten().map(|i| i.hist).collect();
     for k in cares.difference(shown).copied() {
         let h = &hists[k];
@@ -637,7 +661,7 @@ fn witness(
         let left = walk.left();
         match check_key_within(h.key, &kops, h.initial, &left, &mut walk.cost) {
             Ok(()) => {}
-            Err(KeyError::Fails(_)) => return Ok(Some(k)),
+            Err(KeyError::Fails(ce)) => return Ok(Some((k, ce.ops))),
             Err(KeyError::Undecided(u)) => return Err(u.to_string()),
         }
     }
