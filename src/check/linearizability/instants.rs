@@ -53,19 +53,20 @@
 //!    is lowered instead, to what the keys needed before. Each clear then
 //!    takes the earliest free slot of its window. A clear whose windows
 //!    still do not meet (a few, often clears that overlap each other) is
-//!    placed where every key allows it (as in step 4) and the keys that
-//!    hold it are searched again with it there. A key whose
-//!    linearizations found chain from segment to segment, each clear's
-//!    slot after every op ordered before it was called and before every op
-//!    ordered after it returned, is shown linearizable with the clears at
-//!    those points by its linearization itself (along a fixed order, ops
-//!    can take effect in it iff none was called after one ordered after it
-//!    returned); every other key that holds a clear beside other ops is
-//!    searched exactly. All pass: a linearization exists. A key that does
-//!    not names the clears its search stopped at (else those of the
-//!    segment where its linearizations stop chaining), which are placed
-//!    again the same way: a few times over, within a quarter of the
-//!    budget, after which step 3 starts with the whole of it.
+//!    placed where every key allows it (as in step 4), else where most
+//!    keys' windows hold it, else at its call; the keys that hold it are
+//!    searched again with it there. A key whose linearizations found chain
+//!    from segment to segment, each clear's slot after every op ordered
+//!    before it was called and before every op ordered after it returned,
+//!    is shown linearizable with the clears at those points by its
+//!    linearization itself (along a fixed order, ops can take effect in it
+//!    iff none was called after one ordered after it returned); every
+//!    other key that holds a clear beside other ops is searched exactly.
+//!    All pass: a linearization exists.
+//!    Then (2b) the choice of step 3 with every clear held at its slot but
+//!    those apart and those of the last key that refused the slots (a few
+//!    dozen at most): its verdict "linearizable" is final, anything else
+//!    is left to step 3.
 //! 3. Otherwise a depth-first choice (`choose`): the clears, in invoke
 //!    order, each take an instant, the guess's window first (earliest
 //!    first), then the other stretches between the recorded times of the
@@ -95,9 +96,10 @@
 //! costs about one per-key check more than the per-key check itself
 //! (`benches/checker_scale.rs`, 1,000,000 ops of 8 threads with about
 //! 1,000 clears, the whole check: about 1.5 s at 4 keys, 0.9 s at 16,
-//! 1.7 s at 1,000). Where it is wrong, step 3 finds the instants in a few
-//! seconds more (over 1,000 keys, 2 runs in 24 took 3.7 and 5.0 s), or
-//! runs out of its steps: undecided, never a verdict. Steps 3 and 4 are
+//! 1.7 s at 1,000, where 44 runs in a row took 1.47-2.01 s). Where the
+//! guess is wrong and step 2b does not mend it, step 3 finds the instants
+//! in a few seconds more, or runs out of its steps: undecided, never a
+//! verdict (about 1 run in 80 at 16 keys and 160,000 ops). Steps 3 and 4 are
 //! bounded by the [`Budget`]'s steps each (step 4 runs even when step 3
 //! ran out) and by `MAX_TRIES` choices, past which the history is
 //! undecided. Step 4 searches each
@@ -346,11 +348,14 @@ impl Walk<'_> {
 
 /// At most how many clears whose keys' windows do not meet are placed
 /// where every key allows each, before the choice (step 3).
-const ALLOWED_APART: usize = 64;
+const ALLOWED_APART: usize = 16;
 
-/// How many times a key the witness check refuses names clears to place
-/// again, before the choice.
-const REPAIRS: usize = 8;
+/// The part of the budget placing them may spend (of 50M steps, 1M: a
+/// fraction of a second), past which the choice starts with all of it.
+const ALLOWED_SHARE: u64 = 50;
+
+/// At most how many clears step 2b chooses instants for.
+const CHOSEN_APART: usize = 64;
 
 /// Inclusive stretches of slots, sorted and disjoint.
 type Stretches = Vec<(u64, u64)>;
@@ -501,71 +506,98 @@ pub(super) fn place_clears(
         let slot = free(&at, c, first[c].unwrap_or(spans[c]));
         at.push(slot);
     }
-    // A clear whose windows disagree goes where every key allows it, and
-    // its keys are searched again there; a key the witness check refuses
-    // names the clears of its segment where its linearizations stop
-    // chaining, which go the same way, a few times over.
+    // With clears apart, where every key allows each is the likeliest.
     // Out of steps here, the choice below starts afresh: placing clears
-    // where every key allows each can cost a search per stretch of a long
-    // segment, and is only worth a share of the budget.
+    // where every key allows each costs a search per stretch of a long
+    // segment, and is only worth a small share of the budget.
+    let attempts: &[u8] = if apart.is_empty() { &[0] } else { &[2, 1, 0] };
     let before = walk.cost;
-    let share = walk.budget.steps / 4;
-    let mut suspects = apart;
-    let mut repair = || -> Result<bool, String> {
-        for _ in 0..=REPAIRS {
-            if !suspects.is_empty() {
-                if suspects.len() > ALLOWED_APART {
-                    for &c in &suspects {
-                        at[c] = free(&at, c, spans[c]);
-                    }
-                } else {
-                    for &c in &suspects {
-                        let mut left: Stretches = vec![spans[c]];
-                        for inv in &involved[c] {
-                            let h = &mut hists[inv.hist];
-                            left = intersect(&left, &walk.allows(h, inv, spans[c], &left)?);
-                            if walk.cost.steps - before.steps > share {
-                                return Err("placing clears again spent its share".into());
-                            }
-                            if left.is_empty() {
-                                break;
-                            }
-                        }
-                        if let Some(&w) = left.first() {
-                            at[c] = free(&at, c, w);
-                        }
+    let share = walk.budget.steps / ALLOWED_SHARE;
+    let mut attempt = |attempt: u8| -> Result<Option<Option<usize>>, String> {
+        match attempt {
+            0 if !apart.is_empty() => {
+                for &c in &apart {
+                    at[c] = free(&at, c, spans[c]);
+                }
+            }
+            0 => {}
+            1 if apart.iter().any(|&c| guessed.held[c].is_some()) => {
+                for &c in &apart {
+                    if let Some(p) = guessed.held[c] {
+                        at[c] = free(&at, c, (p, spans[c].1));
                     }
                 }
-                guessed.pin(&mut hists, &at, &suspects, &mut walk)?;
             }
-            let shown = guessed.shows(&hists, &at);
-            let w = witness(&hists, &involved, &at, &shown, &mut walk)?;
-            let Some((h, failed)) = w else {
-                return Ok(true);
-            };
-            // The clears the key's search stopped at, else those where its
-            // linearizations found stop chaining; the same again is no
-            // progress.
-            let mut next: Vec<usize> = failed
-                .iter()
-                .filter_map(|&o| (which[o] != NOT_A_CLEAR).then_some(which[o] as usize))
-                .collect();
-            if next.is_empty() {
-                next = guessed.breaks(&hists, h, &at);
+            2 if !apart.is_empty() && apart.len() <= ALLOWED_APART => {
+                for &c in &apart {
+                    let mut left: Stretches = vec![spans[c]];
+                    for inv in &involved[c] {
+                        let h = &mut hists[inv.hist];
+                        left = intersect(&left, &walk.allows(h, inv, spans[c], &left)?);
+                        if walk.cost.steps - before.steps > share {
+                            return Err(
+                                "placing clears where every key allows them ran long".into()
+                            );
+                        }
+                        if left.is_empty() {
+                            break;
+                        }
+                    }
+                    if let Some(&w) = left.first() {
+                        at[c] = free(&at, c, w);
+                    }
+                }
             }
-            next.sort_unstable();
-            next.dedup();
-            if next.is_empty() || next == suspects {
+            _ => return Ok(None),
+        }
+        if !apart.is_empty() {
+            guessed.pin(&mut hists, &at, &apart, &mut walk)?;
+        }
+        let shown = guessed.shows(&hists, &at);
+        witness(&hists, &involved, &at, &shown, &mut walk).map(Some)
+    };
+    let mut refused = None;
+    for &a in attempts {
+        match attempt(a) {
+            Ok(Some(None)) => return Placed::Linearizable,
+            Ok(Some(Some(k))) => refused = Some(k),
+            Ok(None) => {}
+            Err(_) => {
+                walk.cost = before;
                 break;
             }
-            suspects = next;
         }
-        Ok(false)
-    };
-    match repair() {
-        Ok(true) => return Placed::Linearizable,
-        Ok(false) => {}
-        Err(_) => walk.cost = before,
+    }
+    let at = at;
+
+    // Step 2b: the choice below, with every clear held at its slot but
+    // those apart and those of the key that refused them last: a few
+    // clears' instants chosen, not a thousand.
+    let mut free: BTreeSet<usize> = apart.iter().copied().collect();
+    if let Some(k) = refused {
+        free.extend((0..clears.len()).filter(|&c| involved[c].iter().any(|i| i.hist == k)));
+    }
+    if !free.is_empty() && free.len() <= CHOSEN_APART {
+        let before = walk.cost;
+        let held: Vec<Stretches> = (0..clears.len())
+            .map(|c| {
+                if free.contains(&c) {
+                    vec![spans[c]]
+                } else {
+                    vec![(at[c], at[c])]
+                }
+            })
+            .collect();
+        let windows = (0..clears.len())
+            .map(|c| first[c].or(Some((at[c], at[c]))))
+            .collect();
+        let mut few = Choose::new(hists, &involved, &held, spans.clone(), windows);
+        let chose = few.from(&mut walk, 0);
+        hists = std::mem::take(&mut few.hists);
+        walk.cost = before;
+        if chose == Ok(true) {
+            return Placed::Linearizable;
+        }
     }
 
     // Step 3: choose the instants, clear by clear, each key's exact states
@@ -638,16 +670,16 @@ fn stretches(mut times: Vec<u64>) -> Stretches {
 }
 
 /// The first key with a clear's segment that holds other ops that is not
-/// linearizable with each clear `c` at the slot `at[c]`, and the ops its
-/// search stopped at (`None`: every one is): the exact per-key search,
-/// for each key but those the guess already `shown` so.
+/// linearizable with each clear `c` at the slot `at[c]` (`None`: every
+/// one is): the exact per-key search, for each key but those the guess
+/// already `shown` so.
 fn witness(
     hists: &[KeyHist],
     involved: &[Vec<Involved>],
     at: &[u64],
     shown: &BTreeSet<usize>,
     walk: &mut Walk<'_>,
-) -> Result<Option<(usize, Vec<usize>)>, String> {
+) -> Result<Option<usize>, String> {
     let cares: BTreeSet<usize> = involved.iter().flatten().map(|i| i.hist).collect();
     for k in cares.difference(shown).copied() {
         let h = &hists[k];
@@ -661,7 +693,7 @@ fn witness(
         let left = walk.left();
         match check_key_within(h.key, &kops, h.initial, &left, &mut walk.cost) {
             Ok(()) => {}
-            Err(KeyError::Fails(ce)) => return Ok(Some((k, ce.ops))),
+            Err(KeyError::Fails(_)) => return Ok(Some(k)),
             Err(KeyError::Undecided(u)) => return Err(u.to_string()),
         }
     }

@@ -46,6 +46,8 @@ struct Seen {
 pub(super) struct Guess {
     /// `None` where the keys' linearizations found do not agree.
     pub(super) windows: Vec<Option<(u64, u64)>>,
+    /// Where they do not, the slot most keys' windows hold.
+    pub(super) held: Vec<Option<u64>>,
     /// By (key, segment): in segment order for each key.
     seen: Vec<((usize, usize), Seen)>,
     /// The segments with clears, by (key, segment).
@@ -70,28 +72,6 @@ impl Guess {
         }
         let changed: BTreeSet<usize> = pinned.iter().copied().collect();
         research(hists, &mut self.seen, &self.bounds, &changed, walk).map(|_| ())
-    }
-
-    /// The clears of key `h`'s segment where its linearizations found stop
-    /// chaining with each clear `c` at `at[c]`, and of the one before it.
-    pub(super) fn breaks(&self, hists: &[KeyHist], h: usize, at: &[u64]) -> Vec<usize> {
-        let hist = &hists[h];
-        let found: Vec<&Seen> = self
-            .seen
-            .iter()
-            .filter(|((k, _), _)| *k == h)
-            .map(|(_, f)| f)
-            .collect();
-        let upto = (1..=found.len())
-            .find(|&n| !chains(hist, &found[..n], at))
-            .unwrap_or(found.len());
-        let mut clears: Vec<usize> = found[upto.saturating_sub(2)..upto]
-            .iter()
-            .flat_map(|f| f.sorted.iter().filter_map(|&i| hist.clear_of(i)))
-            .collect();
-        clears.sort_unstable();
-        clears.dedup();
-        clears
     }
 
     /// The keys whose linearizations found show them linearizable with
@@ -350,9 +330,31 @@ pub(super) fn guess(
             research(hists, &mut seen, &bounds, &lower, walk)?;
         }
     }
+    // Where the keys' windows for a clear do not meet, the slot most of
+    // them hold (the others go to the witness check).
+    let mut held = vec![None; win.len()];
+    let mut apart: HashMap<usize, Vec<(u64, u64)>> = win
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.0 > w.1)
+        .map(|(c, _)| (c, Vec::new()))
+        .collect();
+    if !apart.is_empty() {
+        for ((h, _), found) in &seen {
+            key_windows(&hists[*h], found, &bounds, |c, after, before| {
+                if let Some(ws) = apart.get_mut(&c) {
+                    ws.push((after.max(bounds[c].0), before.min(bounds[c].1)));
+                }
+            });
+        }
+        for (c, ws) in apart {
+            held[c] = most_held(&ws);
+        }
+    }
     seen.sort_by_key(|(at, _)| *at);
     Ok(Guess {
         windows: win.into_iter().map(|w| (w.0 <= w.1).then_some(w)).collect(),
+        held,
         seen,
         segs,
         bounds,
@@ -426,6 +428,29 @@ fn key_windows(
         }
         after = after.max(here.1 .0);
     }
+}
+
+/// The point most of the windows `ws` hold (`None`: none holds any).
+fn most_held(ws: &[(u64, u64)]) -> Option<u64> {
+    // Opening before closing at one point: windows are closed intervals.
+    let mut edges: Vec<(u64, bool)> = ws
+        .iter()
+        .filter(|w| w.0 <= w.1)
+        .flat_map(|&(a, b)| [(a, false), (b, true)])
+        .collect();
+    edges.sort_unstable();
+    let (mut open, mut best) = (0usize, None::<(usize, u64)>);
+    for (t, closes) in edges {
+        if closes {
+            open -= 1;
+        } else {
+            open += 1;
+            if best.is_none_or(|(n, _)| open > n) {
+                best = Some((open, t));
+            }
+        }
+    }
+    best.map(|(_, t)| t)
 }
 
 /// Which of `states` segment `s` of `hist` has a linearization from, its
