@@ -1,0 +1,3 @@
+module chaos/go
+
+go 1.21
