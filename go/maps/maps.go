@@ -65,98 +65,55 @@ func (n *Native) Clear() {
 }
 func (n *Native) Len() int { return len(n.m) }
 
-// RWMutex is Native under a sync.RWMutex: reads share the lock.
-type RWMutex struct {
-	mu sync.RWMutex
-	n  Native
+// Locked is Native under a lock: writes take it exclusively, reads with
+// rlock (shared under a sync.RWMutex, the same lock under a sync.Mutex).
+type Locked struct {
+	lock, unlock, rlock, runlock func()
+	n                            Native
 }
 
-// NewRWMutex returns an empty RWMutex.
-func NewRWMutex() chaosmap.Map { return &RWMutex{n: Native{m: make(map[uint64]uint64)}} }
+// NewRWMutex returns an empty map under a sync.RWMutex.
+func NewRWMutex() chaosmap.Map {
+	var mu sync.RWMutex
+	return &Locked{mu.Lock, mu.Unlock, mu.RLock, mu.RUnlock, Native{m: make(map[uint64]uint64)}}
+}
 
-func (r *RWMutex) Load(k uint64) (uint64, bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.n.Load(k)
+// NewMutex returns an empty map under a sync.Mutex.
+func NewMutex() chaosmap.Map {
+	var mu sync.Mutex
+	return &Locked{mu.Lock, mu.Unlock, mu.Lock, mu.Unlock, Native{m: make(map[uint64]uint64)}}
 }
-func (r *RWMutex) Store(k, v uint64) { r.mu.Lock(); defer r.mu.Unlock(); r.n.Store(k, v) }
-func (r *RWMutex) Delete(k uint64)   { r.mu.Lock(); defer r.mu.Unlock(); r.n.Delete(k) }
-func (r *RWMutex) LoadOrStore(k, v uint64) (uint64, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n.LoadOrStore(k, v)
+
+func (l *Locked) Load(k uint64) (uint64, bool) { l.rlock(); defer l.runlock(); return l.n.Load(k) }
+func (l *Locked) Store(k, v uint64)            { l.lock(); defer l.unlock(); l.n.Store(k, v) }
+func (l *Locked) Delete(k uint64)              { l.lock(); defer l.unlock(); l.n.Delete(k) }
+func (l *Locked) LoadOrStore(k, v uint64) (uint64, bool) {
+	l.lock()
+	defer l.unlock()
+	return l.n.LoadOrStore(k, v)
 }
-func (r *RWMutex) LoadAndDelete(k uint64) (uint64, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n.LoadAndDelete(k)
+func (l *Locked) LoadAndDelete(k uint64) (uint64, bool) {
+	l.lock()
+	defer l.unlock()
+	return l.n.LoadAndDelete(k)
 }
-func (r *RWMutex) Swap(k, v uint64) (uint64, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n.Swap(k, v)
+func (l *Locked) Swap(k, v uint64) (uint64, bool) { l.lock(); defer l.unlock(); return l.n.Swap(k, v) }
+func (l *Locked) CompareAndSwap(k, old, new uint64) bool {
+	l.lock()
+	defer l.unlock()
+	return l.n.CompareAndSwap(k, old, new)
 }
-func (r *RWMutex) CompareAndSwap(k, old, new uint64) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n.CompareAndSwap(k, old, new)
-}
-func (r *RWMutex) CompareAndDelete(k, old uint64) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n.CompareAndDelete(k, old)
+func (l *Locked) CompareAndDelete(k, old uint64) bool {
+	l.lock()
+	defer l.unlock()
+	return l.n.CompareAndDelete(k, old)
 }
 
 // Range holds the read lock throughout: a snapshot. f must not call back
 // into the map.
-func (r *RWMutex) Range(f func(k, v uint64) bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	r.n.Range(f)
-}
-func (r *RWMutex) Clear()   { r.mu.Lock(); defer r.mu.Unlock(); r.n.Clear() }
-func (r *RWMutex) Len() int { r.mu.RLock(); defer r.mu.RUnlock(); return r.n.Len() }
-
-// Mutex is Native under a sync.Mutex.
-type Mutex struct {
-	mu sync.Mutex
-	n  Native
-}
-
-// NewMutex returns an empty Mutex.
-func NewMutex() chaosmap.Map { return &Mutex{n: Native{m: make(map[uint64]uint64)}} }
-
-func (x *Mutex) Load(k uint64) (uint64, bool) { x.mu.Lock(); defer x.mu.Unlock(); return x.n.Load(k) }
-func (x *Mutex) Store(k, v uint64)            { x.mu.Lock(); defer x.mu.Unlock(); x.n.Store(k, v) }
-func (x *Mutex) Delete(k uint64)              { x.mu.Lock(); defer x.mu.Unlock(); x.n.Delete(k) }
-func (x *Mutex) LoadOrStore(k, v uint64) (uint64, bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.n.LoadOrStore(k, v)
-}
-func (x *Mutex) LoadAndDelete(k uint64) (uint64, bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.n.LoadAndDelete(k)
-}
-func (x *Mutex) Swap(k, v uint64) (uint64, bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.n.Swap(k, v)
-}
-func (x *Mutex) CompareAndSwap(k, old, new uint64) bool {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.n.CompareAndSwap(k, old, new)
-}
-func (x *Mutex) CompareAndDelete(k, old uint64) bool {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.n.CompareAndDelete(k, old)
-}
-func (x *Mutex) Range(f func(k, v uint64) bool) { x.mu.Lock(); defer x.mu.Unlock(); x.n.Range(f) }
-func (x *Mutex) Clear()                         { x.mu.Lock(); defer x.mu.Unlock(); x.n.Clear() }
-func (x *Mutex) Len() int                       { x.mu.Lock(); defer x.mu.Unlock(); return x.n.Len() }
+func (l *Locked) Range(f func(k, v uint64) bool) { l.rlock(); defer l.runlock(); l.n.Range(f) }
+func (l *Locked) Clear()                         { l.lock(); defer l.unlock(); l.n.Clear() }
+func (l *Locked) Len() int                       { l.rlock(); defer l.runlock(); return l.n.Len() }
 
 // SyncMap is sync.Map over uint64 (values boxed as uint64).
 type SyncMap struct {
