@@ -494,17 +494,28 @@ pub(super) fn place_clears(
     // call, then where most keys' windows hold it, then (a few such
     // clears) where every key allows it alone.
     let apart: Vec<usize> = (0..clears.len()).filter(|&c| first[c].is_none()).collect();
-    let free = |at: &[u64], c: usize, (a, b): (u64, u64)| {
+    // Each clear at the first slot of `window` (else of its span) no other
+    // clear holds; `taken` is the slots held.
+    let mut taken: BTreeSet<u64> = BTreeSet::new();
+    let mut place = |at: &mut Vec<u64>, c: usize, (a, b): (u64, u64)| {
+        if let Some(&old) = at.get(c) {
+            taken.remove(&old);
+        }
         let (lo, hi) = spans[c];
-        (a..=b)
+        let p = (a..=b)
             .chain(lo..=hi)
-            .find(|p| !at.iter().enumerate().any(|(d, q)| d != c && q == p))
-            .unwrap_or(a)
+            .find(|p| !taken.contains(p))
+            .unwrap_or(a);
+        taken.insert(p);
+        if c < at.len() {
+            at[c] = p;
+        } else {
+            at.push(p);
+        }
     };
     let mut at: Vec<u64> = Vec::with_capacity(clears.len());
     for c in 0..clears.len() {
-        let slot = free(&at, c, first[c].unwrap_or(spans[c]));
-        at.push(slot);
+        place(&mut at, c, first[c].unwrap_or(spans[c]));
     }
     // With clears apart, where every key allows each is the likeliest.
     // Out of steps here, the choice below starts afresh: placing clears
@@ -517,14 +528,14 @@ pub(super) fn place_clears(
         match attempt {
             0 if !apart.is_empty() => {
                 for &c in &apart {
-                    at[c] = free(&at, c, spans[c]);
+                    place(&mut at, c, spans[c]);
                 }
             }
             0 => {}
             1 if apart.iter().any(|&c| guessed.held[c].is_some()) => {
                 for &c in &apart {
                     if let Some(p) = guessed.held[c] {
-                        at[c] = free(&at, c, (p, spans[c].1));
+                        place(&mut at, c, (p, spans[c].1));
                     }
                 }
             }
@@ -544,7 +555,7 @@ pub(super) fn place_clears(
                         }
                     }
                     if let Some(&w) = left.first() {
-                        at[c] = free(&at, c, w);
+                        place(&mut at, c, w);
                     }
                 }
             }
@@ -568,20 +579,19 @@ pub(super) fn place_clears(
             }
         }
     }
-    let at = at;
 
     // Step 2b: the choice below, with every clear held at its slot but
     // those apart and those of the key that refused them last: a few
     // clears' instants chosen, not a thousand.
-    let mut free: BTreeSet<usize> = apart.iter().copied().collect();
+    let mut open: BTreeSet<usize> = apart.iter().copied().collect();
     if let Some(k) = refused {
-        free.extend((0..clears.len()).filter(|&c| involved[c].iter().any(|i| i.hist == k)));
+        open.extend((0..clears.len()).filter(|&c| involved[c].iter().any(|i| i.hist == k)));
     }
-    if !free.is_empty() && free.len() <= CHOSEN_APART {
+    if !open.is_empty() && open.len() <= CHOSEN_APART {
         let before = walk.cost;
         let held: Vec<Stretches> = (0..clears.len())
             .map(|c| {
-                if free.contains(&c) {
+                if open.contains(&c) {
                     vec![spans[c]]
                 } else {
                     vec![(at[c], at[c])]
