@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -42,12 +41,20 @@ func CreateEvents(path string, scripts [][]Op) (*Events, error) {
 		return nil, fmt.Errorf("events: %v", err)
 	}
 	defer f.Close()
-	if err := f.Truncate(int64(size)); err != nil {
+	// The file is written out in zeros, not truncated to its size: a hole
+	// would have each page's blocks allocated at its first store, in a
+	// page fault several times dearer than this write.
+	if err := writeZeros(f, size); err != nil {
 		return nil, fmt.Errorf("events: %v", err)
 	}
 	mem, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("events: mmap: %v", err)
+	}
+	// Store to every page once now, before any goroutine starts: the
+	// page faults that map the file in are taken here, not amid the ops.
+	for at := 0; at < size; at += os.Getpagesize() {
+		mem[at] = 0
 	}
 	copy(mem, eventsMagic)
 	binary.LittleEndian.PutUint32(mem[8:], ProtocolVersion)
@@ -63,6 +70,19 @@ func CreateEvents(path string, scripts [][]Op) (*Events, error) {
 		at += recordWords * len(s)
 	}
 	return e, nil
+}
+
+// writeZeros writes n zero bytes to f.
+func writeZeros(f *os.File, n int) error {
+	zeros := make([]byte, min(n, 64<<10))
+	for n > 0 {
+		k, err := f.Write(zeros[:min(n, len(zeros))])
+		if err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
 }
 
 // record returns the words of thread t's op i.
@@ -102,9 +122,4 @@ func ReadEvents(path string) ([][]Record, error) {
 		}
 	}
 	return out, nil
-}
-
-// store writes one word of a record where a reader after a crash sees it.
-func store(w *uint64, v uint64) {
-	atomic.StoreUint64(w, v)
 }

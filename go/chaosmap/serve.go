@@ -2,12 +2,15 @@ package chaosmap
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,7 +72,8 @@ func list(r Registry, w io.Writer) {
 	sort.Strings(names)
 	out := bufio.NewWriter(w)
 	defer out.Flush()
-	fmt.Fprintf(out, "chaos-target protocol=%d go=%s\n", ProtocolVersion, runtime.Version())
+	fmt.Fprintf(out, "chaos-target protocol=%d go=%s map=%s\n",
+		ProtocolVersion, runtime.Version(), mapImpl(runtime.Version(), swissmapTag))
 	for _, n := range names {
 		e := r[n]
 		s := e.semantics()
@@ -100,8 +104,13 @@ func Run(entry Entry, req *Request, stderr io.Writer) error {
 		return err
 	}
 	defer ev.Close()
+	// Range files, for the threads whose scripts have a Range: no other
+	// thread writes one.
 	ranges := make([]*os.File, len(req.Threads))
-	for t := range req.Threads {
+	for t, script := range req.Threads {
+		if !slices.ContainsFunc(script, func(op Op) bool { return op[0] == OpRange }) {
+			continue
+		}
 		f, err := os.OpenFile(fmt.Sprintf("%s.range%d", req.Events, t), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return fmt.Errorf("events: %v", err)
@@ -109,33 +118,130 @@ func Run(entry Entry, req *Request, stderr io.Writer) error {
 		defer f.Close()
 		ranges[t] = f
 	}
+	// A final state left by an earlier run at this path must not pass for
+	// this run's: it is written only once every op returned.
+	if err := os.Remove(finalPath(req.Events)); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("events: %v", err)
+	}
 	base := time.Now()
 	var ready, done sync.WaitGroup
-	start := make(chan struct{})
-	var panics sync.Mutex
+	// release is the start line. The goroutines spin on it (yielding, so that
+	// every one of them reaches it on however few Ps there are) instead
+	// of blocking on a channel: a close wakes blocked goroutines one at a
+	// time onto one P's queue, and a short script is over before the
+	// next one is stolen, so its goroutines would seldom overlap.
+	var release atomic.Bool
+	// stderrMu serialises the goroutines' lines on stderr.
+	var stderrMu sync.Mutex
 	for t := range req.Threads {
 		ready.Add(1)
 		done.Add(1)
 		go func(t int) {
 			defer done.Done()
 			w := worker{m: m, ev: ev, t: t, base: base, ranges: ranges[t]}
+			// Which goroutine runs thread t, for reading a fatal error's
+			// traceback (it names goroutines) back to threads.
+			stderrMu.Lock()
+			fmt.Fprintf(stderr, "chaos-target: thread %d goroutine %d\n", t, goroutineID())
+			stderrMu.Unlock()
+			var plan []uint32
+			if len(req.Perturb) != 0 {
+				plan = req.Perturb[t]
+			}
+			script := req.Threads[t]
 			ready.Done()
-			<-start
-			for i, op := range req.Threads[t] {
-				if len(req.Perturb) != 0 {
-					perturb(req.Perturb[t][i])
+			for !release.Load() {
+				runtime.Gosched()
+			}
+			for i := 0; i < len(script); {
+				at, msg := w.runFrom(i, script, plan)
+				if at == len(script) {
+					break
 				}
-				if msg, ok := w.run(i, op); !ok {
-					panics.Lock()
-					fmt.Fprintf(stderr, "chaos-target: panic: thread %d op %d: %s\n", t, i, msg)
-					panics.Unlock()
-				}
+				stderrMu.Lock()
+				fmt.Fprintf(stderr, "chaos-target: panic: thread %d op %d: %s\n", t, at, msg)
+				stderrMu.Unlock()
+				i = at + 1
 			}
 		}(t)
 	}
 	ready.Wait()
-	close(start)
+	release.Store(true)
 	done.Wait()
+	return writeFinal(m, req)
+}
+
+// goroutineID is the calling goroutine's id, as tracebacks print it: the
+// first line of its own stack trace is "goroutine 18 [running]:". 0 if that
+// line is not of this form.
+func goroutineID() uint64 {
+	var buf [64]byte
+	line := buf[:runtime.Stack(buf[:], false)]
+	line, ok := bytes.CutPrefix(line, []byte("goroutine "))
+	if !ok {
+		return 0
+	}
+	if i := bytes.IndexByte(line, ' '); i >= 0 {
+		line = line[:i]
+	}
+	id, err := strconv.ParseUint(string(line), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return id
+}
+
+// finalPath is where Run leaves the map's final state.
+func finalPath(events string) string { return events + ".final" }
+
+// noLen is the final state's length of a map without a Len method.
+const noLen = ^uint64(0)
+
+// writeFinal writes the map's state after the run (PROTOCOL.md, "Final
+// state"): its Len (noLen if it has none), then, for every distinct key the
+// request names (prefill, and ops that take a key), in ascending order, the
+// value a Load finds, if it finds one. Single-threaded: every op returned.
+// It is written beside its path and renamed in place, so that the file
+// either is whole or is not there.
+func writeFinal(m Map, req *Request) error {
+	seen := make(map[uint64]struct{})
+	for _, kv := range req.Prefill {
+		seen[kv[0]] = struct{}{}
+	}
+	for _, script := range req.Threads {
+		for _, op := range script {
+			if op[0] <= OpCompareAndDelete {
+				seen[op[1]] = struct{}{}
+			}
+		}
+	}
+	keys := make([]uint64, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	length := noLen
+	if l, ok := m.(Lener); ok {
+		length = uint64(l.Len())
+	}
+	buf := make([]byte, 16, 16+16*len(keys))
+	found := uint64(0)
+	for _, k := range keys {
+		if v, ok := m.Load(k); ok {
+			buf = binary.LittleEndian.AppendUint64(buf, k)
+			buf = binary.LittleEndian.AppendUint64(buf, v)
+			found++
+		}
+	}
+	binary.LittleEndian.PutUint64(buf[0:], length)
+	binary.LittleEndian.PutUint64(buf[8:], found)
+	path := finalPath(req.Events)
+	if err := os.WriteFile(path+".tmp", buf, 0o600); err != nil {
+		return fmt.Errorf("events: final: %v", err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		return fmt.Errorf("events: final: %v", err)
+	}
 	return nil
 }
 
@@ -154,10 +260,6 @@ func perturb(p uint32) {
 // spin is what a perturbation spins on, so the loop is not optimised out.
 var spin atomic.Uint64
 
-// fence is a full barrier: an atomic read-modify-write (LOCK XADD on
-// amd64, LDADDAL on arm64), which no load or store crosses.
-var fenceWord atomic.Uint64
-
 // worker runs one goroutine's script.
 type worker struct {
 	m      Map
@@ -175,30 +277,51 @@ func (w *worker) now() uint64 {
 	return uint64(time.Since(w.base).Nanoseconds()) + 1
 }
 
-// run does op i and records it: the invoke stamp stored (swapped in, an
-// acquire-release RMW that the op's first access cannot pass, whose value
-// depends on the clock read) before the op, the result, then a fence and
-// the return stamp, stored last so that a record with a return stamp is
-// complete. It reports a panic instead of propagating it.
-func (w *worker) run(i int, op Op) (msg string, ok bool) {
-	rec := w.ev.record(w.t, i)
-	atomic.SwapUint64(&rec[0], w.now())
-	var a, b uint64
+// runFrom runs script from op i on, each op after its step of plan (if
+// any), until one panics: that op is recorded as panicked, and runFrom
+// returns its index and message. It returns len(script) when every op ran.
+// (One deferred recover for the whole loop, not one per op, which would
+// cost each op a defer.)
+func (w *worker) runFrom(i int, script []Op, plan []uint32) (at int, msg string) {
+	at = i
 	defer func() {
 		if p := recover(); p != nil {
-			store(&rec[2], 0)
-			store(&rec[3], flagPanicked)
-			fenceWord.Add(1)
-			store(&rec[1], w.now())
-			msg, ok = fmt.Sprint(p), false
+			w.complete(w.ev.record(w.t, at), 0, flagPanicked)
+			msg = fmt.Sprint(p)
 		}
 	}()
-	a, b = w.apply(op)
-	store(&rec[2], a)
-	store(&rec[3], b)
-	fenceWord.Add(1)
-	store(&rec[1], w.now())
-	return "", true
+	for ; at < len(script); at++ {
+		if plan != nil {
+			perturb(plan[at])
+		}
+		w.run(at, script[at])
+	}
+	return at, ""
+}
+
+// run does op i and records it: the invoke stamp swapped in (an
+// acquire-release RMW that the op's first access cannot pass, whose value
+// depends on the clock read) before the op; after it, the result and the
+// return stamp (complete). A panic in the op leaves the record invoked,
+// for runFrom to complete.
+func (w *worker) run(i int, op Op) {
+	rec := w.ev.record(w.t, i)
+	atomic.SwapUint64(&rec[0], w.now())
+	a, b := w.apply(op)
+	w.complete(rec, a, b)
+}
+
+// complete stores an op's result (a, b) in its record, then its return
+// stamp, last, so that a record with a return stamp is complete. a is a
+// plain store; b is swapped in, and that swap is the fence that the op's
+// every access and the store of a complete before (XCHG on amd64, SWPAL or
+// LDAXR/STLXR on arm64) and that the clock read does not pass. It is a
+// word of this op's own record, which no other goroutine touches, so the
+// fence costs no cache-line traffic between them.
+func (w *worker) complete(rec []uint64, a, b uint64) {
+	rec[2] = a
+	atomic.SwapUint64(&rec[3], b)
+	atomic.StoreUint64(&rec[1], w.now())
 }
 
 func flag(ok bool) uint64 {
