@@ -39,6 +39,8 @@ pub struct Execution {
     pub elapsed: Duration,
     /// What only one mode produces.
     pub detail: ModeDetail,
+    /// A `go:` backend's runtime: `go1.26.8, swiss map, built-in target`.
+    pub runtime: Option<String>,
 }
 
 /// What the checker assumed and left undecided in one execution.
@@ -285,6 +287,28 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
         ..request.scenario.clone()
     };
     let seed = request.seed;
+    if scenario.is_go() {
+        // A Go target runs the workload in its own process, on real
+        // threads whatever the request's mode (the scenario refuses sched).
+        let run = super::go::run(&scenario, seed, &workload);
+        return Execution {
+            scenario: Scenario {
+                mode: Mode::Stress,
+                ..scenario
+            },
+            seed,
+            history: run.history,
+            findings: run.checked.findings,
+            checked: Check {
+                semantics: run.semantics,
+                undecided: run.checked.undecided,
+            },
+            coverage: BTreeMap::new(),
+            elapsed: run.elapsed,
+            detail: ModeDetail::Stress { truncated: false },
+            runtime: run.runtime,
+        };
+    }
     let map: Arc<dyn ChaosMap> = Arc::from((request.build)(seed.derive(Stream::Backend)));
     for k in 0..scenario.prefill {
         // The prefill runs before any thread starts: single-threaded, it
@@ -330,6 +354,7 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
                 detail: ModeDetail::Stress {
                     truncated: run.truncated,
                 },
+                runtime: None,
             }
         }
         Mode::Sched => {
@@ -356,6 +381,7 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
                     trace: run.report.trace,
                     sites,
                 }),
+                runtime: None,
             }
         }
     }

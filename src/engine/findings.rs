@@ -246,18 +246,29 @@ pub(super) fn check_quiescent(
         violations: map.check_invariants(),
         len,
     };
+    check_at_quiescence(scenario, history, &quiescent, map.semantics())
+}
+
+/// The checker on a completed history, with the map as it was read at
+/// quiescence and what its backend declares.
+pub(super) fn check_at_quiescence(
+    scenario: &Scenario,
+    history: &History,
+    quiescent: &Quiescent,
+    semantics: crate::maps::Semantics,
+) -> Checked {
     let prefilled: Vec<u64> = (0..scenario.prefill).collect();
     let prefill = scenario.prefill;
     let initial = move |k: u64| (k < prefill).then(|| prefill_value(k));
     let cx = Context {
         backend: &scenario.backend,
-        semantics: map.semantics(),
+        semantics,
         initial: &initial,
         prefilled: &prefilled,
         threads: scenario.threads,
         budget: Default::default(),
     };
-    check::check_completed(history, &quiescent, &cx)
+    check::check_completed(history, quiescent, &cx)
 }
 
 pub(super) fn failure_finding(f: &Failure, backend: &str, step: Option<u64>) -> Finding {

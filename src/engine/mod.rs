@@ -10,12 +10,15 @@
 //!   chooses who runs at every yield point, so a seed replays an execution
 //!   exactly, and a recorded [`sched::Trace`] replays it even without the seed.
 //! - [`faults`]: the seeded fault injector (step 4), shared by both modes.
+//! - [`go`]: a `go:` backend's run in a Go target process, on the real Go
+//!   runtime (stress mode).
 
 mod boundary;
 pub mod clock;
 mod execution;
 pub mod faults;
 mod findings;
+pub mod go;
 pub mod race;
 mod request;
 mod run_sched;

@@ -111,7 +111,15 @@ pub struct Scenario {
     pub promote_rate: f64,
     /// `expect` (default `clean`).
     pub expect: Expect,
+    /// `go_target` (default none: the built-in target): the Go target a
+    /// `go:` backend runs in, a binary or a Go package directory whose
+    /// `main` calls `chaosmap.Serve` (`go/PROTOCOL.md`).
+    pub go_target: Option<String>,
 }
+
+/// The prefix of a backend that runs on the real Go runtime, in a Go target
+/// process: `go:map`, `go:rwmutex`, or `go:NAME` of a user's target.
+pub const GO_PREFIX: &str = "go:";
 
 /// The settings of a [`Scenario`] that only sched mode reads. In TOML and on
 /// the command line they are flat keys like the others.
@@ -212,6 +220,7 @@ impl Default for Scenario {
             evacuate_rate: 0.0,
             promote_rate: 0.0,
             expect: Expect::Clean,
+            go_target: None,
         }
     }
 }
@@ -242,6 +251,7 @@ pub struct RawScenario {
     pub expect: Option<Expect>,
     pub max_steps: Option<u64>,
     pub timeout_ms: Option<u64>,
+    pub go_target: Option<String>,
 }
 
 /// Why a scenario was rejected. One line, naming the field or the file.
@@ -314,7 +324,8 @@ impl RawScenario {
             perturb,
             expect,
             max_steps,
-            timeout_ms
+            timeout_ms,
+            go_target
         );
         self
     }
@@ -322,8 +333,15 @@ impl RawScenario {
     /// Merges over the defaults and validates.
     pub fn validate(self) -> Result<Scenario, ScenarioError> {
         let d = Scenario::default();
+        let backend = self.backend.unwrap_or(d.backend);
+        // A Go target runs on real threads only: its default mode is stress.
+        let mode = match self.mode {
+            Some(m) => m,
+            None if backend.starts_with(GO_PREFIX) => Mode::Stress,
+            None => d.mode,
+        };
         let s = Scenario {
-            backend: self.backend.unwrap_or(d.backend),
+            backend,
             threads: self.threads.unwrap_or(d.threads),
             ops: self.ops.unwrap_or(d.ops),
             keys: self.keys.unwrap_or(d.keys),
@@ -333,7 +351,7 @@ impl RawScenario {
                 None => d.mix,
             },
             prefill: self.prefill.unwrap_or(d.prefill),
-            mode: self.mode.unwrap_or(d.mode),
+            mode,
             sched: SchedSettings {
                 strategy: self.strategy.unwrap_or(d.sched.strategy),
                 depth: self.depth.unwrap_or(d.sched.depth),
@@ -347,6 +365,7 @@ impl RawScenario {
             evacuate_rate: self.evacuate_rate.unwrap_or(d.evacuate_rate),
             promote_rate: self.promote_rate.unwrap_or(d.promote_rate),
             expect: self.expect.unwrap_or(d.expect),
+            go_target: self.go_target.or(d.go_target),
         };
         s.check()?;
         Ok(s)
@@ -421,6 +440,59 @@ impl Scenario {
         if self.stress.timeout_ms == 0 {
             return Err(field("timeout_ms", "must be at least 1"));
         }
+        self.check_go()
+    }
+
+    /// Whether the backend runs on the real Go runtime, in a Go target.
+    pub fn is_go(&self) -> bool {
+        self.backend.starts_with(GO_PREFIX)
+    }
+
+    /// What a `go:` backend cannot do: be scheduled, take a forced resize;
+    /// and a Go target only serves `go:` backends.
+    fn check_go(&self) -> Result<(), ScenarioError> {
+        let backend = &self.backend;
+        if !self.is_go() {
+            return match &self.go_target {
+                Some(t) => Err(field(
+                    "go_target",
+                    format!("{t:?} serves go: backends only; backend {backend} runs in this process (name one of the target's maps as go:NAME)"),
+                )),
+                None => Ok(()),
+            };
+        }
+        let name = &backend[GO_PREFIX.len()..];
+        let ok_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if name.is_empty() || !name.chars().all(ok_char) {
+            return Err(field(
+                "backend",
+                format!("{backend:?}: a Go backend is go:NAME, NAME one word of letters, digits, '-' or '_'"),
+            ));
+        }
+        if self.mode == Mode::Sched {
+            return Err(field(
+                "mode",
+                format!("\"sched\": backend {backend} runs on the real Go runtime, whose goroutines chaos cannot schedule: stress mode only (--mode stress)"),
+            ));
+        }
+        for (name, rate) in [
+            ("resize_rate", self.resize_rate),
+            ("evacuate_rate", self.evacuate_rate),
+            ("promote_rate", self.promote_rate),
+        ] {
+            if rate != 0.0 {
+                return Err(field(
+                    name,
+                    format!("{rate}: backend {backend} runs on the real Go runtime, whose maps cannot be forced to resize: must be 0"),
+                ));
+            }
+        }
+        if self.go_target.as_deref() == Some("") {
+            return Err(field(
+                "go_target",
+                "must name a Go target binary or package directory",
+            ));
+        }
         Ok(())
     }
 
@@ -484,6 +556,9 @@ impl Scenario {
             enum_name(&self.stress.perturb),
         );
         opt(self.expect != d.expect, "expect", enum_name(&self.expect));
+        if let Some(t) = &self.go_target {
+            opt(true, "go-target", shell_word(t));
+        }
         opt(
             sched && self.sched.max_steps.is_some(),
             "max-steps",
@@ -537,7 +612,18 @@ impl Scenario {
             expect: Some(self.expect),
             max_steps: self.sched.max_steps,
             timeout_ms: Some(self.stress.timeout_ms),
+            go_target: self.go_target.clone(),
         }
+    }
+}
+
+/// `s` as one shell word: bare when it is plain, single-quoted otherwise.
+fn shell_word(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@+,".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
 
