@@ -76,6 +76,10 @@ pub struct BackendsArgs {
     /// Print a JSON array instead of one line per backend.
     #[arg(long)]
     pub json: bool,
+    /// List this Go target's maps as the go: backends (a binary or a Go
+    /// package directory; default: the built-in target).
+    #[arg(long, value_name = "PATH")]
+    pub go_target: Option<String>,
 }
 
 /// Flags for every scenario field; they override `--scenario FILE`.
@@ -137,6 +141,11 @@ pub struct ScenarioArgs {
     /// Stress-mode watchdog timeout in milliseconds.
     #[arg(long, value_parser = number::<u64>("timeout_ms"))]
     pub timeout_ms: Option<u64>,
+    /// The Go target a go:NAME backend runs in: a binary or a Go package
+    /// directory whose main calls chaosmap.Serve (default: the built-in
+    /// target, built with the Go toolchain on PATH or $CHAOS_GO).
+    #[arg(long, value_name = "PATH")]
+    pub go_target: Option<String>,
 }
 
 impl ScenarioArgs {
@@ -160,6 +169,7 @@ impl ScenarioArgs {
             expect: self.expect.map(Into::into),
             max_steps: self.max_steps,
             timeout_ms: self.timeout_ms,
+            go_target: self.go_target.clone(),
         }
     }
 

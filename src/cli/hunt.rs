@@ -83,7 +83,7 @@ static INTERRUPT: AtomicBool = AtomicBool::new(false);
 /// `chaos hunt`.
 pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
     let scenario = super::run::scenario_of(&args.scenario)?;
-    let make = super::run::factory(&scenario.backend)?;
+    let make = super::run::factory(&scenario)?;
     if args.time_budget == Some(Duration::ZERO) {
         return Err(BadInput(
             "--time-budget 0s: the budget must be more than zero, e.g. 90s, 10m".into(),

@@ -61,6 +61,17 @@ fn replay_file(path: &Path, opts: &ReplayOptions) -> Outcome {
         Ok(r) => r,
         Err(e) => return Outcome::Bad(e.to_string()),
     };
+    if repro.scenario.is_go() {
+        // The same target: the built-in one of this toolchain, or the
+        // `go_target` the repro names.
+        return match super::run::factory(&repro.scenario) {
+            Ok(make) => {
+                let replayed = replay_with(&repro, make, opts);
+                Outcome::Replayed(Box::new((repro, replayed)))
+            }
+            Err(e) => Outcome::Bad(format!("{}: {}", path.display(), e.0)),
+        };
+    }
     let info = match registry::lookup(&repro.scenario.backend) {
         Ok(info) => info,
         Err(_) => {

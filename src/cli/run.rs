@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use chaos::engine::{self, Outcome};
+use chaos::engine::{self, go, Outcome};
 use chaos::maps::{registry, Constructor};
 use chaos::report;
 use chaos::scenario::{Expect, Mix, Mode, RawScenario, Scenario, ScenarioError};
@@ -11,10 +11,26 @@ use chaos::seed::Seed;
 use super::args::{BackendsArgs, RunArgs, ScenarioArgs};
 use super::{BadInput, Exit};
 
-/// Resolves a backend name to its constructor, or a one-line error listing
-/// the names.
-pub(crate) fn factory(name: &str) -> Result<&'static Constructor<'static>, BadInput> {
-    Ok(registry::lookup(name)?.constructor())
+/// Resolves the scenario's backend to its constructor, or a one-line error
+/// listing the names. A `go:` backend's target is found (the built-in one
+/// built, once per toolchain, saying so on stderr) and asked for the map,
+/// so that a missing toolchain or map is a bad input, not a finding.
+pub(crate) fn factory(scenario: &Scenario) -> Result<&'static Constructor<'static>, BadInput> {
+    if scenario.is_go() {
+        let (target, built) = go::resolve(scenario.go_target.as_deref())
+            .map_err(|e| BadInput(format!("--backend {}: {e}", scenario.backend)))?;
+        if built {
+            eprintln!(
+                "chaos: built the Go target with {} into {}",
+                target.go_version,
+                target.path.display()
+            );
+        }
+        go::target_map(scenario)
+            .map_err(|e| BadInput(format!("--backend {}: {e}", scenario.backend)))?;
+        return Ok(&go::IN_TARGET);
+    }
+    Ok(registry::lookup(&scenario.backend)?.constructor())
 }
 
 /// The scenario from `--scenario FILE` and the flags over it. A field out
@@ -63,7 +79,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
         chaos::files::check_writable_file(path)
             .map_err(|e| BadInput(format!("--junit {}: {e}", path.display())))?;
     }
-    let make = factory(&scenario.backend)?;
+    let make = factory(&scenario)?;
     let seed = args.seed.unwrap_or(Seed(0));
     let exec = engine::execute(&scenario, seed, make);
     // The default scenario explains what it found: that is its point.
@@ -112,11 +128,47 @@ pub fn default_scenario() -> Scenario {
 }
 
 /// `chaos backends`: one line per backend, its name first; mutants say so.
+/// The `go:` backends of the built-in target (or of `--go-target`) follow
+/// when a Go toolchain is found; when none is, stderr says so in one line.
 pub fn backends(args: &BackendsArgs) -> Result<Exit, BadInput> {
+    let go = match go::resolve(args.go_target.as_deref()) {
+        Ok((target, _)) => Some(target),
+        // A target the user named must work; the built-in one is listed
+        // only where a toolchain is.
+        Err(e) if args.go_target.is_some() => {
+            return Err(BadInput(format!(
+                "--go-target {}: {e}",
+                args.go_target.as_deref().unwrap_or_default()
+            )))
+        }
+        Err(e) => {
+            eprintln!("chaos: go: backends not listed: {e}");
+            None
+        }
+    };
+    let go_maps = go.as_ref().map(|t| t.maps.as_slice()).unwrap_or_default();
+    let runtime = go.as_ref().map(|t| t.runtime()).unwrap_or_default();
     let text = if args.json {
-        format!("{}\n", report::backends_json(registry::backends()))
+        let mut list = report::backends_json(registry::backends());
+        if let serde_json::Value::Array(items) = &mut list {
+            items.extend(go_maps.iter().map(|m| report::go_backend_json(m, &runtime)));
+        }
+        format!("{list}\n")
     } else {
-        registry::describe_lines().join("\n") + "\n"
+        let mut lines = registry::describe_lines();
+        let width = lines
+            .iter()
+            .map(|l| l.split_whitespace().next().unwrap_or("").len())
+            .max()
+            .unwrap_or(0);
+        lines.extend(go_maps.iter().map(|m| {
+            format!(
+                "{:<width$}  {}",
+                format!("go:{}", m.name),
+                report::go_backend_what(m, &runtime)
+            )
+        }));
+        lines.join("\n") + "\n"
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(Exit::Met)

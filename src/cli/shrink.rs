@@ -80,7 +80,7 @@ pub(crate) fn explain(
 /// `chaos shrink`.
 pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
     let scenario = super::run::scenario_of(&args.scenario)?;
-    let make_map = super::run::factory(&scenario.backend)?;
+    let make_map = super::run::factory(&scenario)?;
     let seed = args.seed.unwrap_or(Seed(0));
     let started = Instant::now();
     let exec = engine::execute(&scenario, seed, make_map);

@@ -86,6 +86,9 @@ pub fn run_json(exec: &Execution) -> Json {
         "thread_pairs": overlap.thread_pairs,
         "thread_pairs_possible": overlap.thread_pairs_possible,
     });
+    if let Some(rt) = &exec.runtime {
+        o["go_runtime"] = json!(rt);
+    }
     if exec.scenario.mode == Mode::Sched {
         o["history_hash"] = json!(format!("{:#018x}", exec.history_hash()));
         o["steps"] = json!(exec.steps());
@@ -129,6 +132,9 @@ pub fn run_human(exec: &Execution) -> String {
         crate::scenario::enum_name(&s.mode),
         exec.seed
     ));
+    if let Some(rt) = &exec.runtime {
+        out.push_str(&format!("  on the real Go runtime: {rt}\n"));
+    }
     if let Some(why) = undecided {
         out.push_str(&format!(
             "  undecided, neither clean nor a finding: {why}\n"
@@ -438,6 +444,28 @@ pub fn backends_json(backends: &[crate::maps::registry::BackendInfo]) -> Json {
         })
         .collect();
     Json::Array(list)
+}
+
+/// What `chaos backends` says of a Go target's map after its name: what
+/// it is, what it should produce, and the runtime it runs on.
+pub fn go_backend_what(m: &crate::engine::go::target::TargetMap, runtime: &str) -> String {
+    let expect = match m.expect {
+        crate::scenario::Expect::Clean => String::new(),
+        e => format!("planted bug, expect {}: ", crate::scenario::enum_name(&e)),
+    };
+    format!("{expect}{} (real Go: {runtime}; stress mode)", m.about)
+}
+
+/// A Go target's map as an element of `chaos backends --json`.
+pub fn go_backend_json(m: &crate::engine::go::target::TargetMap, runtime: &str) -> Json {
+    let planted = m.expect != crate::scenario::Expect::Clean;
+    json!({
+        "name": format!("go:{}", m.name),
+        "description": go_backend_what(m, runtime),
+        "mutant": planted,
+        "expected": planted.then(|| crate::scenario::enum_name(&m.expect)),
+        "needs_growth": planted.then_some(false),
+    })
 }
 
 #[cfg(test)]
