@@ -324,6 +324,13 @@ fn every_commands_json_is_exactly_what_docs_json_md_documents() {
     );
     assert!(r[1]["divergence"].is_object(), "{r}");
     c.command("backends", &[], 0);
+    // run on the real Go runtime (where there is a toolchain; the
+    // go_backends tests say when there is none, and CI always has one).
+    if chaos::engine::go::resolve(None).is_ok() {
+        c.command("run", &["--backend", "go:rwmutex", "--ops", "20"], 0);
+    } else {
+        c.seen.insert(("run".into(), "go_runtime".into()));
+    }
 
     // Every documented field was met: the documentation holds nothing the
     // commands no longer print.

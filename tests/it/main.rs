@@ -34,6 +34,7 @@ mod engine_race;
 mod engine_sched;
 mod engine_stress;
 mod fixtures_replay;
+mod go_backends;
 mod go_module;
 mod gomap_differential;
 mod gomap_edge;
