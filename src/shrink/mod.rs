@@ -34,7 +34,9 @@
 //! The result replays: in sched mode `chaos run` with the shrunk scenario's
 //! flags ([`Scenario::command_line`]) and the shrunk seed runs the
 //! very execution that was seen failing. In stress mode it fails in at least
-//! [`STRESS_K`] of [`STRESS_N`](crate::replay::STRESS_N) tries of the same command, not every time.
+//! [`STRESS_K`] of [`STRESS_N`](crate::replay::STRESS_N) tries of the same command, not every time:
+//! a stress vote runs the seed's own ops each time, with the perturbation
+//! and backend seeds of [`Seed::candidate`].
 //!
 //! After this, [`script::minimise`] records the failing run as an explicit
 //! script and minimises that.
@@ -44,7 +46,8 @@ pub mod script;
 use std::sync::Arc;
 
 use crate::check::{Finding, Signature};
-use crate::engine::execute;
+use crate::engine::{execute, run, Request};
+use crate::workload::{generate, Workload};
 use crate::maps::Constructor;
 use crate::replay::{finding_with, vote, Attempt, STRESS_K};
 use crate::scenario::{Distribution, Mode, Scenario};
@@ -173,16 +176,31 @@ impl Shrinker<'_> {
                 }
                 None
             }
-            Mode::Stress => vote(seed, STRESS_K, |candidate| {
-                if !self.budget_left() {
-                    return Attempt::OutOfBudget;
-                }
-                match self.run(s, candidate) {
-                    Some(f) => Attempt::Hit((candidate, f)),
-                    None => Attempt::Miss,
-                }
-            }),
+            // The same command, `chaos run ... --seed SEED`, tried again:
+            // the seed's own ops, each try with its own perturbation and
+            // backend seeds (real threads never run the same way twice).
+            Mode::Stress => {
+                let workload = Arc::new(generate(s, seed));
+                vote(seed, STRESS_K, |candidate| {
+                    if !self.budget_left() {
+                        return Attempt::OutOfBudget;
+                    }
+                    match self.run_ops(s, candidate, workload.clone()) {
+                        Some(f) => Attempt::Hit((seed, f)),
+                        None => Attempt::Miss,
+                    }
+                })
+            }
         }
+    }
+
+    /// One stress try of `ops` under `seed`'s perturbation.
+    fn run_ops(&mut self, s: &Scenario, seed: Seed, ops: Arc<Workload>) -> Option<Finding> {
+        self.executions += 1;
+        self.opts.progress.tell("seed level", self.executions, || {
+            format!("{} threads × {} ops", s.threads, s.ops)
+        });
+        finding_with(&run(&Request::new(s, seed, self.build).workload(ops)), &self.signature)
     }
 
     fn run(&mut self, s: &Scenario, seed: Seed) -> Option<Finding> {

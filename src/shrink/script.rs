@@ -406,13 +406,16 @@ impl Minimiser<'_> {
                     .or(Some(whole))
             }
             Mode::Stress => {
+                // The seed's own ops each time; each try its own
+                // perturbation and backend seeds.
+                let ops = Arc::new(generate(&base, seed));
                 let first = vote(seed, STRESS_K, |seed| {
                     self.tick(&[]);
-                    let exec = execute(&base, seed, self.build);
+                    let exec = run(&Request::new(&base, seed, self.build).workload(ops.clone()));
                     match finding_with(&exec, &self.signature) {
                         Some(finding) => Attempt::Hit((
                             Best {
-                                threads: generate(&base, seed).threads,
+                                threads: ops.threads.clone(),
                                 trace: None,
                                 labels: Vec::new(),
                                 seed,
