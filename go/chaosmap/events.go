@@ -13,12 +13,15 @@ import (
 // shared mapping of a file, so what a goroutine stored survives a fatal
 // error that kills the process a moment later.
 const (
-	eventsMagic  = "CHAOSEV1"
-	headerBytes  = 16
-	recordWords  = 4
-	recordBytes  = 8 * recordWords
-	flagOK       = 1 << 0
-	flagPanicked = 1 << 62
+	eventsMagic = "CHAOSEV1"
+	headerBytes = 16
+	recordWords = 4
+	recordBytes = 8 * recordWords
+	flagOK      = 1 << 0
+	// flagUnsupported: the map has no such operation (Len without a Len
+	// method).
+	flagUnsupported = 1 << 61
+	flagPanicked    = 1 << 62
 )
 
 // Events is the mapped events file of one run.

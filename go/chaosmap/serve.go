@@ -366,7 +366,8 @@ func (w *worker) apply(op Op) (uint64, uint64) {
 	case OpLen:
 		l, ok := m.(Lener)
 		if !ok {
-			panic("Len: this map has no Len method")
+			// sync.Map has no len: the op is answered, not failed.
+			return 0, flagUnsupported
 		}
 		return uint64(l.Len()), 0
 	}

@@ -367,20 +367,26 @@ func (c *checkFinalOnStore) Store(k, v uint64) {
 	c.Map.Store(k, v)
 }
 
+// deleteBomb is a map whose Delete panics.
+type deleteBomb struct{ chaosmap.Map }
+
+func (deleteBomb) Delete(uint64) { panic("boom: Delete") }
+
 // An op that panics is recorded as such, returned, with a stderr line, and
 // its goroutine goes on with the next op.
 func TestAPanickingOpIsRecordedAndTheThreadGoesOn(t *testing.T) {
 	script := []chaosmap.Op{
 		{chaosmap.OpStore, 1, 10, 0},
-		{chaosmap.OpLen, 0, 0, 0}, // sync.Map has no Len: a panic
+		{chaosmap.OpDelete, 1, 0, 0}, // a panic
 		{chaosmap.OpLoad, 1, 0, 0},
-		{chaosmap.OpLen, 0, 0, 0},
-		{chaosmap.OpLen, 0, 0, 0},
+		{chaosmap.OpDelete, 1, 0, 0},
+		{chaosmap.OpDelete, 1, 0, 0},
 		{chaosmap.OpStore, 2, 20, 0},
 	}
 	req, events := request(t, [][]chaosmap.Op{script})
 	var stderr bytes.Buffer
-	if err := chaosmap.Run(maps.Builtin()["syncmap"], req, &stderr); err != nil {
+	entry := chaosmap.Entry{New: func() chaosmap.Map { return deleteBomb{maps.Builtin()["syncmap"].New()} }}
+	if err := chaosmap.Run(entry, req, &stderr); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := chaosmap.ReadEvents(events)
@@ -400,12 +406,32 @@ func TestAPanickingOpIsRecordedAndTheThreadGoesOn(t *testing.T) {
 		last = r.Return
 	}
 	for _, i := range []int{1, 3, 4} {
-		line := fmt.Sprintf("chaos-target: panic: thread 0 op %d: Len: this map has no Len method\n", i)
+		line := fmt.Sprintf("chaos-target: panic: thread 0 op %d: boom: Delete\n", i)
 		if !strings.Contains(stderr.String(), line) {
 			t.Errorf("stderr lacks %q:\n%s", line, stderr.String())
 		}
 	}
 	if n := strings.Count(stderr.String(), "panic:"); n != 3 {
 		t.Errorf("%d panic lines:\n%s", n, stderr.String())
+	}
+}
+
+// Len on a map without one (sync.Map) is answered as unsupported, not
+// failed: no panic, no stderr line.
+func TestLenWithoutALenIsUnsupported(t *testing.T) {
+	req, events := request(t, [][]chaosmap.Op{{{chaosmap.OpLen, 0, 0, 0}}})
+	var stderr bytes.Buffer
+	if err := chaosmap.Run(maps.Builtin()["syncmap"], req, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := chaosmap.ReadEvents(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := recs[0][0].B; got != 1<<61 {
+		t.Errorf("b = %#x, want bit 61 (unsupported)", got)
+	}
+	if strings.Contains(stderr.String(), "panic") {
+		t.Errorf("stderr: %s", stderr.String())
 	}
 }

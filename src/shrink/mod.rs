@@ -47,11 +47,11 @@ use std::sync::Arc;
 
 use crate::check::{Finding, Signature};
 use crate::engine::{execute, run, Request};
-use crate::workload::{generate, Workload};
 use crate::maps::Constructor;
 use crate::replay::{finding_with, vote, Attempt, STRESS_K};
 use crate::scenario::{Distribution, Mode, Scenario};
 use crate::seed::Seed;
+use crate::workload::{generate, Workload};
 
 /// Limits of one shrink.
 #[derive(Clone, Debug)]
@@ -200,7 +200,10 @@ impl Shrinker<'_> {
         self.opts.progress.tell("seed level", self.executions, || {
             format!("{} threads × {} ops", s.threads, s.ops)
         });
-        finding_with(&run(&Request::new(s, seed, self.build).workload(ops)), &self.signature)
+        finding_with(
+            &run(&Request::new(s, seed, self.build).workload(ops)),
+            &self.signature,
+        )
     }
 
     fn run(&mut self, s: &Scenario, seed: Seed) -> Option<Finding> {

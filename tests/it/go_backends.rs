@@ -321,3 +321,142 @@ fn a_go_finding_shrinks_and_its_repro_replays() {
     );
     assert!(replays.iter().all(|c| *c == Some(0)), "{replays:?}");
 }
+
+/// A Go author's own target, outside this repository's module: a package
+/// directory `chaos` builds (`--go-target DIR`), serving maps that break in
+/// the ways a process can: a goroutine that blocks forever (Go's own
+/// deadlock detector ends it), one that never returns (the watchdog kills
+/// it), a panic (recovered and reported at its op).
+#[test]
+fn a_user_target_is_built_and_its_deadlock_hang_and_panic_are_findings() {
+    if !have_go() {
+        return;
+    }
+    let dir = Scratch::new("go-user-target");
+    let module = dir.0.join("mymaps");
+    std::fs::create_dir_all(&module).unwrap();
+    let ours = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("go");
+    std::fs::write(
+        module.join("go.mod"),
+        format!(
+            "module example.com/mymaps\n\ngo 1.21\n\nrequire chaos/go v0.0.0\n\nreplace chaos/go => {}\n",
+            ours.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        module.join("main.go"),
+        r#"package main
+
+import (
+	"sync"
+
+	"chaos/go/chaosmap"
+	"chaos/go/maps"
+)
+
+// stuck's Store takes a lock it never gives back: the second Store blocks.
+type stuck struct {
+	chaosmap.Map
+	mu sync.Mutex
+}
+
+func (s *stuck) Store(k, v uint64) { s.mu.Lock(); s.Map.Store(k, v) }
+
+// spinning's Delete never returns.
+type spinning struct{ chaosmap.Map }
+
+func (spinning) Delete(uint64) {
+	for {
+	}
+}
+
+// bomb's Swap panics.
+type bomb struct{ chaosmap.Map }
+
+func (bomb) Swap(uint64, uint64) (uint64, bool) { panic("swap: not today") }
+
+func main() {
+	chaosmap.Serve(chaosmap.Registry{
+		"stuck":    {New: func() chaosmap.Map { return &stuck{Map: maps.NewMutex()} }, About: "Store never unlocks"},
+		"spinning": {New: func() chaosmap.Map { return spinning{maps.NewMutex()} }, About: "Delete never returns"},
+		"bomb":     {New: func() chaosmap.Map { return bomb{maps.NewMutex()} }, About: "Swap panics"},
+	})
+}
+"#,
+    )
+    .unwrap();
+    let target = module.to_str().unwrap();
+    let run = |backend: &str, mix: &str| {
+        let o = chaos(&[
+            "run",
+            "--go-target",
+            target,
+            "--backend",
+            backend,
+            "--threads",
+            "2",
+            "--ops",
+            "20",
+            "--mix",
+            mix,
+            "--timeout-ms",
+            "2000",
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{backend}: {e}: {}", text(&o)));
+        assert_eq!(o.status.code(), Some(1), "{backend}: {v}");
+        v
+    };
+    let v = run("go:stuck", "store=1");
+    assert_eq!(v["findings"][0]["kind"], "deadlock", "{v}");
+    assert!(v["go_runtime"].as_str().unwrap().contains("mymaps"), "{v}");
+    assert!(v["replay"].as_str().unwrap().contains("--go-target"), "{v}");
+    let v = run("go:spinning", "delete=1");
+    assert_eq!(v["findings"][0]["kind"], "hang", "{v}");
+    assert!(
+        v["findings"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("delete("),
+        "{v}"
+    );
+    let v = run("go:bomb", "swap=1");
+    assert_eq!(v["findings"][0]["kind"], "panic", "{v}");
+    assert_eq!(v["findings"][0]["message"], "swap: not today", "{v}");
+    assert_eq!(v["findings"][0]["op"], 0, "{v}");
+    // Its backends are listed beside the built-in ones.
+    let o = chaos(&["backends", "--go-target", target]);
+    assert!(text(&o).contains("go:spinning"), "{}", text(&o));
+}
+
+/// A `go:` backend where the toolchain does not work is a bad input, in one
+/// line that says how to get one; `chaos backends` still lists the rest.
+#[test]
+fn without_a_working_go_a_go_backend_is_a_one_line_bad_input() {
+    let o = Command::new(env!("CARGO_BIN_EXE_chaos"))
+        .args(["run", "--backend", "go:map"])
+        .env("CHAOS_GO", "/nonexistent/go")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let out = text(&o);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.contains("/nonexistent/go") && out.contains("go.dev/dl"),
+        "{out}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_chaos"))
+        .arg("backends")
+        .env("CHAOS_GO", "/nonexistent/go")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("rwmutex"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("go: backends not listed"),
+        "{}",
+        text(&o)
+    );
+}

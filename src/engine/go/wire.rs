@@ -103,6 +103,7 @@ const MAGIC: &[u8; 8] = b"CHAOSEV1";
 const HEADER: usize = 16;
 const RECORD: usize = 32;
 const FLAG_OK: u64 = 1;
+const FLAG_UNSUPPORTED: u64 = 1 << 61;
 const FLAG_PANICKED: u64 = 1 << 62;
 
 /// One op's record as read back.
@@ -266,7 +267,7 @@ pub(super) fn history(
 }
 
 /// Whether `op` is one the map does not have: `Len` on a map without it,
-/// which the target answers as unsupported (an older target panicked).
+/// which the target answers as unsupported (bit 61).
 pub(super) fn unsupported(op: &Op, has_len: bool) -> bool {
     matches!(op, Op::Len) && !has_len
 }
@@ -284,7 +285,9 @@ fn decode(op: &Op, rec: &Record, has_len: bool, ranges: &[u8]) -> Option<Ret> {
         },
         Op::CompareAndSwap { .. } | Op::CompareAndDelete { .. } => Ret::Bool(found),
         Op::Range { .. } => Ret::Entries(range_entries(ranges, rec.a, rec.b >> 1)?),
-        Op::Len if has_len => Ret::Len(usize::try_from(rec.a).ok()?),
+        Op::Len if has_len && rec.b & FLAG_UNSUPPORTED == 0 => {
+            Ret::Len(usize::try_from(rec.a).ok()?)
+        }
         Op::Len => Ret::Unsupported,
         Op::Store { .. } | Op::Delete { .. } | Op::Clear => Ret::Unit,
     })
