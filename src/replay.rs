@@ -10,8 +10,9 @@
 //! - [`vote`]: the stress-mode rule, *K of N*: a seed-level candidate, a
 //!   script, or a replay of a stress script counts as failing when at least
 //!   `k` of [`STRESS_N`] tries with the seeds [`Seed::candidate`] derives
-//!   fail the same way (the shrinker and the minimiser ask [`STRESS_K`]; a
-//!   replay asks one);
+//!   fail the same way (the shrinker and the minimiser ask [`STRESS_K`]);
+//!   a replay of a stress script tries up to [`REPLAY_N`] times and asks
+//!   one;
 //! - [`replay_script`]: a recorded script replayed as `chaos replay` does,
 //!   exactly or continued past a divergence, and its [`Verdict`].
 //!
@@ -31,8 +32,13 @@ use crate::workload::Workload;
 
 /// A stress candidate must fail in at least this many of [`STRESS_N`] tries.
 pub const STRESS_K: u32 = 2;
-/// Tries per stress candidate, and per replay of a stress script.
+/// Tries per stress candidate.
 pub const STRESS_N: u32 = 10;
+/// Most tries of one replay of a stress script: a script was kept because
+/// it failed in 2 of 10 tries, so it may fail in as few as one run in
+/// seven or eight; ten tries would miss such a script about one replay in
+/// five, thirty about one in a hundred.
+pub const REPLAY_N: u32 = 30;
 
 /// An explicit script: per-thread ops, and the trace that replays them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -235,21 +241,27 @@ pub struct Recorded<'a> {
 
 /// Replays a recorded script as `opts` say: a sched script exactly from its
 /// trace (or continued past a divergence), a stress script on real threads
-/// until one of [`STRESS_N`] tries fails the same way.
+/// until one of [`REPLAY_N`] tries fails the same way.
 pub fn replay_script(rec: Recorded<'_>, build: &Constructor<'_>, opts: &ReplayOptions) -> Replayed {
     let Some(trace) = &rec.script.trace else {
-        let (mut tries, mut last) = (0, None);
-        let hit = vote(rec.seed, 1, |seed| {
+        let (mut tries, mut last, mut hit) = (0, None, None);
+        for i in 0..REPLAY_N {
             tries += 1;
-            let exec = run_script(rec.scenario, seed, rec.script, build, false);
+            let exec = run_script(
+                rec.scenario,
+                rec.seed.candidate(i),
+                rec.script,
+                build,
+                false,
+            );
             match finding_with(&exec, rec.signature) {
-                Some(f) => Attempt::Hit((exec, f)),
-                None => {
-                    last = Some(exec);
-                    Attempt::Miss
+                Some(f) => {
+                    hit = Some((exec, f));
+                    break;
                 }
+                None => last = Some(exec),
             }
-        });
+        }
         let (execution, finding) = match hit {
             Some((exec, f)) => (exec, Some(f)),
             None => (last.expect("at least one try"), None),

@@ -136,7 +136,7 @@ pub fn make(
         }
     }
     let mut repro = Repro::new(&shrunk.scenario, shrunk.seed, &minimised);
-    let mut replayed = replay_stress_thrice(&repro, build);
+    let mut replayed = replay(&repro, build);
     if replayed.finding.is_none() && repro.scenario.mode == Mode::Stress {
         // Delta debugging tries hundreds of candidates, and a few that fail
         // rarely pass a vote of 2 in 10 by luck: the minimal script may be
@@ -154,7 +154,7 @@ pub fn make(
             executions: minimised.executions,
         };
         repro = Repro::new(&shrunk.scenario, shrunk.seed, &minimised);
-        replayed = replay_stress_thrice(&repro, build);
+        replayed = replay(&repro, build);
     }
     let Some(finding) = &replayed.finding else {
         return Err(MakeError::NotReproduced(signature.clone()));
@@ -166,19 +166,4 @@ pub fn make(
         minimised,
         replayed,
     })
-}
-
-/// One replay; in stress mode up to three. A stress script was kept because
-/// it failed in 2 of 10 tries, and one replay (1 of 10) of a script that
-/// fails in one run of six or seven misses about one time in five; a sched
-/// replay is exact, so once is enough.
-fn replay_stress_thrice(repro: &Repro, build: &Constructor<'_>) -> Replayed {
-    let mut replayed = replay(repro, build);
-    for _ in 0..2 {
-        if replayed.finding.is_some() || repro.scenario.mode != Mode::Stress {
-            break;
-        }
-        replayed = replay(repro, build);
-    }
-    replayed
 }

@@ -60,7 +60,7 @@
 //! finding the checker now classifies differently, or another bug): its
 //! [`Verdict`]. A stress script (a failure the scheduler could not
 //! reproduce) has no trace; it replays by running the ops on real threads
-//! up to [`crate::replay::STRESS_N`] times, and reproduces on the first try
+//! up to [`crate::replay::REPLAY_N`] times, and reproduces on the first try
 //! that fails the same way.
 //!
 //! Files are written atomically ([`crate::files::write_new`]), and a
