@@ -31,6 +31,7 @@
 //! | the ops and their results, the vocabulary every floor speaks | [`op`] |
 //! | per-thread op streams from ChaCha8 seeded by (seed, thread) | [`workload`], [`seed`] |
 //! | one [`engine::Request`] in, one [`engine::Execution`] out: real threads ([`engine::stress`]) or a deterministic scheduler ([`engine::sched`]) | [`engine`] |
+//! | a `go:` backend: the same ops in a Go target process, on the real Go runtime, read back into a history | [`engine::go`] |
 //! | backends behind [`maps::ChaosMap`]; their locks and yield points from [`sync`] | [`maps`], [`sync`] |
 //! | forced grows, evacuation and `sync.Map` promotions at unlucky moments | [`engine::faults`] |
 //! | invoke/return events | [`history`] |

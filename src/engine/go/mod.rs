@@ -6,7 +6,7 @@
 //! a perturbation plan drawn from the seed; every goroutine is released
 //! together; each op's stamps and result land in a shared-memory events
 //! file that a fatal error cannot erase. `chaos` reads it back into a
-//! [`History`](crate::history::History), reads stderr for Go's fatal
+//! [`History`], reads stderr for Go's fatal
 //! message and the goroutine that threw, and hands both to the same
 //! checker as every other backend. Stress mode only: nobody schedules Go's
 //! goroutines but Go.
