@@ -2,16 +2,8 @@
 //! default scenario honours every flag, a closed pipe is not a crash, and
 //! every example in `--help` does what it says.
 
-use crate::support::Scratch;
+use crate::support::{chaos, Scratch};
 use std::process::{Command, Output, Stdio};
-
-fn chaos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chaos"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

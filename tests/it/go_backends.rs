@@ -10,7 +10,7 @@ use chaos::engine::{execute, Outcome};
 use chaos::scenario::{RawScenario, Scenario};
 use chaos::seed::Seed;
 
-use crate::support::Scratch;
+use crate::support::{chaos, Scratch};
 
 /// Whether the built-in target is here; without a toolchain, says the
 /// tests are skipped (and fails under CI, which must never skip them).
@@ -27,14 +27,6 @@ fn have_go() -> bool {
         }
         Err(e) => panic!("the built-in Go target (CI never skips it): {e}"),
     }
-}
-
-fn chaos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chaos"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
 }
 
 fn text(o: &Output) -> String {

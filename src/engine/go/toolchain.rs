@@ -19,6 +19,10 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("go.mod", include_str!("../../../go/go.mod")),
     ("bugs/bugs.go", include_str!("../../../go/bugs/bugs.go")),
     (
+        "chaosmap/chaosmaptest/sequential.go",
+        include_str!("../../../go/chaosmap/chaosmaptest/sequential.go"),
+    ),
+    (
         "chaosmap/chaosmap.go",
         include_str!("../../../go/chaosmap/chaosmap.go"),
     ),
