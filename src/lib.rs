@@ -113,10 +113,14 @@
 //! Implement [`maps::ChaosMap`] for your wrapper, take its locks from
 //! [`sync`] so the scheduler can explore it, and call
 //! [`engine::execute`] with a constructor of your map — see
-//! `examples/user_wrapper.rs`.
+//! `examples/user_wrapper.rs`. For the whole command line over your map
+//! (hunts, shrinking, repro files that your binary replays), register it
+//! and call [`cli::main_with`] from a binary of your own —
+//! `examples/chaos.rs`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod check;
+pub mod cli;
 pub mod engine;
 pub mod files;
 pub mod history;

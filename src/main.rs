@@ -1,8 +1,7 @@
-//! The `chaos` binary: parse, dispatch, exit code. Everything else lives in
-//! the library; `cli/` keeps clap out of it.
-
-mod cli;
+//! The `chaos` binary: the command line over the built-in backends. A
+//! library author's own binary is the same line with their registry:
+//! `chaos::cli::main_with(registry)`.
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    chaos::cli::main_with(chaos::maps::registry::Registry::builtin())
 }

@@ -5,10 +5,10 @@ use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 
-use chaos::scenario::{
+use crate::scenario::{
     Distribution, Expect, Mix, Mode, Perturb, RawScenario, ScenarioError, Strategy,
 };
-use chaos::seed::Seed;
+use crate::seed::Seed;
 
 /// Hunts concurrency bugs in hash maps and map wrappers.
 ///
@@ -182,7 +182,7 @@ impl ScenarioArgs {
 /// Parses `--seed`.
 pub(crate) fn parse_seed(s: &str) -> Result<Seed, String> {
     s.parse()
-        .map_err(|e: chaos::seed::ParseSeedError| e.to_string())
+        .map_err(|e: crate::seed::ParseSeedError| e.to_string())
 }
 
 /// The parser of the flag of the numeric scenario field `field`: a value

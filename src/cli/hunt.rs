@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use chaos::engine::Execution;
-use chaos::hunt::{hunt, HuntLimits, Observer, Progress, SeedRange, Shard, MAX_JOBS};
-use chaos::report;
-use chaos::repro;
+use crate::engine::Execution;
+use crate::hunt::{hunt, HuntLimits, Observer, Progress, SeedRange, Shard, MAX_JOBS};
+use crate::report;
+use crate::repro;
 
 use super::args::ScenarioArgs;
 use super::{BadInput, Exit};
@@ -91,11 +91,11 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
     }
     // Output paths are checked before the hunt, not after an hour of it.
     if let Some(dir) = &args.out {
-        chaos::files::check_writable_dir(dir)
+        crate::files::check_writable_dir(dir)
             .map_err(|e| BadInput(format!("--out {}: {e}", dir.display())))?;
     }
     if let Some(path) = &args.junit {
-        chaos::files::check_writable_file(path)
+        crate::files::check_writable_file(path)
             .map_err(|e| BadInput(format!("--junit {}: {e}", path.display())))?;
     }
     let range = args.seeds.unwrap_or(match args.time_budget {
@@ -216,8 +216,8 @@ fn progress_bar(budget: Option<Duration>, seeds: u64) -> ProgressBar {
     bar
 }
 
-/// Writes `text` to `path` atomically ([`chaos::files::write_atomic`]).
+/// Writes `text` to `path` atomically ([`crate::files::write_atomic`]).
 pub fn write_file(path: &std::path::Path, text: &str) -> Result<(), BadInput> {
-    chaos::files::write_atomic(path, text)
+    crate::files::write_atomic(path, text)
         .map_err(|e| BadInput(format!("cannot write {}: {e}", path.display())))
 }

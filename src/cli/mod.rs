@@ -1,6 +1,32 @@
-//! The `chaos` command line: one module per subcommand; exit codes in one place.
+//! The `chaos` command line, for the built-in backends and for a library
+//! author's own: one module per subcommand; exit codes in one place.
+//!
+//! [`main_with`] is the whole of `chaos`'s `main`, over a [`Registry`]. A
+//! library author gives their backends every subcommand (`run`, `hunt`,
+//! `shrink`, `replay`, `backends`) with a binary of three lines, e.g.
+//! `examples/chaos.rs` in their crate:
+//!
+//! ```no_run
+//! use chaos::maps::registry::{BackendInfo, Registry};
+//! # use chaos::maps::rwmutex::RwMutexMap;
+//! # struct MyMap;
+//! # impl MyMap { fn new(seed: u64) -> RwMutexMap { RwMutexMap::new(seed) } }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let mut registry = Registry::builtin();
+//!     registry
+//!         .register(BackendInfo::new("my-map", "my wrapper", |seed| Box::new(MyMap::new(seed))))
+//!         .unwrap();
+//!     chaos::cli::main_with(registry)
+//! }
+//! ```
+//!
+//! Every line `chaos` prints that runs something again (a report's
+//! `replay:` line, a repro file's `run`, `chaos replay FILE`) names the
+//! binary that was run: `cargo run --example NAME --` for an example,
+//! the binary's own name otherwise ([`crate::scenario::program`]).
 
-pub mod args;
+mod args;
 mod errors;
 mod hunt;
 mod replay;
@@ -13,9 +39,11 @@ use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command};
 
+use crate::maps::registry::Registry;
+
 /// The documented exit codes (docs/design.md, "Contracts that users see").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// The run met its expectation.
     Met = 0,
     /// A finding, or an expected throw that never came.
@@ -38,7 +66,7 @@ impl From<Exit> for ExitCode {
 
 /// Bad input: printed as one line, exit code 2.
 #[derive(Debug)]
-pub struct BadInput(pub String);
+pub(crate) struct BadInput(pub String);
 
 impl<E: std::fmt::Display> From<E> for BadInput {
     fn from(e: E) -> Self {
@@ -46,8 +74,49 @@ impl<E: std::fmt::Display> From<E> for BadInput {
     }
 }
 
+/// The registry this process's command line serves (set once, by
+/// [`main_with`]).
+static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+
+/// The backends the command line knows: those given to [`main_with`].
+pub(crate) fn registry() -> &'static Registry {
+    REGISTRY.get_or_init(Registry::builtin)
+}
+
+/// `chaos`'s `main` over `registry`: parses the arguments, dispatches, and
+/// maps the result to an exit code. The built-in `chaos` binary is
+/// `main_with(Registry::builtin())`. Call it once per process.
+pub fn main_with(registry: Registry) -> ExitCode {
+    let _ = REGISTRY.set(registry);
+    crate::scenario::set_program(program_of(std::env::args_os().next()));
+    main()
+}
+
+/// How a person runs the binary `argv0` names again: `cargo run --example
+/// NAME --` for a cargo example (under `target/*/examples/`), its file
+/// name otherwise (`chaos`, or a user's `my-chaos` on their PATH).
+fn program_of(argv0: Option<std::ffi::OsString>) -> String {
+    let Some(argv0) = argv0 else {
+        return "chaos".into();
+    };
+    let path = std::path::Path::new(&argv0);
+    let name = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "chaos".into());
+    let in_examples = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .is_some_and(|d| d == "examples");
+    if in_examples {
+        format!("cargo run --example {name} --")
+    } else {
+        name
+    }
+}
+
 /// Parses the arguments, dispatches, and maps the result to an exit code.
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let grammar = Cli::command();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let parsed = grammar

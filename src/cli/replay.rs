@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::{json, Value as Json};
 
-use chaos::maps::registry;
-use chaos::report;
-use chaos::repro::{replay_with, ReplayOptions, Replayed, Repro, ReproError};
+use crate::report;
+use crate::repro::{replay_with, ReplayOptions, Replayed, Repro, ReproError};
 
 use super::{BadInput, Exit};
 
@@ -72,7 +71,7 @@ fn replay_file(path: &Path, opts: &ReplayOptions) -> Outcome {
             Err(e) => Outcome::Bad(format!("{}: {}", path.display(), e.0)),
         };
     }
-    let info = match registry::lookup(&repro.scenario.backend) {
+    let info = match super::registry().lookup(&repro.scenario.backend) {
         Ok(info) => info,
         Err(_) => {
             return Outcome::Bad(

@@ -2,11 +2,11 @@
 
 use std::io::Write;
 
-use chaos::engine::{self, go, Outcome};
-use chaos::maps::{registry, Constructor};
-use chaos::report;
-use chaos::scenario::{Expect, Mix, Mode, RawScenario, Scenario, ScenarioError};
-use chaos::seed::Seed;
+use crate::engine::{self, go, Outcome};
+use crate::maps::Constructor;
+use crate::report;
+use crate::scenario::{Expect, Mix, Mode, RawScenario, Scenario, ScenarioError};
+use crate::seed::Seed;
 
 use super::args::{BackendsArgs, RunArgs, ScenarioArgs};
 use super::{BadInput, Exit};
@@ -30,7 +30,7 @@ pub(crate) fn factory(scenario: &Scenario) -> Result<&'static Constructor<'stati
             .map_err(|e| BadInput(format!("--backend {}: {e}", scenario.backend)))?;
         return Ok(&go::IN_TARGET);
     }
-    Ok(registry::lookup(&scenario.backend)?.constructor())
+    Ok(super::registry().lookup(&scenario.backend)?.constructor())
 }
 
 /// The scenario from `--scenario FILE` and the flags over it. A field out
@@ -76,7 +76,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
         scenario_of(&args.scenario)?
     };
     if let Some(path) = &args.junit {
-        chaos::files::check_writable_file(path)
+        crate::files::check_writable_file(path)
             .map_err(|e| BadInput(format!("--junit {}: {e}", path.display())))?;
     }
     let make = factory(&scenario)?;
@@ -149,13 +149,13 @@ pub fn backends(args: &BackendsArgs) -> Result<Exit, BadInput> {
     let go_maps = go.as_ref().map(|t| t.maps.as_slice()).unwrap_or_default();
     let runtime = go.as_ref().map(|t| t.runtime()).unwrap_or_default();
     let text = if args.json {
-        let mut list = report::backends_json(registry::backends());
+        let mut list = report::backends_json(super::registry().backends());
         if let serde_json::Value::Array(items) = &mut list {
             items.extend(go_maps.iter().map(|m| report::go_backend_json(m, &runtime)));
         }
         format!("{list}\n")
     } else {
-        let mut lines = registry::describe_lines();
+        let mut lines = super::registry().describe_lines();
         let width = lines
             .iter()
             .map(|l| l.split_whitespace().next().unwrap_or("").len())

@@ -4,11 +4,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use chaos::engine;
-use chaos::report;
-use chaos::repro::{emit_test, make, EmitOptions, MakeError, MakeOptions};
-use chaos::seed::Seed;
-use chaos::shrink::OnProgress;
+use crate::engine;
+use crate::report;
+use crate::repro::{emit_test, make, EmitOptions, MakeError, MakeOptions};
+use crate::seed::Seed;
+use crate::shrink::OnProgress;
 use clap::Args;
 
 use super::args::{parse_seed, ScenarioArgs};
@@ -60,10 +60,10 @@ pub struct ShrinkArgs {
 /// script, explained ([`report::explanation`]); `None` when there is
 /// nothing to shrink or it does not shrink.
 pub(crate) fn explain(
-    scenario: &chaos::scenario::Scenario,
+    scenario: &crate::scenario::Scenario,
     seed: Seed,
     exec: &engine::Execution,
-    make_map: &chaos::maps::Constructor<'_>,
+    make_map: &crate::maps::Constructor<'_>,
 ) -> Option<String> {
     let finding = exec.first_bug()?;
     let made = make(
@@ -172,10 +172,10 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
 mod tests {
     use clap::Parser;
 
-    use chaos::scenario::{
+    use crate::scenario::{
         Distribution, Expect, Mode, Perturb, Scenario, SchedSettings, Strategy, StressSettings,
     };
-    use chaos::seed::Seed;
+    use crate::seed::Seed;
 
     use crate::cli::args::{Cli, Command};
 

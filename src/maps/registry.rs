@@ -1,6 +1,6 @@
 //! The backend registry: names → constructors, and how to plug in your own map.
 //!
-//! Every backend is built from a `u64` seed by a plain function
+//! Every backend is built from a `u64` seed by a function or closure
 //! ([`Constructor`]). The seed feeds every inner Go map's hash seed, so an
 //! execution replays exactly; a backend with several inner maps gives each
 //! its own sub-seed from [`crate::seed::sub_seed`].
@@ -47,11 +47,9 @@ use crate::maps::mutants;
 use crate::maps::rwmutex::RwMutexMap;
 use crate::maps::sharded::{Plant, Sharded};
 use crate::maps::syncmap::SyncMap;
-use crate::maps::{ChaosMap, Constructor};
+use std::sync::{Arc, LazyLock};
 
-/// A built-in constructor: a plain function, so the table is a `static`.
-/// It is a [`Constructor`] wherever one is taken.
-type BuildFn = fn(seed: u64) -> Box<dyn ChaosMap>;
+use crate::maps::{ChaosMap, Constructor};
 
 /// The kind of finding a mutant is expected to produce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -95,33 +93,49 @@ pub struct MutantInfo {
 }
 
 /// One registered backend: its name, what it is, and how to build it.
-#[derive(Clone, Copy, Debug)]
+/// Cheap to clone: the constructor is shared.
+#[derive(Clone)]
 pub struct BackendInfo {
     name: &'static str,
     description: &'static str,
     mutant: Option<MutantInfo>,
-    construct: BuildFn,
+    construct: Arc<Constructor<'static>>,
+}
+
+impl std::fmt::Debug for BackendInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackendInfo")
+            .field("name", &self.name)
+            .field("mutant", &self.mutant)
+            .finish_non_exhaustive()
+    }
 }
 
 impl BackendInfo {
     /// A backend that is meant to be correct. `name` should be one word
-    /// (letters, digits, `-`, `_`); `description` one line.
-    pub const fn new(name: &'static str, description: &'static str, construct: BuildFn) -> Self {
+    /// (letters, digits, `-`, `_`); `description` one line. `construct`
+    /// builds it from a seed: a function or a closure (which may capture
+    /// configuration).
+    pub fn new(
+        name: &'static str,
+        description: &'static str,
+        construct: impl Fn(u64) -> Box<dyn ChaosMap> + Send + Sync + 'static,
+    ) -> Self {
         Self {
             name,
             description,
             mutant: None,
-            construct,
+            construct: Arc::new(construct),
         }
     }
 
     /// A mutant: a backend broken on purpose, expected to produce `expected`.
-    pub const fn mutant(
+    pub fn mutant(
         name: &'static str,
         description: &'static str,
         expected: FindingClass,
         needs_growth: bool,
-        construct: BuildFn,
+        construct: impl Fn(u64) -> Box<dyn ChaosMap> + Send + Sync + 'static,
     ) -> Self {
         Self {
             name,
@@ -130,7 +144,7 @@ impl BackendInfo {
                 expected,
                 needs_growth,
             }),
-            construct,
+            construct: Arc::new(construct),
         }
     }
 
@@ -160,8 +174,8 @@ impl BackendInfo {
     }
 
     /// Its constructor, as the engine, the shrinker and replay take one.
-    pub fn constructor(&self) -> &Constructor<'_> {
-        &self.construct
+    pub fn constructor(&self) -> &Constructor<'static> {
+        &*self.construct
     }
 
     /// What it is, after the name: the description, and for a mutant the
@@ -205,7 +219,8 @@ pub enum RegisterError {
 }
 
 /// The built-in backends, in the order `chaos backends` lists them.
-static BUILTIN: [BackendInfo; 15] = [
+static BUILTIN: LazyLock<Vec<BackendInfo>> = LazyLock::new(|| {
+    vec![
     BackendInfo::new(
         "gomap",
         "Go's runtime map (hmap/bmap, Go 1.x-1.23), unsynchronised: throws (best-effort) under concurrent writes",
@@ -313,7 +328,8 @@ static BUILTIN: [BackendInfo; 15] = [
         false,
         |_| Box::new(Sharded::with_plant(Plant::TornRange)),
     ),
-];
+    ]
+});
 
 /// The built-in backends.
 pub fn backends() -> &'static [BackendInfo] {
@@ -367,7 +383,7 @@ impl Registry {
     /// The built-in backends, ready to be extended.
     pub fn builtin() -> Self {
         Self {
-            entries: BUILTIN.to_vec(),
+            entries: BUILTIN.clone(),
         }
     }
 
@@ -442,10 +458,10 @@ mod tests {
     fn names_are_unique_and_registrable() {
         let mut r = Registry::new();
         for b in backends() {
-            r.register(*b).unwrap();
+            r.register(b.clone()).unwrap();
         }
         assert_eq!(
-            r.register(backends()[0]).unwrap_err(),
+            r.register(backends()[0].clone()).unwrap_err(),
             RegisterError::Duplicate("gomap")
         );
         let bad = BackendInfo::new("two words", "x", |s| Box::new(GoMap::new(s)));

@@ -69,9 +69,10 @@ impl Hunted<'_> {
         let undecided = match (r.undecided, r.first_undecided) {
             (0, _) | (_, None) => String::new(),
             (n, Some(seed)) => format!(
-                "; {} undecided, the first seed {} (a budget ran out: the scheduler's steps while ops still completed, raise --max-steps; or the checker's search: `chaos run --seed {}` says which)",
+                "; {} undecided, the first seed {} (a budget ran out: the scheduler's steps while ops still completed, raise --max-steps; or the checker's search: `{} run --seed {}` says which)",
                 plural(n, "seed"),
                 Seed(seed),
+                crate::scenario::program(),
                 Seed(seed)
             ),
         };
@@ -109,8 +110,11 @@ impl Hunted<'_> {
         }
         for w in self.repros {
             t.push_str(&format!(
-                "repro for {}: {} (chaos replay {})\n",
-                w.signature, w.file, w.file
+                "repro for {}: {} ({} replay {})\n",
+                w.signature,
+                w.file,
+                crate::scenario::program(),
+                w.file
             ));
         }
         t

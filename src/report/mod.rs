@@ -389,8 +389,9 @@ fn replayed(
                 ));
             }
             out.push_str(&format!(
-                "seed-level replay: {}\nfix the backend, then `chaos replay` this file again: it exits 0 once the bug is gone\n",
-                run_command
+                "seed-level replay: {}\nfix the backend, then `{} replay` this file again: it exits 0 once the bug is gone\n",
+                run_command,
+                crate::scenario::program()
             ));
         }
         None => match r.failures().first() {

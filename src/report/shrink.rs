@@ -28,7 +28,11 @@ pub struct Shrunk<'a> {
 
 impl Shrunk<'_> {
     fn replay_line(&self) -> String {
-        format!("chaos replay {}", self.file.display())
+        format!(
+            "{} replay {}",
+            crate::scenario::program(),
+            self.file.display()
+        )
     }
 
     /// The human report: what shrank to what, the timeline, what happens,

@@ -119,8 +119,9 @@ impl Repro {
         };
         let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
         let mut out = format!(
-            "# chaos repro: {}\n# Replay it with `chaos replay <this file>`; see `chaos replay --help`.\n\n",
-            self.signature()
+            "# chaos repro: {}\n# Replay it with `{p} replay <this file>`; see `{p} replay --help`.\n\n",
+            self.signature(),
+            p = crate::scenario::program()
         );
         out.push_str(&toml::to_string(&head).expect("a repro always serialises"));
         out.push_str("\n[script]\n");

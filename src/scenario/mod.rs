@@ -117,6 +117,20 @@ pub struct Scenario {
     pub go_target: Option<String>,
 }
 
+/// The command a person types to run this process's command line again:
+/// `chaos`, or what [`set_program`] named (a library author's own binary,
+/// `cargo run --example chaos --`). Every replay line starts with it.
+pub fn program() -> &'static str {
+    PROGRAM.get().map_or("chaos", String::as_str)
+}
+
+/// Names the command replay lines start with; the first call wins.
+pub fn set_program(name: String) {
+    let _ = PROGRAM.set(name);
+}
+
+static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// The prefix of a backend that runs on the real Go runtime, in a Go target
 /// process: `go:map`, `go:rwmutex`, or `go:NAME` of a user's target.
 pub const GO_PREFIX: &str = "go:";
@@ -578,11 +592,12 @@ impl Scenario {
         self.command("run", seed)
     }
 
-    /// `chaos <subcommand>` with this scenario's flags and `seed`, e.g.
+    /// `chaos <subcommand>` ([`program`]) with this scenario's flags and `seed`, e.g.
     /// `chaos shrink --backend gomap ... --seed 0x1`.
     pub fn command(&self, subcommand: &str, seed: crate::seed::Seed) -> String {
         format!(
-            "chaos {subcommand} {} --seed {seed}",
+            "{} {subcommand} {} --seed {seed}",
+            program(),
             self.flags().join(" ")
         )
     }

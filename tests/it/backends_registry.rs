@@ -120,5 +120,7 @@ fn a_library_author_can_register_their_own_backend() {
         .unwrap_err()
         .to_string()
         .ends_with(", mine"));
-    assert!(reg.register(*registry::lookup("syncmap").unwrap()).is_err());
+    assert!(reg
+        .register(registry::lookup("syncmap").unwrap().clone())
+        .is_err());
 }

@@ -38,7 +38,8 @@ fn uses() -> BTreeMap<String, BTreeSet<String>> {
     let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for p in &files {
         let m = module_of(p);
-        // The binary's own modules and the crate root are not layers.
+        // The command line (the top, which may use every floor) and the
+        // crate root are not layers.
         if ["lib", "main", "cli"].contains(&m.as_str()) {
             continue;
         }

@@ -26,6 +26,7 @@ mod cli_errors;
 mod cli_hunt;
 mod cli_json;
 mod cli_run;
+mod cli_user_binary;
 mod emit_test;
 mod emitted_regression;
 mod engine_backends;
