@@ -82,6 +82,8 @@ pub struct MutexGuard<'a, T> {
     // `Option` so `Drop` can release the OS guard before telling the scheduler.
     guard: Option<std_sync::MutexGuard<'a, T>>,
     id: ResourceId,
+    /// The mutex, for a [`Condvar`] wait to take it again.
+    mutex: &'a Mutex<T>,
 }
 
 impl<T> Mutex<T> {
@@ -106,6 +108,7 @@ impl<T> Mutex<T> {
         MutexGuard {
             guard: Some(g),
             id: self.id(),
+            mutex: self,
         }
     }
 
@@ -233,5 +236,89 @@ mod tests {
         })
         .join();
         assert_eq!(*m.lock(), 1);
+    }
+}
+
+/// A condition variable the deterministic scheduler can explore, used with
+/// a [`Mutex`] as `std::sync::Condvar` is.
+///
+/// Under the scheduler a waiting thread is blocked on the condition
+/// variable: it runs again only after a notify, and a wait that nothing
+/// will ever notify is a deadlock finding (a lost wake-up) instead of a hung
+/// process. Elsewhere it blocks on an OS condition variable. Like `std`'s,
+/// a wait may return without a notify meant for it (`notify_one` may wake
+/// every waiter), so wait in a loop on the condition, or with
+/// [`Condvar::wait_while`]. Waits with a timeout are not offered: time does
+/// not pass under the scheduler.
+#[derive(Debug, Default)]
+pub struct Condvar {
+    /// Notifications so far: a waiter returns once it has changed.
+    generation: std_sync::Mutex<u64>,
+    os: std_sync::Condvar,
+}
+
+impl Condvar {
+    /// A new condition variable.
+    pub const fn new() -> Self {
+        Self {
+            generation: std_sync::Mutex::new(0),
+            os: std_sync::Condvar::new(),
+        }
+    }
+
+    fn id(&self) -> ResourceId {
+        self as *const Self as usize
+    }
+
+    fn generation(&self) -> std_sync::MutexGuard<'_, u64> {
+        self.generation.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Releases `guard`'s mutex, waits for a notify, and takes the mutex
+    /// again. A scheduling point on the way in.
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        let _ = yield_point(Site::Condvar);
+        let mutex = guard.mutex;
+        let mut generation = self.generation();
+        let seen = *generation;
+        // Released while the generation is held: a notify after this
+        // point changes it, and is seen below.
+        drop(guard);
+        while *generation == seen {
+            drop(generation);
+            let how = blocked_on(self.id());
+            generation = self.generation();
+            if how == Blocking::Wait && *generation == seen {
+                generation = self.os.wait(generation).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        drop(generation);
+        mutex.lock()
+    }
+
+    /// Waits while `condition` holds of the guarded value, as `std`'s.
+    pub fn wait_while<'a, T>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        mut condition: impl FnMut(&mut T) -> bool,
+    ) -> MutexGuard<'a, T> {
+        while condition(&mut guard) {
+            guard = self.wait(guard);
+        }
+        guard
+    }
+
+    /// Wakes a waiting thread (here: every waiting thread, which a
+    /// condition variable's waiters must allow for).
+    pub fn notify_one(&self) {
+        self.notify_all();
+    }
+
+    /// Wakes every waiting thread. A scheduling point after the notify.
+    pub fn notify_all(&self) {
+        *self.generation() += 1;
+        self.os.notify_all();
+        released(self.id());
+        let _ = yield_point(Site::Condvar);
     }
 }

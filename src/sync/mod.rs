@@ -14,6 +14,13 @@
 //!   runs every logical thread, and a release tells the scheduler who may run
 //!   again. A wrapper that uses `std::sync` locks still works in stress mode,
 //!   but the scheduler cannot explore it (and a contended `std` lock hangs it).
+//! - the atomics ([`AtomicBool`], [`AtomicU32`], [`AtomicU64`],
+//!   [`AtomicUsize`], [`AtomicPtr`]) and [`Condvar`], with `std`'s names and
+//!   signatures: every atomic access is a yield point, and a condition
+//!   variable's waiter is blocked for the scheduler until a notify (so a
+//!   lost wake-up is a deadlock finding). Swap them in for `std`'s behind a
+//!   `cfg`, as loom's are: `#[cfg(chaos)] use chaos::sync::AtomicU64;
+//!   #[cfg(not(chaos))] use std::sync::atomic::AtomicU64;`.
 //! - [`cover`] to record that a rare path ran (coverage marks), so tests can
 //!   prove that forced resizes reached the states they are for.
 //!
@@ -21,16 +28,18 @@
 //! thread (stress) or the logical threads (sched) with [`install`].
 
 mod access;
+mod atomic;
 mod cover;
 mod hook;
 mod lock;
 mod site;
 
 pub use access::{access, observe, Access, AccessGuard, AccessObserver, ObserverGuard};
+pub use atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
 pub use cover::Cover;
 pub(crate) use hook::{blocked_on, released};
 pub use hook::{install, yield_now, Blocking, Fault, Hook, HookGuard, ResourceId};
-pub use lock::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use lock::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use site::Site;
 
 /// Marks a race window: the engine may switch threads, perturb timing or

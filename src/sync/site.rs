@@ -83,6 +83,12 @@ pub enum Site {
     LockAcquire,
     /// A thread released a lock.
     LockRelease,
+    /// A thread is about to load, store, swap or compare-and-swap an atomic
+    /// from [`crate::sync`].
+    Atomic,
+    /// A thread is about to wait on, or has notified, a
+    /// [`crate::sync::Condvar`].
+    Condvar,
 
     // --- syncmap (sync.Map clone) ---
     /// A lock-free fast path loaded the read-only view.
@@ -133,6 +139,8 @@ impl Site {
             Site::IterRelookup => "is re-looking-up an entry that moved",
             Site::LockAcquire => "is about to take a lock",
             Site::LockRelease => "released a lock",
+            Site::Atomic => "is about to access an atomic",
+            Site::Condvar => "is at a condition variable",
             Site::SyncMapReadLoaded => "loaded sync.Map's read-only view",
             Site::SyncMapEntryCas => "is about to CAS an entry",
             Site::SyncMapLocked => "holds sync.Map's mu",

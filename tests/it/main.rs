@@ -53,4 +53,5 @@ mod sched_faults;
 mod sched_follow;
 mod sched_locks;
 mod shrink;
+mod sync_atomics;
 mod timeline;
