@@ -13,6 +13,7 @@ pub mod rwmutex;
 pub mod sharded;
 pub mod syncmap;
 mod throw;
+pub mod typed;
 
 pub use delegate::Delegate;
 pub use throw::Throw;

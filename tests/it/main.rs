@@ -55,3 +55,4 @@ mod sched_locks;
 mod shrink;
 mod sync_atomics;
 mod timeline;
+mod typed_keys;
