@@ -18,12 +18,12 @@
 use chaos::engine::execute;
 use chaos::maps::gomap::GoMap;
 use chaos::maps::registry::{BackendInfo, Registry};
-use chaos::maps::{ChaosMap, Key, OpResult, Value};
+use chaos::maps::{locked, ChaosMap, Key, OpResult, Value};
 use chaos::report;
 use chaos::scenario::{Mode, Scenario};
 use chaos::seed::sub_seed;
 use chaos::seed::Seed;
-use chaos::sync::{Mutex, MutexGuard};
+use chaos::sync::{Fault, Mutex, MutexGuard};
 
 const SHARDS: usize = 4;
 
@@ -63,55 +63,50 @@ impl ChaosMap for ShardedMap {
         self.shard(key).remove(key)
     }
 
+    // The composite operations, each under its shard's one lock: the
+    // helpers of `chaos::maps::locked` do the load and the write together.
     fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
-        let m = self.shard(key);
-        match m.get(key)? {
-            Some(v) => Ok((v, true)),
-            None => m.insert(key, value).map(|()| (value, false)),
-        }
+        locked::load_or_store_locked(&self.shard(key), key, value)
     }
 
     fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
-        let m = self.shard(key);
-        let old = m.get(key)?;
-        m.remove(key)?;
-        Ok(old)
+        locked::load_and_delete_locked(&self.shard(key), key)
     }
 
     fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
-        let m = self.shard(key);
-        let old = m.get(key)?;
-        m.insert(key, value)?;
-        Ok(old)
+        locked::swap_locked(&self.shard(key), key, value)
     }
 
     fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
-        let m = self.shard(key);
-        if m.get(key)? != Some(old) {
-            return Ok(false);
-        }
-        m.insert(key, new).map(|()| true)
+        locked::compare_and_swap_locked(&self.shard(key), key, old, new)
     }
 
     fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
-        let m = self.shard(key);
-        if m.get(key)? != Some(old) {
-            return Ok(false);
-        }
-        m.remove(key).map(|()| true)
+        locked::compare_and_delete_locked(&self.shard(key), key, old)
     }
 
     fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
         for shard in &self.shards {
-            let m = shard.lock();
-            for kv in m.iter() {
-                let (k, v) = kv?;
-                if !f(k, v) {
-                    return Ok(());
-                }
+            let mut go_on = true;
+            locked::range_locked(&shard.lock(), &mut |k, v| {
+                go_on = f(k, v);
+                go_on
+            })?;
+            if !go_on {
+                break;
             }
         }
         Ok(())
+    }
+
+    // The fault injector's resize hook: forward it to every shard, under
+    // its lock, or forced resizes never reach the inner maps.
+    fn force_resize(&self, fault: Fault) -> OpResult<bool> {
+        let mut any = false;
+        for shard in &self.shards {
+            any |= shard.lock().force_resize(fault)?;
+        }
+        Ok(any)
     }
 
     fn clear(&self) -> OpResult<()> {
@@ -142,13 +137,15 @@ fn main() {
     let mut registry = Registry::builtin();
     registry
         .register(BackendInfo::new(
-            "sharded",
+            "my-sharded",
             "4 Go maps, each behind its own chaos::sync::Mutex",
             |seed| Box::new(ShardedMap::new(seed)),
         ))
         .expect("the name is free");
 
-    let map = registry.build("sharded", 0x5eed).expect("just registered");
+    let map = registry
+        .build("my-sharded", 0x5eed)
+        .expect("just registered");
     for k in 0..10 {
         map.store(k, k * 100).expect("no throw behind a lock");
     }
@@ -184,10 +181,10 @@ fn main() {
 
     // The engine against the wrapper, as a test in your crate would run it:
     // build a scenario, run it over many seeds, look at the outcome.
-    let sharded = registry.lookup("sharded").expect("registered above");
+    let sharded = registry.lookup("my-sharded").expect("registered above");
     for mode in [Mode::Sched, Mode::Stress] {
         let scenario = Scenario {
-            backend: "sharded".into(),
+            backend: "my-sharded".into(),
             threads: 4,
             ops: 100,
             keys: 32,

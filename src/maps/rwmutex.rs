@@ -19,6 +19,10 @@
 //! callback must not call back into the same map (in Go that deadlocks too).
 
 use crate::maps::gomap::GoMap;
+use crate::maps::locked::{
+    compare_and_delete_locked, compare_and_swap_locked, load_and_delete_locked,
+    load_or_store_locked, range_locked, swap_locked,
+};
 use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, Value, Violation};
 use crate::sync::{Fault, RwLock};
 
@@ -38,61 +42,6 @@ impl RwMutexMap {
     pub fn from_map(m: GoMap) -> Self {
         Self { m: RwLock::new(m) }
     }
-}
-
-// The composite operations over a map whose lock the caller holds for
-// writing. Shared with the mutants that keep the Go shape.
-
-pub(crate) fn load_or_store_locked(m: &GoMap, key: Key, value: Value) -> OpResult<(Value, bool)> {
-    match m.get(key)? {
-        Some(v) => Ok((v, true)),
-        None => m.insert(key, value).map(|()| (value, false)),
-    }
-}
-
-pub(crate) fn load_and_delete_locked(m: &GoMap, key: Key) -> OpResult<Option<Value>> {
-    // Go's `v, ok := m[k]; delete(m, k)`: the delete runs even when the key
-    // is absent (it is still a write that does growth work, #40327).
-    let old = m.get(key)?;
-    m.remove(key)?;
-    Ok(old)
-}
-
-pub(crate) fn swap_locked(m: &GoMap, key: Key, value: Value) -> OpResult<Option<Value>> {
-    let old = m.get(key)?;
-    m.insert(key, value)?;
-    Ok(old)
-}
-
-pub(crate) fn compare_and_swap_locked(
-    m: &GoMap,
-    key: Key,
-    old: Value,
-    new: Value,
-) -> OpResult<bool> {
-    if m.get(key)? != Some(old) {
-        return Ok(false);
-    }
-    m.insert(key, new).map(|()| true)
-}
-
-pub(crate) fn compare_and_delete_locked(m: &GoMap, key: Key, old: Value) -> OpResult<bool> {
-    if m.get(key)? != Some(old) {
-        return Ok(false);
-    }
-    m.remove(key).map(|()| true)
-}
-
-/// `for k, v := range m { if !f(k, v) { break } }`; the caller holds at
-/// least the read lock.
-pub(crate) fn range_locked(m: &GoMap, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-    for kv in m.iter() {
-        let (k, v) = kv?;
-        if !f(k, v) {
-            break;
-        }
-    }
-    Ok(())
 }
 
 impl ChaosMap for RwMutexMap {

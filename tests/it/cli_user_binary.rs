@@ -8,21 +8,21 @@ use std::process::{Command, Output};
 
 use crate::support::Scratch;
 
-/// The example binary, built beside `chaos` (`cargo test` builds the
+/// The example `name`, built beside `chaos` (`cargo test` builds the
 /// examples; a run of this test binary alone builds it here).
-fn user_binary() -> PathBuf {
+fn example(name: &str) -> PathBuf {
     let chaos = PathBuf::from(env!("CARGO_BIN_EXE_chaos"));
     let exe = chaos
         .parent()
         .unwrap()
         .join("examples")
-        .join(format!("chaos{}", std::env::consts::EXE_SUFFIX));
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if !exe.is_file() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let release = chaos.parent().unwrap().ends_with("release");
         let mut build = Command::new(cargo);
         build
-            .args(["build", "--example", "chaos"])
+            .args(["build", "--example", name])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
         if release {
             build.arg("--release");
@@ -53,7 +53,7 @@ fn text(o: &Output) -> String {
 
 #[test]
 fn a_users_binary_hunts_shrinks_and_replays_its_own_backend() {
-    let exe = user_binary();
+    let exe = example("chaos");
     let o = run(&exe, &["backends"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
@@ -148,4 +148,15 @@ fn a_users_binary_hunts_shrinks_and_replays_its_own_backend() {
         "{out}"
     );
     assert_eq!(std::fs::read_dir(&shrunk).unwrap().count(), 1, "{out}");
+}
+
+/// The wrapper example runs to its end: it registers a wrapper built with
+/// the `chaos::maps::locked` helpers and explores it clean in both modes.
+#[test]
+fn the_user_wrapper_example_runs_clean() {
+    let o = run(&example("user_wrapper"), &[]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("300 seeds in Sched mode: clean"), "{out}");
+    assert!(out.contains("20 seeds in Stress mode: clean"), "{out}");
 }

@@ -35,7 +35,7 @@ pub mod unlocked_read;
 pub mod write_under_rlock;
 
 use crate::maps::gomap::GoMap;
-use crate::maps::rwmutex::{
+use crate::maps::locked::{
     compare_and_delete_locked, compare_and_swap_locked, load_and_delete_locked,
     load_or_store_locked, range_locked, swap_locked,
 };
