@@ -80,6 +80,8 @@ pub struct SchedDetail {
     /// When the request followed a trace: where the execution stopped
     /// following it.
     pub departure: Option<Departure>,
+    /// Yield points reached inside ops ([`crate::engine::sched::SchedReport::inner_points`]).
+    pub inner_points: u64,
 }
 
 /// Whether an execution met its scenario's expectation, computed in one
@@ -207,6 +209,23 @@ impl Execution {
         self.findings
             .iter()
             .find(|f| f.kind != FindingKind::Nondeterminism)
+    }
+
+    /// What a report should warn about, one line each: a sched execution
+    /// whose ops held no scheduling point at all interleaved whole ops
+    /// only, which says little about the code inside them.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let ran_ops = self.scenario.threads >= 2 && self.history.events.len() > 2;
+        if let Some(d) = self.sched() {
+            if d.inner_points == 0 && ran_ops {
+                out.push(
+                    "only whole ops were interleaved: no op reached a scheduling point; take its locks and atomics from chaos::sync (or mark race windows with chaos::sync::yield_now) to explore inside them"
+                        .to_string(),
+                );
+            }
+        }
+        out
     }
 
     /// The findings, then the undetected expectation if there is one: what
@@ -375,6 +394,7 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
                 coverage: run.report.coverage,
                 elapsed: started.elapsed(),
                 detail: ModeDetail::Sched(SchedDetail {
+                    inner_points: run.report.inner_points,
                     steps: run.report.steps,
                     end: run.report.end,
                     departure: run.report.departure,

@@ -76,6 +76,7 @@ pub fn run_json(exec: &Execution) -> Json {
         "replay": exec.scenario.command_line(exec.seed),
         "ops_recorded": exec.history.events.iter().filter(|e| matches!(e, crate::history::Event::Invoke { .. })).count(),
         "truncated": exec.truncated(),
+        "warnings": exec.warnings(),
         "elapsed_ms": exec.elapsed.as_secs_f64() * 1e3,
         "coverage": exec.coverage.iter().map(|(k, v)| (format!("{k:?}"), *v)).collect::<std::collections::BTreeMap<_, _>>(),
     });
@@ -134,6 +135,9 @@ pub fn run_human(exec: &Execution) -> String {
     ));
     if let Some(rt) = &exec.runtime {
         out.push_str(&format!("  on the real Go runtime: {rt}\n"));
+    }
+    for w in exec.warnings() {
+        out.push_str(&format!("  warning: {w}\n"));
     }
     if let Some(why) = undecided {
         out.push_str(&format!(

@@ -48,6 +48,7 @@ mod nightly_script;
 mod published;
 mod replay;
 mod scenario_files;
+mod sched_coarse;
 mod sched_exec;
 mod sched_faults;
 mod sched_follow;

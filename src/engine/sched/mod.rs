@@ -293,4 +293,8 @@ pub struct SchedReport {
     /// With [`Choices::Follow`]: where the execution stopped following
     /// the recorded trace (`None`: it followed it to the end).
     pub departure: Option<Departure>,
+    /// Yield points reached inside ops, every thread's together (every
+    /// site but the boundary between two ops). Zero means the scheduler
+    /// could only interleave whole ops.
+    pub inner_points: u64,
 }

@@ -118,6 +118,7 @@ impl Exec {
             .map(|i| i.fired().to_vec())
             .unwrap_or_default();
         SchedReport {
+            inner_points: st.threads.iter().map(|th| th.inner_yields).sum(),
             steps: st.step,
             trace: Trace {
                 choices: std::mem::take(&mut st.choices),

@@ -25,6 +25,9 @@ impl Hook for Exec {
         let th = &mut st.threads[t];
         th.last_site = Some(site);
         th.yields += 1;
+        if site != Site::OpBoundary {
+            th.inner_yields += 1;
+        }
         st.log_site(t, site, false);
 
         if st.stopped_by.is_some() {

@@ -25,6 +25,8 @@ pub(super) struct ThreadState {
     pub(super) last_site: Option<Site>,
     pub(super) finished: bool,
     pub(super) yields: u64,
+    /// Yield points inside ops (every site but the op boundary).
+    pub(super) inner_yields: u64,
 }
 
 pub(super) struct State {
