@@ -7,8 +7,8 @@
 //!
 //! - [`run_script`]: one execution of a script (the trace replayed exactly
 //!   in sched mode; real threads in stress mode);
-//! - [`vote`]: the stress-mode rule, *K of N*: a seed-level candidate, a
-//!   script, or a replay of a stress script counts as failing when at least
+//! - [`vote`]: the stress-mode rule, *K of N*: a seed-level candidate or a
+//!   script counts as failing when at least
 //!   `k` of [`STRESS_N`] tries with the seeds [`Seed::candidate`] derives
 //!   fail the same way (the shrinker and the minimiser ask [`STRESS_K`]);
 //!   a replay of a stress script tries up to [`REPLAY_N`] times and asks
@@ -35,7 +35,7 @@ pub const STRESS_K: u32 = 2;
 /// Tries per stress candidate.
 pub const STRESS_N: u32 = 10;
 /// Most tries of one replay of a stress script: a script was kept because
-/// it failed in 2 of 10 tries, so it may fail in as few as one run in
+/// it failed in a few of 10 tries, so it may fail in as few as one run in
 /// seven or eight; ten tries would miss such a script about one replay in
 /// five, thirty about one in a hundred.
 pub const REPLAY_N: u32 = 30;

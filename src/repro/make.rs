@@ -139,7 +139,7 @@ pub fn make(
     let mut replayed = replay(&repro, build);
     if replayed.finding.is_none() && repro.scenario.mode == Mode::Stress {
         // Delta debugging tries hundreds of candidates, and a few that fail
-        // rarely pass a vote of 2 in 10 by luck: the minimal script may be
+        // rarely pass a vote of 3 in 10 by luck: the minimal script may be
         // one. The seed-level run's whole workload fails as often as the
         // shrinker saw it fail; a longer repro beats none.
         minimised = Minimised {

@@ -46,7 +46,7 @@ pub mod script;
 use std::sync::Arc;
 
 use crate::check::{Finding, Signature};
-use crate::engine::{execute, run, Request};
+use crate::engine::{run, Request};
 use crate::maps::Constructor;
 use crate::replay::{finding_with, vote, Attempt, STRESS_K};
 use crate::scenario::{Distribution, Mode, Scenario};
@@ -194,7 +194,8 @@ impl Shrinker<'_> {
         }
     }
 
-    /// One stress try of `ops` under `seed`'s perturbation.
+    /// One run of `s` with `ops`, under `seed` (the scheduler's choices, the
+    /// backend's and the perturbation's seeds).
     fn run_ops(&mut self, s: &Scenario, seed: Seed, ops: Arc<Workload>) -> Option<Finding> {
         self.executions += 1;
         self.opts.progress.tell("seed level", self.executions, || {
@@ -206,12 +207,9 @@ impl Shrinker<'_> {
         )
     }
 
+    /// One run of `s` under `seed`: the seed's own ops.
     fn run(&mut self, s: &Scenario, seed: Seed) -> Option<Finding> {
-        self.executions += 1;
-        self.opts.progress.tell("seed level", self.executions, || {
-            format!("{} threads × {} ops", s.threads, s.ops)
-        });
-        finding_with(&execute(s, seed, self.build), &self.signature)
+        self.run_ops(s, seed, Arc::new(generate(s, seed)))
     }
 
     /// Smallest value in `min..=current` that still fails: `min` first, then

@@ -63,18 +63,18 @@ use crate::history::{Event, History};
 use crate::maps::Constructor;
 use crate::op::Op;
 use crate::replay::{finding_with, run_script, scenario_for, vote, Attempt, Script, STRESS_K};
+use crate::scenario::{Mode, Scenario};
+use crate::seed::Seed;
+use crate::sync::Site;
+use crate::workload::{generate, Workload};
 
 /// How many of [`crate::replay::STRESS_N`] tries a smaller stress script
 /// must fail in to be kept: one more than a seed-level candidate
 /// ([`STRESS_K`]). Delta debugging tries hundreds of scripts, and at 2 of
 /// 10 one that fails in a run of thirty passes about one time in thirty;
-/// at 3 of 10, one in three hundred. A script kept that way replayed in
-/// 3 of 5 replays of 30 runs.
+/// at 3 of 10, one in three hundred. (At 2 of 10, a 2-op Go repro missed
+/// one replay in three.)
 pub const SCRIPT_K: u32 = STRESS_K + 1;
-use crate::scenario::{Mode, Scenario};
-use crate::seed::Seed;
-use crate::sync::Site;
-use crate::workload::{generate, Workload};
 
 /// Limits of one script minimisation.
 #[derive(Clone, Debug)]

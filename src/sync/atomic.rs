@@ -34,10 +34,12 @@ fn point() {
     let _ = yield_point(Site::Atomic);
 }
 
-/// The methods every atomic integer and `AtomicBool` share.
-macro_rules! atomic_common {
-    ($name:ident, $std:ty, $t:ty) => {
-        impl $name {
+/// The methods every atomic here shares (`std`'s on all of them): new,
+/// load, store, swap, the compare-and-swaps, `fetch_update`, and the
+/// accessors that need no scheduling point.
+macro_rules! atomic_core {
+    ($name:ident $(<$g:ident>)?, $std:ty, $t:ty) => {
+        impl$(<$g>)? $name$(<$g>)? {
             /// A new atomic holding `v`.
             pub const fn new(v: $t) -> Self {
                 Self(<$std>::new(v))
@@ -108,30 +110,6 @@ macro_rules! atomic_common {
                 Err(prev)
             }
 
-            /// `std`'s `fetch_and`, after a scheduling point.
-            pub fn fetch_and(&self, v: $t, order: Ordering) -> $t {
-                point();
-                self.0.fetch_and(v, order)
-            }
-
-            /// `std`'s `fetch_or`, after a scheduling point.
-            pub fn fetch_or(&self, v: $t, order: Ordering) -> $t {
-                point();
-                self.0.fetch_or(v, order)
-            }
-
-            /// `std`'s `fetch_xor`, after a scheduling point.
-            pub fn fetch_xor(&self, v: $t, order: Ordering) -> $t {
-                point();
-                self.0.fetch_xor(v, order)
-            }
-
-            /// `std`'s `fetch_nand`, after a scheduling point.
-            pub fn fetch_nand(&self, v: $t, order: Ordering) -> $t {
-                point();
-                self.0.fetch_nand(v, order)
-            }
-
             /// The value, through `&mut self`: nobody else can access it.
             pub fn get_mut(&mut self) -> &mut $t {
                 self.0.get_mut()
@@ -143,19 +121,19 @@ macro_rules! atomic_common {
             }
         }
 
-        impl Default for $name {
+        impl$(<$g>)? Default for $name$(<$g>)? {
             fn default() -> Self {
                 Self(<$std>::default())
             }
         }
 
-        impl From<$t> for $name {
+        impl$(<$g>)? From<$t> for $name$(<$g>)? {
             fn from(v: $t) -> Self {
                 Self::new(v)
             }
         }
 
-        impl std::fmt::Debug for $name {
+        impl$(<$g>)? std::fmt::Debug for $name$(<$g>)? {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 // Not a scheduling point: printing is not an access of the
                 // program under test.
@@ -165,45 +143,39 @@ macro_rules! atomic_common {
     };
 }
 
-/// An atomic integer: the common methods and the arithmetic ones.
+/// `std`'s read-modify-write methods, each after a scheduling point.
+macro_rules! atomic_rmw {
+    ($name:ident, $t:ty, $($method:ident),*) => {
+        impl $name {
+            $(
+                #[doc = concat!("`std`'s `", stringify!($method), "`, after a scheduling point.")]
+                pub fn $method(&self, v: $t, order: Ordering) -> $t {
+                    point();
+                    self.0.$method(v, order)
+                }
+            )*
+        }
+    };
+}
+
+/// An atomic integer: the shared methods, the bitwise and the arithmetic
+/// read-modify-writes.
 macro_rules! atomic_int {
     ($(#[$doc:meta])* $name:ident, $std:ty, $t:ty) => {
         $(#[$doc])*
         pub struct $name($std);
-
-        atomic_common!($name, $std, $t);
-
-        impl $name {
-            /// `std`'s `fetch_add`, after a scheduling point.
-            pub fn fetch_add(&self, v: $t, order: Ordering) -> $t {
-                point();
-                self.0.fetch_add(v, order)
-            }
-
-            /// `std`'s `fetch_sub`, after a scheduling point.
-            pub fn fetch_sub(&self, v: $t, order: Ordering) -> $t {
-                point();
-                self.0.fetch_sub(v, order)
-            }
-
-            /// `std`'s `fetch_max`, after a scheduling point.
-            pub fn fetch_max(&self, v: $t, order: Ordering) -> $t {
-                point();
-                self.0.fetch_max(v, order)
-            }
-
-            /// `std`'s `fetch_min`, after a scheduling point.
-            pub fn fetch_min(&self, v: $t, order: Ordering) -> $t {
-                point();
-                self.0.fetch_min(v, order)
-            }
-        }
+        atomic_core!($name, $std, $t);
+        atomic_rmw!(
+            $name, $t, fetch_and, fetch_or, fetch_xor, fetch_nand, fetch_add, fetch_sub,
+            fetch_max, fetch_min
+        );
     };
 }
 
 /// A boolean the scheduler can interleave ([`std::sync::atomic::AtomicBool`]).
 pub struct AtomicBool(std_atomic::AtomicBool);
-atomic_common!(AtomicBool, std_atomic::AtomicBool, bool);
+atomic_core!(AtomicBool, std_atomic::AtomicBool, bool);
+atomic_rmw!(AtomicBool, bool, fetch_and, fetch_or, fetch_xor, fetch_nand);
 
 atomic_int!(
     /// A `u32` the scheduler can interleave ([`std::sync::atomic::AtomicU32`]).
@@ -227,77 +199,7 @@ atomic_int!(
 /// A raw pointer the scheduler can interleave
 /// ([`std::sync::atomic::AtomicPtr`]).
 pub struct AtomicPtr<T>(std_atomic::AtomicPtr<T>);
-
-impl<T> AtomicPtr<T> {
-    /// A new atomic holding `p`.
-    pub const fn new(p: *mut T) -> Self {
-        Self(std_atomic::AtomicPtr::new(p))
-    }
-
-    /// `std`'s `load`, after a scheduling point.
-    pub fn load(&self, order: Ordering) -> *mut T {
-        point();
-        self.0.load(order)
-    }
-
-    /// `std`'s `store`, after a scheduling point.
-    pub fn store(&self, p: *mut T, order: Ordering) {
-        point();
-        self.0.store(p, order)
-    }
-
-    /// `std`'s `swap`, after a scheduling point.
-    pub fn swap(&self, p: *mut T, order: Ordering) -> *mut T {
-        point();
-        self.0.swap(p, order)
-    }
-
-    /// `std`'s `compare_exchange`, after a scheduling point.
-    pub fn compare_exchange(
-        &self,
-        current: *mut T,
-        new: *mut T,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<*mut T, *mut T> {
-        point();
-        self.0.compare_exchange(current, new, success, failure)
-    }
-
-    /// `std`'s `compare_exchange_weak`, after a scheduling point.
-    pub fn compare_exchange_weak(
-        &self,
-        current: *mut T,
-        new: *mut T,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<*mut T, *mut T> {
-        point();
-        self.0.compare_exchange_weak(current, new, success, failure)
-    }
-
-    /// The pointer, through `&mut self`.
-    pub fn get_mut(&mut self) -> &mut *mut T {
-        self.0.get_mut()
-    }
-
-    /// The pointer, consuming the atomic.
-    pub fn into_inner(self) -> *mut T {
-        self.0.into_inner()
-    }
-}
-
-impl<T> Default for AtomicPtr<T> {
-    fn default() -> Self {
-        Self(std_atomic::AtomicPtr::default())
-    }
-}
-
-impl<T> std::fmt::Debug for AtomicPtr<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&self.0, f)
-    }
-}
+atomic_core!(AtomicPtr<T>, std_atomic::AtomicPtr<T>, *mut T);
 
 #[cfg(test)]
 mod tests {

@@ -244,12 +244,10 @@ pub(super) fn run(scenario: &Scenario, seed: Seed, workload: &Workload) -> GoRun
         }
     };
     let stderr = Stderr::parse(&ended.stderr);
+    let last_words = toolchain::last_line(ended.stderr.as_bytes());
     if ended.status.and_then(|s| s.code()) == Some(64) {
         return undecided(
-            format!(
-                "the Go target refused the request: {}",
-                toolchain::last_line(ended.stderr.as_bytes())
-            ),
+            format!("the Go target refused the request: {last_words}"),
             Some(runtime),
         );
     }
@@ -257,10 +255,7 @@ pub(super) fn run(scenario: &Scenario, seed: Seed, workload: &Workload) -> GoRun
         Ok(r) => r,
         Err(why) => {
             return undecided(
-                format!(
-                    "the Go target left no events ({why}); it said: {}",
-                    toolchain::last_line(ended.stderr.as_bytes())
-                ),
+                format!("the Go target left no events ({why}); it said: {last_words}"),
                 Some(runtime),
             )
         }
@@ -271,7 +266,7 @@ pub(super) fn run(scenario: &Scenario, seed: Seed, workload: &Workload) -> GoRun
         records: &recorded.records,
         workload,
         stderr: &stderr,
-        last_words: toolchain::last_line(ended.stderr.as_bytes()),
+        last_words,
         has_len: map.has_len,
     };
     let checked = match (&ended.status, &stderr.death) {

@@ -196,6 +196,16 @@ pub(super) fn history(
     panics: &BTreeMap<(u32, u32), String>,
 ) -> Result<Recorded, String> {
     let records = read_events(events, workload.threads.len())?;
+    for (t, (recs, ops)) in records.iter().zip(&workload.threads).enumerate() {
+        if recs.len() != ops.len() {
+            return Err(format!(
+                "{}: thread {t} has {} records for {} ops",
+                events.display(),
+                recs.len(),
+                ops.len()
+            ));
+        }
+    }
     let mut stamped: Vec<(u64, u8, u32, u32, Event)> = Vec::new();
     for (t, (recs, ops)) in records.iter().zip(&workload.threads).enumerate() {
         let thread = t as u32;
