@@ -298,6 +298,19 @@ pub(super) fn hang_finding(positions: &[StressPosition], backend: &str) -> Findi
         .filter(|p| !p.finished)
         .map(|p| format!("thread {} in op {}", p.thread, p.op))
         .collect();
+    let stuck: Vec<String> = positions
+        .iter()
+        .filter(|p| p.stuck)
+        .map(|p| p.thread.to_string())
+        .collect();
+    let mut detail = at.join("; ");
+    if !stuck.is_empty() {
+        detail.push_str(&format!(
+            "; thread {} could not be stopped: blocked outside chaos::sync (a std lock, \
+             or a loop with no yield point?), it stays until the process exits",
+            stuck.join(", ")
+        ));
+    }
     Finding {
         kind: FindingKind::Hang,
         message: "threads still running when the watchdog fired".into(),
@@ -305,6 +318,6 @@ pub(super) fn hang_finding(positions: &[StressPosition], backend: &str) -> Findi
         thread: first.map(|p| p.thread),
         op: first.map(|p| p.op),
         step: None,
-        detail: at.join("; "),
+        detail,
     }
 }

@@ -12,7 +12,13 @@
 //! release, and the buffers are merged by time, at the end. The first throw or
 //! panic stops the execution the way Go's fatal error stops a process: the
 //! other threads finish the operation they are in and start no other.
-//! A watchdog turns a run that outlives its timeout into a hang.
+//! A watchdog turns a run that outlives its timeout into a hang, and then
+//! abandons the stragglers: a thread that reaches a yield point, or waits
+//! on a `chaos::sync` lock or condition variable (which under this runner
+//! poll instead of blocking in the OS), unwinds out of its op and exits, so
+//! a hung execution leaves no thread behind in the calling process. Only a
+//! thread blocked outside `chaos::sync` (a `std` lock, a loop with no yield
+//! point) cannot be reached; the hang says so ([`StressPosition::stuck`]).
 //!
 //! Memory bound: at most [`HISTORY_LIMIT`] operations are recorded per
 //! execution (about 100 bytes each, so ~100 MiB at worst); past that the run
@@ -37,7 +43,7 @@ use crate::maps::ChaosMap;
 use crate::op::Ret;
 use crate::scenario::Perturb;
 use crate::seed::{Seed, Stream};
-use crate::sync::{Cover, Fault, Hook, Site};
+use crate::sync::{Blocking, Cover, Fault, Hook, Site};
 use crate::workload::Workload;
 
 /// Most operations recorded in one execution's history.
@@ -71,6 +77,10 @@ pub struct StressPosition {
     pub op: u32,
     /// Whether it had finished its stream.
     pub finished: bool,
+    /// Whether it was still running after the watchdog abandoned it: blocked
+    /// outside `chaos::sync`, where nothing can stop it. Such a thread stays
+    /// until the process exits.
+    pub stuck: bool,
 }
 
 /// How a stress execution ended.
@@ -122,11 +132,19 @@ impl Record {
     }
 }
 
+/// How long the watchdog waits, after abandoning a hung run, for its
+/// threads to unwind and exit (a polling lock wait notices within ~1 ms).
+const ABANDON_GRACE: Duration = Duration::from_millis(250);
+
+/// The unwinding payload of an abandoned thread: not a panic of the backend.
+struct Abandoned;
+
 /// Runs `workload` on `map` with one OS thread per workload thread.
 pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions) -> StressRun {
     let n = workload.threads.len();
     let barrier = Arc::new(SpinBarrier::default());
     let stop = Arc::new(AtomicBool::new(false));
+    let abandon = Arc::new(AtomicBool::new(false));
     let positions: Arc<Vec<AtomicU32>> = Arc::new((0..n).map(|_| AtomicU32::new(0)).collect());
     let finished: Arc<Vec<AtomicBool>> = Arc::new((0..n).map(|_| AtomicBool::new(false)).collect());
     let first_failure: Arc<StdMutex<Option<Failure>>> = Arc::new(StdMutex::new(None));
@@ -143,11 +161,11 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
         let (positions, finished, first_failure) =
             (positions.clone(), finished.clone(), first_failure.clone());
         let (done_tx, start, opts) = (done_tx.clone(), start.clone(), opts.clone());
-        let clock = clock.clone();
+        let (clock, abandon) = (clock.clone(), abandon.clone());
         std::thread::Builder::new()
             .name(format!("chaos-stress-{t}"))
             .spawn(move || {
-                let hook = PerturbHook::new(&opts, t as u32);
+                let hook = PerturbHook::new(&opts, t as u32, abandon);
                 let t32 = t as u32;
                 let coverage = hook.coverage.clone();
                 let _guard = crate::sync::install(hook);
@@ -167,7 +185,9 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                 let mut stamps = ThreadStamps::new(&clock, stamping);
                 barrier.arrive_and_wait();
                 start.get_or_init(|| clock.invoke());
-                for (i, op) in ops.iter().enumerate() {
+                // An abandoned thread unwinds out of this loop, with its op
+                // recorded as pending; any other unwinding is a bug here.
+                let body = catch_unwind(AssertUnwindSafe(|| for (i, op) in ops.iter().enumerate() {
                     // Relaxed: the flag only needs to be seen eventually; a
                     // thread that misses it runs one more op, as a goroutine
                     // may before the fatal error's exit reaches it.
@@ -188,6 +208,16 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                     let invoke = stamps.invoke();
                     let ret = match catch_unwind(AssertUnwindSafe(|| op.apply(&*map))) {
                         Ok(r) => r,
+                        Err(payload) if payload.is::<Abandoned>() => {
+                            if opts.record && records.len() < budget {
+                                records.push(Record {
+                                    index: i as u32,
+                                    invoke,
+                                    ret: None,
+                                });
+                            }
+                            std::panic::resume_unwind(payload)
+                        }
                         Err(payload) => Ret::Panic(super::panic_message(&*payload)),
                     };
                     let returned = stamps.ret();
@@ -209,6 +239,11 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                         first.get_or_insert(f);
                         break;
                     }
+                }));
+                if let Err(payload) = body {
+                    if !payload.is::<Abandoned>() {
+                        std::panic::resume_unwind(payload);
+                    }
                 }
                 finished[t].store(true, Ordering::Release);
                 let cov = coverage.take();
@@ -224,39 +259,47 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
     let mut per_thread: Vec<Vec<Record>> = (0..n).map(|_| Vec::new()).collect();
     let mut truncated = false;
     let mut coverage = std::collections::BTreeMap::new();
-    let mut received = 0;
-    let mut hung = false;
-    while received < n {
-        let now = Instant::now();
-        let left = deadline.saturating_duration_since(now);
-        match done_rx.recv_timeout(left) {
-            Ok((t, records, tr, cov)) => {
-                per_thread[t] = records;
-                truncated |= tr;
-                for (k, v) in cov {
-                    *coverage.entry(k).or_insert(0) += v;
-                }
-                received += 1;
+    let mut reported = vec![false; n];
+    let mut receive = |until: Instant, reported: &mut Vec<bool>| {
+        while reported.iter().any(|r| !r) {
+            let left = until.saturating_duration_since(Instant::now());
+            let Ok((t, records, tr, cov)) = done_rx.recv_timeout(left) else {
+                return false;
+            };
+            per_thread[t] = records;
+            truncated |= tr;
+            for (k, v) in cov {
+                *coverage.entry(k).or_insert(0) += v;
             }
-            Err(_) => {
-                hung = true;
-                // Ask the stragglers to stop; they are detached (a Go process
-                // would be killed; a hung Rust thread cannot be).
-                stop.store(true, Ordering::Relaxed);
-                break;
-            }
+            reported[t] = true;
+        }
+        true
+    };
+    let hung = !receive(deadline, &mut reported);
+    let mut hang_positions = Vec::new();
+    if hung {
+        // Where each thread was when the watchdog fired; then the stragglers
+        // are abandoned, and those that do not unwind within the grace
+        // period are blocked where nothing can reach them.
+        hang_positions = (0..n)
+            .map(|t| StressPosition {
+                thread: t as u32,
+                op: positions[t].load(Ordering::Relaxed),
+                finished: finished[t].load(Ordering::Acquire),
+                stuck: false,
+            })
+            .collect();
+        stop.store(true, Ordering::Relaxed);
+        abandon.store(true, Ordering::Relaxed);
+        receive(Instant::now() + ABANDON_GRACE, &mut reported);
+        for (p, reported) in hang_positions.iter_mut().zip(&reported) {
+            p.stuck = !reported;
         }
     }
     let elapsed = released.elapsed();
     let end = if hung {
         StressEnd::Hang {
-            positions: (0..n)
-                .map(|t| StressPosition {
-                    thread: t as u32,
-                    op: positions[t].load(Ordering::Relaxed),
-                    finished: finished[t].load(Ordering::Acquire),
-                })
-                .collect(),
+            positions: hang_positions,
         }
     } else {
         match first_failure
@@ -375,10 +418,15 @@ struct PerturbHook {
     rng: Cell<u64>,
     injector: Option<RefCell<FaultInjector>>,
     coverage: Rc<RefCell<std::collections::BTreeMap<Cover, u64>>>,
+    /// Set by the watchdog: unwind at the next yield point or lock wait.
+    abandon: Arc<AtomicBool>,
+    /// Polls of the current contended acquire (reset at every yield point,
+    /// which each acquire starts with): how long to back off.
+    polls: Cell<u32>,
 }
 
 impl PerturbHook {
-    fn new(opts: &StressOptions, thread: u32) -> Rc<Self> {
+    fn new(opts: &StressOptions, thread: u32, abandon: Arc<AtomicBool>) -> Rc<Self> {
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.derive(Stream::Perturb(thread)));
         Rc::new(PerturbHook {
             perturb: opts.perturb,
@@ -390,7 +438,19 @@ impl PerturbHook {
                 ))
             }),
             coverage: Rc::default(),
+            abandon,
+            polls: Cell::new(0),
         })
+    }
+
+    /// Unwinds out of the op when the watchdog has abandoned the run.
+    /// `resume_unwind`, not `panic!`: no panic hook prints, and the thread's
+    /// body tells the payload from a backend's panic.
+    fn check_abandoned(&self) {
+        // Relaxed: the flag only needs to be seen eventually.
+        if self.abandon.load(Ordering::Relaxed) {
+            std::panic::resume_unwind(Box::new(Abandoned));
+        }
     }
 
     /// xorshift64: the perturbation only needs cheap, seeded noise.
@@ -406,6 +466,8 @@ impl PerturbHook {
 
 impl Hook for PerturbHook {
     fn yield_point(&self, site: Site) -> Option<Fault> {
+        self.check_abandoned();
+        self.polls.set(0);
         let fault = self
             .injector
             .as_ref()
@@ -428,6 +490,29 @@ impl Hook for PerturbHook {
             }
         }
         fault
+    }
+
+    /// A contended `chaos::sync` lock (or a condition variable's wait)
+    /// polls instead of blocking in the OS, so that a thread waiting forever
+    /// can be abandoned: spin briefly, then yield the core, then sleep
+    /// (up to 1 ms) between tries. Critical sections are short, so most
+    /// waits end while spinning, as an OS mutex's own spin phase would.
+    fn blocked_on(&self, _resource: crate::sync::ResourceId) -> Blocking {
+        let polls = self.polls.get();
+        self.polls.set(polls.saturating_add(1));
+        match polls {
+            0..64 => {
+                for _ in 0..(1u32 << (polls / 8)) {
+                    std::hint::spin_loop();
+                }
+            }
+            64..128 => std::thread::yield_now(),
+            _ => std::thread::sleep(Duration::from_micros(u64::from(
+                (polls - 127).min(20) * 50,
+            ))),
+        }
+        self.check_abandoned();
+        Blocking::Retry
     }
 
     fn cover(&self, mark: Cover) {

@@ -42,6 +42,7 @@
 //! A backend that panics is a finding: the engine catches the panic, and
 //! these locks ignore poisoning, so nothing is left unusable for later runs.
 
+use crate::check::FindingKind;
 use crate::maps::gomap::{GoMap, GoMapMutation};
 use crate::maps::mutants;
 use crate::maps::rwmutex::RwMutexMap;
@@ -62,6 +63,12 @@ pub enum FindingClass {
     LostWrite,
     /// A structural invariant broken, or a wrong result from a single thread.
     Invariant,
+    /// Threads that wait on each other forever: sched mode's deadlock (every
+    /// unfinished logical thread blocked on a `chaos::sync` lock).
+    Deadlock,
+    /// A run that never finishes: stress mode's watchdog, or sched mode's
+    /// deadlock or livelock (the step limit), whichever the mode can see.
+    Hang,
 }
 
 impl FindingClass {
@@ -72,6 +79,24 @@ impl FindingClass {
             FindingClass::Linearizability => "linearizability",
             FindingClass::LostWrite => "lost-write",
             FindingClass::Invariant => "invariant",
+            FindingClass::Deadlock => "deadlock",
+            FindingClass::Hang => "hang",
+        }
+    }
+
+    /// The finding kinds that count as this class, the one it names first:
+    /// a lost write may show first as the broken count
+    /// ([`FindingKind::Invariant`]), and a hang under the scheduler as a
+    /// deadlock or the step limit.
+    pub fn kinds(self) -> &'static [FindingKind] {
+        use FindingKind as K;
+        match self {
+            FindingClass::Throw => &[K::Throw],
+            FindingClass::Linearizability => &[K::Linearizability],
+            FindingClass::LostWrite => &[K::LostWrite, K::Invariant],
+            FindingClass::Invariant => &[K::Invariant],
+            FindingClass::Deadlock => &[K::Deadlock],
+            FindingClass::Hang => &[K::Hang, K::Deadlock, K::StepLimit],
         }
     }
 }

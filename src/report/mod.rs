@@ -23,9 +23,8 @@ use crate::timeline::Timeline;
 pub use hunt::{Hunted, WrittenRepro};
 pub use shrink::{explanation, nothing_to_shrink, nothing_to_shrink_json, Shrunk};
 
-use crate::check::{Finding, FindingKind, Signature};
+use crate::check::{Finding, Signature};
 use crate::engine::{Execution, Outcome};
-use crate::maps::registry::FindingClass;
 use crate::replay::{Replayed, Verdict};
 use crate::repro::Repro;
 use crate::scenario::Mode;
@@ -422,17 +421,6 @@ fn replayed(
     out
 }
 
-/// The finding kind a mutant's expected class names: the JSON says a
-/// mutant's expectation in the words its findings use (`lost-write`).
-fn finding_kind(class: FindingClass) -> FindingKind {
-    match class {
-        FindingClass::Throw => FindingKind::Throw,
-        FindingClass::Linearizability => FindingKind::Linearizability,
-        FindingClass::LostWrite => FindingKind::LostWrite,
-        FindingClass::Invariant => FindingKind::Invariant,
-    }
-}
-
 /// The `chaos backends --json` array: each backend's name and description,
 /// and for a mutant the finding it plants and whether it needs growth.
 pub fn backends_json(backends: &[crate::maps::registry::BackendInfo]) -> Json {
@@ -443,7 +431,7 @@ pub fn backends_json(backends: &[crate::maps::registry::BackendInfo]) -> Json {
                 "name": b.name(),
                 "description": b.description(),
                 "mutant": b.is_mutant(),
-                "expected": b.mutant_info().map(|m| finding_kind(m.expected).name()),
+                "expected": b.mutant_info().map(|m| m.expected.kinds()[0].name()),
                 "needs_growth": b.mutant_info().map(|m| m.needs_growth),
             })
         })
@@ -525,6 +513,7 @@ mod tests {
 
     #[test]
     fn backends_json_names_a_mutants_expectation_as_its_findings_do() {
+        use crate::check::FindingKind;
         let json = backends_json(crate::maps::registry::backends());
         let expected: Vec<&str> = json
             .as_array()

@@ -170,6 +170,8 @@ fn targets() -> Vec<(Scenario, Wanted)> {
             FindingClass::Linearizability => &[FindingKind::Linearizability],
             FindingClass::LostWrite => &[FindingKind::LostWrite, FindingKind::Invariant],
             FindingClass::Invariant => &[FindingKind::Invariant],
+            FindingClass::Deadlock => &[FindingKind::Deadlock],
+            FindingClass::Hang => &[FindingKind::Hang, FindingKind::Deadlock],
         };
         out.push((s, Box::new(move |f| kinds.contains(&f.kind))));
     }
