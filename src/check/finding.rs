@@ -17,6 +17,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::maps::registry::FindingClass;
+
 /// The class of a finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -46,6 +48,26 @@ pub enum FindingKind {
     /// The scenario expected a throw (or a finding) and none came: the race,
     /// or the known bug, went undetected in this execution.
     Undetected,
+}
+
+/// A mutant's expected class (in `maps`, which knows no findings) read as
+/// the findings that show it.
+impl FindingClass {
+    /// The finding kinds that count as this class, the one it names first:
+    /// a lost write may show first as the broken count
+    /// ([`FindingKind::Invariant`]), and a hang under the scheduler as a
+    /// deadlock or the step limit.
+    pub fn kinds(self) -> &'static [FindingKind] {
+        use FindingKind as K;
+        match self {
+            FindingClass::Throw => &[K::Throw],
+            FindingClass::Linearizability => &[K::Linearizability],
+            FindingClass::LostWrite => &[K::LostWrite, K::Invariant],
+            FindingClass::Invariant => &[K::Invariant],
+            FindingClass::Deadlock => &[K::Deadlock],
+            FindingClass::Hang => &[K::Hang, K::Deadlock, K::StepLimit],
+        }
+    }
 }
 
 impl FindingKind {

@@ -187,57 +187,59 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                 start.get_or_init(|| clock.invoke());
                 // An abandoned thread unwinds out of this loop, with its op
                 // recorded as pending; any other unwinding is a bug here.
-                let body = catch_unwind(AssertUnwindSafe(|| for (i, op) in ops.iter().enumerate() {
-                    // Relaxed: the flag only needs to be seen eventually; a
-                    // thread that misses it runs one more op, as a goroutine
-                    // may before the fatal error's exit reaches it.
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    positions[t].store(i as u32, Ordering::Relaxed);
-                    if let Some(fault) = crate::sync::yield_point(Site::OpBoundary) {
-                        if let Err(f) = apply_boundary_fault(&*map, fault, t32, i as u32) {
-                            stop.store(true, Ordering::Relaxed);
-                            first_failure
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .get_or_insert(f);
+                let body = catch_unwind(AssertUnwindSafe(|| {
+                    for (i, op) in ops.iter().enumerate() {
+                        // Relaxed: the flag only needs to be seen eventually; a
+                        // thread that misses it runs one more op, as a goroutine
+                        // may before the fatal error's exit reaches it.
+                        if stop.load(Ordering::Relaxed) {
                             break;
                         }
-                    }
-                    let invoke = stamps.invoke();
-                    let ret = match catch_unwind(AssertUnwindSafe(|| op.apply(&*map))) {
-                        Ok(r) => r,
-                        Err(payload) if payload.is::<Abandoned>() => {
-                            if opts.record && records.len() < budget {
+                        positions[t].store(i as u32, Ordering::Relaxed);
+                        if let Some(fault) = crate::sync::yield_point(Site::OpBoundary) {
+                            if let Err(f) = apply_boundary_fault(&*map, fault, t32, i as u32) {
+                                stop.store(true, Ordering::Relaxed);
+                                first_failure
+                                    .lock()
+                                    .unwrap_or_else(|p| p.into_inner())
+                                    .get_or_insert(f);
+                                break;
+                            }
+                        }
+                        let invoke = stamps.invoke();
+                        let ret = match catch_unwind(AssertUnwindSafe(|| op.apply(&*map))) {
+                            Ok(r) => r,
+                            Err(payload) if payload.is::<Abandoned>() => {
+                                if opts.record && records.len() < budget {
+                                    records.push(Record {
+                                        index: i as u32,
+                                        invoke,
+                                        ret: None,
+                                    });
+                                }
+                                std::panic::resume_unwind(payload)
+                            }
+                            Err(payload) => Ret::Panic(super::panic_message(&*payload)),
+                        };
+                        let returned = stamps.ret();
+                        let failure = Failure::of(&ret, t32, i as u32);
+                        if opts.record {
+                            if records.len() < budget {
                                 records.push(Record {
                                     index: i as u32,
                                     invoke,
-                                    ret: None,
+                                    ret: Some((returned, ret)),
                                 });
+                            } else {
+                                truncated = true;
                             }
-                            std::panic::resume_unwind(payload)
                         }
-                        Err(payload) => Ret::Panic(super::panic_message(&*payload)),
-                    };
-                    let returned = stamps.ret();
-                    let failure = Failure::of(&ret, t32, i as u32);
-                    if opts.record {
-                        if records.len() < budget {
-                            records.push(Record {
-                                index: i as u32,
-                                invoke,
-                                ret: Some((returned, ret)),
-                            });
-                        } else {
-                            truncated = true;
+                        if let Some(f) = failure {
+                            stop.store(true, Ordering::Relaxed);
+                            let mut first = first_failure.lock().unwrap_or_else(|p| p.into_inner());
+                            first.get_or_insert(f);
+                            break;
                         }
-                    }
-                    if let Some(f) = failure {
-                        stop.store(true, Ordering::Relaxed);
-                        let mut first = first_failure.lock().unwrap_or_else(|p| p.into_inner());
-                        first.get_or_insert(f);
-                        break;
                     }
                 }));
                 if let Err(payload) = body {
@@ -507,9 +509,7 @@ impl Hook for PerturbHook {
                 }
             }
             64..128 => std::thread::yield_now(),
-            _ => std::thread::sleep(Duration::from_micros(u64::from(
-                (polls - 127).min(20) * 50,
-            ))),
+            _ => std::thread::sleep(Duration::from_micros(u64::from((polls - 127).min(20) * 50))),
         }
         self.check_abandoned();
         Blocking::Retry

@@ -42,7 +42,6 @@
 //! A backend that panics is a finding: the engine catches the panic, and
 //! these locks ignore poisoning, so nothing is left unusable for later runs.
 
-use crate::check::FindingKind;
 use crate::maps::gomap::{GoMap, GoMapMutation};
 use crate::maps::mutants;
 use crate::maps::rwmutex::RwMutexMap;
@@ -81,22 +80,6 @@ impl FindingClass {
             FindingClass::Invariant => "invariant",
             FindingClass::Deadlock => "deadlock",
             FindingClass::Hang => "hang",
-        }
-    }
-
-    /// The finding kinds that count as this class, the one it names first:
-    /// a lost write may show first as the broken count
-    /// ([`FindingKind::Invariant`]), and a hang under the scheduler as a
-    /// deadlock or the step limit.
-    pub fn kinds(self) -> &'static [FindingKind] {
-        use FindingKind as K;
-        match self {
-            FindingClass::Throw => &[K::Throw],
-            FindingClass::Linearizability => &[K::Linearizability],
-            FindingClass::LostWrite => &[K::LostWrite, K::Invariant],
-            FindingClass::Invariant => &[K::Invariant],
-            FindingClass::Deadlock => &[K::Deadlock],
-            FindingClass::Hang => &[K::Hang, K::Deadlock, K::StepLimit],
         }
     }
 }

@@ -124,3 +124,61 @@ fn a_library_author_can_register_their_own_backend() {
         .register(registry::lookup("syncmap").unwrap().clone())
         .is_err());
 }
+
+#[test]
+fn a_user_mutant_can_expect_a_deadlock_or_a_hang_and_each_mode_shows_its_class() {
+    use chaos::engine::execute;
+    use chaos::maps::registry::FindingClass;
+    use chaos::scenario::{Mode, Scenario, StressSettings};
+    use chaos::seed::Seed;
+
+    use crate::support::buggy::Crossed;
+
+    let mut registry = Registry::new();
+    registry
+        .register(BackendInfo::mutant(
+            "crossed",
+            "two locks taken in opposite orders",
+            FindingClass::Deadlock,
+            false,
+            |_| Box::new(Crossed::default()),
+        ))
+        .unwrap();
+    let lines = registry.describe_lines();
+    assert!(lines[0].contains("mutant, expect deadlock"), "{lines:?}");
+    let info = registry.lookup("crossed").unwrap().clone();
+    let expected = info.mutant_info().unwrap().expected;
+    // Sched mode sees the deadlock itself (each overlapping load/store pair
+    // deadlocks with odds about 1/2: 20 seeds cannot all miss in practice);
+    // stress mode sees a hang (about half the seeds at 2 × 2,000 ops: 24
+    // seeds all missing has odds about 2^-24).
+    let sched = Scenario {
+        backend: "crossed".into(),
+        threads: 2,
+        ops: 20,
+        mix: "load=50,store=50".parse().unwrap(),
+        mode: Mode::Sched,
+        ..Scenario::default()
+    };
+    let stress = Scenario {
+        ops: 2000,
+        mode: Mode::Stress,
+        stress: StressSettings {
+            timeout_ms: 300,
+            ..StressSettings::default()
+        },
+        ..sched.clone()
+    };
+    for (scenario, class, seeds) in [(sched, expected, 20), (stress, FindingClass::Hang, 24)] {
+        let build = |seed| info.build(seed);
+        let kind = (0..seeds)
+            .find_map(|seed| {
+                let e = execute(&scenario, Seed(seed), &build);
+                e.findings.first().map(|f| f.kind)
+            })
+            .unwrap_or_else(|| panic!("no finding in {seeds} seeds of {:?}", scenario.mode));
+        assert!(class.kinds().contains(&kind), "{kind:?} is not a {class}");
+    }
+    assert_eq!(FindingClass::Hang.kinds()[0].name(), "hang");
+    assert_eq!(FindingClass::Deadlock.kinds()[0].name(), "deadlock");
+}

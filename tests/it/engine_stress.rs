@@ -195,7 +195,10 @@ fn a_stress_deadlock_on_chaos_sync_locks_leaves_no_thread_behind() {
     assert!(!f.detail.contains("could not be stopped"), "{}", f.detail);
     // Both threads unwound out of their lock waits and exited, dropping the
     // map with their clones of it: nothing is left in this process.
-    assert!(dropped.load(Ordering::SeqCst), "a stress thread still holds the map");
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "a stress thread still holds the map"
+    );
     assert!(took < Duration::from_secs(5), "reported after {took:?}");
 }
 
@@ -304,4 +307,3 @@ fn a_clean_run_whose_threads_ran_one_after_another_says_its_verdict_says_little(
     assert!(text.contains("3 of 3 thread pairs overlapped"), "{text}");
     assert!(!text.contains("says little"), "{text}");
 }
-

@@ -46,6 +46,7 @@ mod threadset;
 mod trace;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -196,6 +197,39 @@ impl Default for SchedConfig {
     }
 }
 
+/// What an execution tells a watchdog on another OS thread
+/// ([`Executor::set_heartbeat`]): how many yield points it has reached,
+/// and which logical thread it resumed last (the one running now).
+#[derive(Debug, Default)]
+pub struct Heartbeat {
+    beats: AtomicU64,
+    running: AtomicUsize,
+}
+
+impl Heartbeat {
+    /// A yield point was reached. Relaxed: a watchdog only needs to see the
+    /// count change eventually.
+    pub(crate) fn beat(&self) {
+        self.beats.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Logical thread `t` is about to run.
+    pub(crate) fn resume(&self, t: usize) {
+        self.running.store(t, Ordering::Relaxed);
+        self.beat();
+    }
+
+    /// Yield points reached so far.
+    pub fn beats(&self) -> u64 {
+        self.beats.load(Ordering::Relaxed)
+    }
+
+    /// The logical thread running (the one resumed last).
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::Relaxed)
+    }
+}
+
 /// How an execution ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum End {
@@ -225,7 +259,24 @@ pub enum End {
         /// What differed.
         detail: String,
     },
+    /// The scheduler's one OS thread reached no yield point for
+    /// [`crate::engine::sched::STALL`]: logical thread `thread`, in op `op`,
+    /// blocked it outside `chaos::sync` (a `std` lock, a blocking call, a
+    /// loop with no yield point). The execution was abandoned, and its OS
+    /// thread with it: nothing can unblock it. Not a finding about the map
+    /// (under real threads a `std` lock only waits): the backend cannot be
+    /// explored by the scheduler as it is.
+    Stalled {
+        /// The logical thread that was running.
+        thread: usize,
+        /// Its op (index in its stream).
+        op: u32,
+    },
 }
+
+/// How long the scheduler's OS thread may reach no yield point before the
+/// execution is abandoned as [`End::Stalled`].
+pub const STALL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Where an execution that followed a recorded trace
 /// ([`Choices::Follow`]) stopped following it.

@@ -5,13 +5,14 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 
 use corosensei::CoroutineResult;
 
 use super::state::{Phase, State};
 use crate::engine::sched::strategy::DepartureCell;
 use crate::engine::sched::switch::{CoroutineRef, Slot};
-use crate::engine::sched::{End, SchedReport, ThreadPosition, Trace};
+use crate::engine::sched::{End, Heartbeat, SchedReport, ThreadPosition, Trace};
 
 /// How a body ended.
 pub(super) enum ThreadExit {
@@ -23,6 +24,8 @@ pub(super) enum ThreadExit {
 pub(super) struct Exec {
     pub(super) state: RefCell<State>,
     pub(super) slots: Vec<Slot>,
+    /// Beaten at every yield point; names the thread resumed.
+    pub(super) heartbeat: Option<Arc<Heartbeat>>,
 }
 
 impl Exec {
@@ -47,6 +50,9 @@ impl Exec {
         st.current = next;
         drop(st);
         while let Some(t) = next {
+            if let Some(h) = &self.heartbeat {
+                h.resume(t);
+            }
             let result = threads[t].resume(());
             let mut st = self.state.borrow_mut();
             next = match result {

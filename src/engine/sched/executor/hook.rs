@@ -10,6 +10,9 @@ use crate::sync::{Blocking, Cover, Fault, Hook, ResourceId, Site};
 
 impl Hook for Exec {
     fn yield_point(&self, site: Site) -> Option<Fault> {
+        if let Some(h) = &self.heartbeat {
+            h.beat();
+        }
         let mut st = self.state.borrow_mut();
         let t = self.running_here(&st)?;
         if st.phase == Phase::TearingDown {

@@ -35,6 +35,7 @@ mod state;
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use corosensei::stack::DefaultStack;
 
@@ -42,7 +43,7 @@ use super::strategy::{
     DepartureCell, FollowStrategy, PctStrategy, RandomStrategy, ReplayStrategy, Strategy,
 };
 use super::switch::{Coroutine, CoroutineRef, Slot};
-use super::{Choices, Faults, SchedConfig, SchedReport, StrategyKind};
+use super::{Choices, Faults, Heartbeat, SchedConfig, SchedReport, StrategyKind};
 use crate::engine::faults::FaultInjector;
 
 use active::Active;
@@ -66,6 +67,9 @@ pub struct Executor {
     /// Length of the last trace, to size the next one's buffer. Never
     /// influences a choice.
     choices_hint: usize,
+    /// Where the executions say they are alive, for a watchdog on another
+    /// OS thread ([`Executor::set_heartbeat`]).
+    heartbeat: Option<Arc<Heartbeat>>,
 }
 
 impl std::fmt::Debug for Executor {
@@ -95,7 +99,15 @@ impl Executor {
             stacks: Vec::new(),
             stack_size: bytes,
             choices_hint: 0,
+            heartbeat: None,
         }
+    }
+
+    /// Has every later execution beat `heartbeat` at each yield point and
+    /// name the logical thread it resumes, so that another OS thread can
+    /// tell a run that makes progress from one whose OS thread is blocked.
+    pub fn set_heartbeat(&mut self, heartbeat: Option<Arc<Heartbeat>>) {
+        self.heartbeat = heartbeat;
     }
 
     /// Runs one execution of `threads` (logical thread `i` runs `threads[i]`)
@@ -185,6 +197,7 @@ impl Executor {
                 ..State::new(n, cfg.max_steps, strategy)
             }),
             slots: (0..n).map(|_| Slot::new()).collect(),
+            heartbeat: self.heartbeat.clone(),
         });
 
         let _active = Active::enter(exec.clone());
