@@ -215,10 +215,6 @@ pub struct HuntReport {
     /// Whether an interrupt stopped the hunt before its range or budget ran
     /// out.
     pub interrupted: bool,
-    /// The seed whose execution stalled the scheduler, and why
-    /// ([`Execution::stalled`]): the hunt stopped there, since every seed
-    /// would cost a blocked thread and decide nothing.
-    pub stalled: Option<(u64, String)>,
 }
 
 impl HuntReport {
@@ -307,10 +303,8 @@ pub fn hunt(
         .thread_name(|i| format!("chaos-hunt-{i}"))
         .build()
         .expect("building the hunt's thread pool");
-    let stalled = std::sync::Mutex::new(None::<(u64, String)>);
     let stopped = || {
         interrupt.load(Ordering::Relaxed)
-            || stalled.lock().is_ok_and(|s| s.is_some())
             || limits.time_budget.is_some_and(|b| started.elapsed() >= b)
     };
     let mut report = HuntReport {
@@ -323,7 +317,6 @@ pub fn hunt(
         first_undecided: None,
         elapsed: Duration::ZERO,
         interrupted: false,
-        stalled: None,
     };
     // Seeds are handed out in blocks so that "stop at the first finding"
     // stops soon, while each worker still gets long runs of work.
@@ -342,12 +335,6 @@ pub fn hunt(
                     }
                     let seed = shard.nth(range, j)?;
                     let exec = execute(scenario, Seed(seed), build);
-                    if let Some(why) = exec.stalled() {
-                        let mut s = stalled.lock().unwrap_or_else(|p| p.into_inner());
-                        if s.as_ref().is_none_or(|(first, _)| seed < *first) {
-                            *s = Some((seed, why));
-                        }
-                    }
                     if matches!(exec.outcome(), Outcome::Undecided { .. }) {
                         undecided.fetch_add(1, Ordering::Relaxed);
                         first_undecided.fetch_min(seed, Ordering::Relaxed);
@@ -386,7 +373,6 @@ pub fn hunt(
         }
     }
     report.interrupted = interrupt.load(Ordering::Relaxed);
-    report.stalled = stalled.into_inner().unwrap_or_else(|p| p.into_inner());
     report.failing = if limits.stop_at_first {
         report.found.len() as u64
     } else {

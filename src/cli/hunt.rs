@@ -164,9 +164,6 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
     };
     let result = hunt(&scenario, range, shard, limits, make, observer);
     bar.finish_and_clear();
-    if let Some((seed, why)) = &result.stalled {
-        return Err(BadInput(format!("seed {seed}: {why}")));
-    }
     let hunted = report::Hunted {
         scenario: &scenario,
         range,

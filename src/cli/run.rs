@@ -82,9 +82,6 @@ pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
     let make = factory(&scenario)?;
     let seed = args.seed.unwrap_or(Seed(0));
     let exec = engine::execute(&scenario, seed, make);
-    if let Some(why) = exec.stalled() {
-        return Err(BadInput(why));
-    }
     // The default scenario explains what it found: that is its point.
     let explanation = if args.explain || builtin {
         super::shrink::explain(&scenario, seed, &exec, make)

@@ -84,9 +84,6 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
     let seed = args.seed.unwrap_or(Seed(0));
     let started = Instant::now();
     let exec = engine::execute(&scenario, seed, make_map);
-    if let Some(why) = exec.stalled() {
-        return Err(BadInput(why));
-    }
     // The finding to shrink: the first one about the backend (not the
     // engine's own nondeterminism check, nor "expected a throw").
     let Some(finding) = exec.first_bug() else {

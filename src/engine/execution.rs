@@ -139,17 +139,6 @@ impl Execution {
         self.sched().map(|d| &d.trace)
     }
 
-    /// Why the scheduler could not explore this backend, when its OS thread
-    /// was blocked outside `chaos::sync` ([`End::Stalled`]): the run decided
-    /// nothing and cost [`crate::engine::sched::STALL`] and a thread, so
-    /// `run` and `hunt` stop there with this line.
-    pub fn stalled(&self) -> Option<String> {
-        match self.sched()?.end {
-            End::Stalled { thread, op } => Some(super::findings::stalled_why(thread, op)),
-            _ => None,
-        }
-    }
-
     /// Whether the history stopped recording at the memory bound (stress).
     pub fn truncated(&self) -> bool {
         matches!(self.detail, ModeDetail::Stress { truncated: true })
@@ -390,7 +379,8 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
         Mode::Sched => {
             let started = Instant::now();
             let cfg = sched_config(request);
-            let mut run = run_sched::run(map.clone(), workload.clone(), &cfg);
+            let what = format!("backend {}, seed {}", scenario.backend, seed);
+            let mut run = run_sched::run(map.clone(), &workload, &cfg, what);
             let checked = sched_findings(&scenario, &run, &*map);
             let sites = std::mem::take(&mut run.report.sites);
             Execution {

@@ -67,11 +67,6 @@ pub(super) fn sched_findings(scenario: &Scenario, run: &SchedRun, map: &dyn Chao
             undecided = checked.undecided;
         }
         sched::End::Completed => {}
-        // Not a finding: the map may well be correct (under real threads a
-        // std lock only waits); the run decided nothing, and says why.
-        sched::End::Stalled { thread, op } => {
-            undecided = Some(stalled_why(*thread, *op));
-        }
         sched::End::Stopped { .. } => {
             if let Some(f) = &run.failure {
                 findings.insert(0, failure_finding(f, backend, step));
@@ -146,18 +141,6 @@ pub(super) fn sched_findings(scenario: &Scenario, run: &SchedRun, map: &dyn Chao
         findings,
         undecided,
     }
-}
-
-/// Why a stalled sched execution decided nothing, in one line, with the
-/// likely cause and what to do.
-pub(super) fn stalled_why(thread: usize, op: u32) -> String {
-    format!(
-        "the backend blocked the scheduler's thread outside chaos::sync — a std lock? \
-         (logical thread {thread}, op {op}: no scheduling point for {} s, so the run was \
-         abandoned); take the backend's locks and atomics from chaos::sync, or run it with \
-         --mode stress",
-        sched::STALL.as_secs()
-    )
 }
 
 fn race_finding(race: &Race, history: &History, backend: &str, caught: bool) -> Finding {

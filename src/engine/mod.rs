@@ -9,6 +9,8 @@
 //!   run one at a time on one OS thread as coroutines; a seeded strategy
 //!   chooses who runs at every yield point, so a seed replays an execution
 //!   exactly, and a recorded [`sched::Trace`] replays it even without the seed.
+//!   [`stall`] watches it: a backend that blocks its one OS thread outside
+//!   `chaos::sync` ends the process with one line, never a silent hang.
 //! - [`faults`]: the seeded fault injector (step 4), shared by both modes.
 //! - [`go`]: a `go:` backend's run in a Go target process, on the real Go
 //!   runtime (stress mode).
@@ -23,6 +25,7 @@ pub mod race;
 mod request;
 mod run_sched;
 pub mod sched;
+pub mod stall;
 pub mod stress;
 
 pub use boundary::{panic_message, Failure, FailureKind};

@@ -259,23 +259,10 @@ pub enum End {
         /// What differed.
         detail: String,
     },
-    /// The scheduler's one OS thread reached no yield point for
-    /// [`crate::engine::sched::STALL`]: logical thread `thread`, in op `op`,
-    /// blocked it outside `chaos::sync` (a `std` lock, a blocking call, a
-    /// loop with no yield point). The execution was abandoned, and its OS
-    /// thread with it: nothing can unblock it. Not a finding about the map
-    /// (under real threads a `std` lock only waits): the backend cannot be
-    /// explored by the scheduler as it is.
-    Stalled {
-        /// The logical thread that was running.
-        thread: usize,
-        /// Its op (index in its stream).
-        op: u32,
-    },
 }
 
 /// How long the scheduler's OS thread may reach no yield point before the
-/// execution is abandoned as [`End::Stalled`].
+/// process stops with [`crate::engine::stall`]'s one line.
 pub const STALL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Where an execution that followed a recorded trace
