@@ -434,6 +434,18 @@ class TimeBudget(Nightly):
         self.assert_one_line_refusal(self.budget("20m", "--workflow", workflow(30)), "use at most 5m")
         self.assert_one_line_refusal(self.budget("1s", "--workflow", workflow(20)), "use at most 0m")
 
+    def test_a_copy_of_the_script_reads_the_workflow_named_as_it_is(self):
+        # `chaos init` writes this script as .github/scripts/chaos-nightly.py
+        # beside .github/workflows/chaos-nightly.yml.
+        (self.tmp / ".github" / "scripts").mkdir(parents=True)
+        (self.tmp / ".github" / "workflows").mkdir()
+        copy = self.tmp / ".github" / "scripts" / "chaos-nightly.py"
+        shutil.copy(SCRIPT, copy)
+        (self.tmp / ".github" / "workflows" / "chaos-nightly.yml").write_text(
+            "jobs:\n  hunt:\n    timeout-minutes: 30\n  report:\n    timeout-minutes: 5\n")
+        out = subprocess.run([sys.executable, str(copy), "budget", "20m"], capture_output=True, text=True)
+        self.assert_one_line_refusal(out, "timeout-minutes 30", "use at most 5m")
+
     def test_workflow_without_a_hunt_job_timeout_fails_loudly(self):
         w = self.tmp / "nightly.yml"
         w.write_text("jobs:\n  hunt:\n    runs-on: ubuntu-latest\n  report:\n    timeout-minutes: 60\n")
