@@ -318,3 +318,21 @@ fn the_workflow_init_writes_passes_actionlint() {
         stdout(&o)
     );
 }
+
+#[test]
+fn init_help_ends_with_examples() {
+    let o = crate::support::chaos(&["init", "--help"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let help = stdout(&o);
+    let examples = &help[help.find("\nExamples:\n").expect(&help)..];
+    assert!(
+        examples
+            .lines()
+            .skip(2)
+            .all(|l| l.starts_with("  chaos init")),
+        "{help}"
+    );
+    for flag in ["--dir", "--force", "--chaos-git", "--chaos-path", "--go"] {
+        assert!(help.contains(flag), "{flag}: {help}");
+    }
+}
