@@ -189,8 +189,8 @@ pub fn harness(name: &str) -> String {
 //!
 //! ```text
 //! cargo run --example chaos -- backends
-//! cargo run --example chaos -- hunt --scenario {scenario} --seeds 0..200
-//! cargo run --example chaos -- replay chaos-repros/*.toml
+//! cargo run --example chaos -- hunt --scenario {scenario} --seeds 0..200 --out repros
+//! cargo run --example chaos -- replay repros/*.toml
 //! ```
 
 use chaos::maps::registry::{{BackendInfo, Registry}};
@@ -232,19 +232,18 @@ pub fn scenario(name: &str) -> String {
 # API from four threads: it must stay clean and linearizable. Written by
 # `chaos init`; the nightly job hunts every scenario in chaos/.
 #   cargo run --example chaos -- hunt --scenario {path} --seeds 0..200
-# Keep in the mix only the operations your map has. mode = "sched" explores
-# interleavings at chaos::sync's locks and atomics; a map on std's locks
-# wants mode = "stress".
+# Keep in the mix only the operations your map has. Stress mode runs real
+# threads and suits any map; once your map takes its locks and atomics from
+# chaos::sync, mode = "sched" (with strategy = "pct", depth = 3) explores
+# the interleavings inside its operations, each replayable from its seed.
 backend = "{backend}"
 threads = 4                  # 1..=1024
-ops = 60                     # per thread
+ops = 100                    # per thread
 keys = 16                    # key space 0..keys
 distribution = "hotspot"     # uniform | hotspot | zipf | sequential
 mix = {{ load = 40, store = 15, delete = 5, load_or_store = 10, load_and_delete = 5, swap = 10, compare_and_swap = 8, compare_and_delete = 4, range = 2, clear = 1 }}
 prefill = 8                  # keys stored before the threads start
-mode = "sched"               # stress | sched
-strategy = "pct"             # random | pct   (sched)
-depth = 3                    # PCT depth
+mode = "stress"              # stress | sched
 expect = "clean"             # clean | throw | finding
 "#
     )

@@ -137,6 +137,10 @@ fn init_refuses_to_overwrite_without_force_and_writes_nothing() {
         std::fs::read_to_string(dir.0.join("Cargo.toml")).unwrap(),
         manifest
     );
+    // No Cargo.lock: the nightly build resolves afresh, without --locked.
+    let workflow =
+        std::fs::read_to_string(dir.0.join(".github/workflows/chaos-nightly.yml")).unwrap();
+    assert!(workflow.contains("      - run: cargo build --release --example chaos\n"));
     let scenario = std::fs::read_to_string(dir.0.join("chaos/demo.toml")).unwrap();
     assert!(scenario.contains("backend = \"demo-map\""), "{scenario}");
     let out = stdout(&o);
