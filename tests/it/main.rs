@@ -24,6 +24,7 @@ mod checker_mutants;
 mod cli;
 mod cli_errors;
 mod cli_hunt;
+mod cli_init;
 mod cli_json;
 mod cli_run;
 mod cli_user_binary;

