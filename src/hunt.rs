@@ -215,6 +215,9 @@ pub struct HuntReport {
     /// Whether an interrupt stopped the hunt before its range or budget ran
     /// out.
     pub interrupted: bool,
+    /// Seeds whose ops reached no scheduling point, so that only whole ops
+    /// were interleaved ([`Execution::whole_ops_only`]).
+    pub whole_ops_only: u64,
 }
 
 impl HuntReport {
@@ -286,6 +289,7 @@ pub fn hunt(
     let executed = AtomicU64::new(0);
     let failing = AtomicU64::new(0);
     let undecided = AtomicU64::new(0);
+    let whole_ops_only = AtomicU64::new(0);
     let first_undecided = AtomicU64::new(u64::MAX);
     // With `stop_at_first`, the shard index of the lowest failing seed so
     // far: a seed above it is not started, one below it still runs, so the
@@ -317,6 +321,7 @@ pub fn hunt(
         first_undecided: None,
         elapsed: Duration::ZERO,
         interrupted: false,
+        whole_ops_only: 0,
     };
     // Seeds are handed out in blocks so that "stop at the first finding"
     // stops soon, while each worker still gets long runs of work.
@@ -335,6 +340,9 @@ pub fn hunt(
                     }
                     let seed = shard.nth(range, j)?;
                     let exec = execute(scenario, Seed(seed), build);
+                    if exec.whole_ops_only() {
+                        whole_ops_only.fetch_add(1, Ordering::Relaxed);
+                    }
                     if matches!(exec.outcome(), Outcome::Undecided { .. }) {
                         undecided.fetch_add(1, Ordering::Relaxed);
                         first_undecided.fetch_min(seed, Ordering::Relaxed);
@@ -379,6 +387,7 @@ pub fn hunt(
         failing.into_inner()
     };
     report.undecided = undecided.into_inner();
+    report.whole_ops_only = whole_ops_only.into_inner();
     report.first_undecided = Some(first_undecided.into_inner()).filter(|&s| s != u64::MAX);
     report.executed = match first_failing {
         Some(j) => j + 1,

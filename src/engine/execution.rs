@@ -216,16 +216,17 @@ impl Execution {
     /// only, which says little about the code inside them.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let ran_ops = self.scenario.threads >= 2 && self.history.events.len() > 2;
-        if let Some(d) = self.sched() {
-            if d.inner_points == 0 && ran_ops {
-                out.push(
-                    "only whole ops were interleaved: no op reached a scheduling point; take its locks and atomics from chaos::sync (or mark race windows with chaos::sync::yield_now) to explore inside them"
-                        .to_string(),
-                );
-            }
+        if self.whole_ops_only() {
+            out.push(WHOLE_OPS_ONLY.to_string());
         }
         out
+    }
+
+    /// Sched mode, two threads or more: no op reached a scheduling point,
+    /// so the scheduler could only interleave whole ops.
+    pub fn whole_ops_only(&self) -> bool {
+        let ran_ops = self.scenario.threads >= 2 && self.history.events.len() > 2;
+        ran_ops && self.sched().is_some_and(|d| d.inner_points == 0)
     }
 
     /// The findings, then the undetected expectation if there is one: what
@@ -236,6 +237,10 @@ impl Execution {
         all
     }
 }
+
+/// The warning of an execution whose ops reached no scheduling point
+/// ([`Execution::whole_ops_only`]).
+pub const WHOLE_OPS_ONLY: &str = "only whole ops were interleaved: no op reached a scheduling point; take its locks and atomics from chaos::sync (or mark race windows with chaos::sync::yield_now) to explore inside them";
 
 /// Runs `scenario` under `seed` against a backend built by `build`: the
 /// plain run of [`Request::new`].

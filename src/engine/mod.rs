@@ -29,5 +29,5 @@ pub mod stall;
 pub mod stress;
 
 pub use boundary::{panic_message, Failure, FailureKind};
-pub use execution::{execute, run, Execution, ModeDetail, Outcome, SchedDetail};
+pub use execution::{execute, run, Execution, ModeDetail, Outcome, SchedDetail, WHOLE_OPS_ONLY};
 pub use request::Request;

@@ -87,6 +87,9 @@ impl Hunted<'_> {
             r.elapsed.as_secs_f64(),
             r.rate()
         );
+        for w in self.warnings() {
+            t.push_str(&format!("warning: {w}\n"));
+        }
         for tally in &r.signatures {
             let seeds: Vec<String> = tally.seeds.iter().map(|s| s.to_string()).collect();
             let more = if tally.count > tally.seeds.len() as u64 {
@@ -120,6 +123,22 @@ impl Hunted<'_> {
         t
     }
 
+    /// What the verdict is worth less for, one line each: seeds that could
+    /// only interleave whole ops.
+    pub fn warnings(&self) -> Vec<String> {
+        let r = self.report;
+        let mut out = Vec::new();
+        if r.whole_ops_only > 0 {
+            out.push(format!(
+                "{} of {} seeds: {}",
+                r.whole_ops_only.min(r.executed),
+                r.executed,
+                crate::engine::WHOLE_OPS_ONLY
+            ));
+        }
+        out
+    }
+
     /// The `chaos hunt --json` object.
     pub fn json(&self) -> Json {
         let r = self.report;
@@ -138,6 +157,7 @@ impl Hunted<'_> {
             "undecided": r.undecided,
             "first_undecided": r.first_undecided.map(|s| Seed(s).to_string()),
             "interrupted": r.interrupted,
+            "warnings": self.warnings(),
             "signatures": r.signatures.iter().map(|t| json!({
                 "signature": t.signature.0,
                 "count": t.count,

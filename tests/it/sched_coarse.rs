@@ -207,3 +207,76 @@ fn a_std_lock_that_blocks_the_schedulers_thread_ends_the_run_within_seconds() {
     // 1 s of silence, read 4 times a second, plus the child's start.
     assert!(took < Duration::from_secs(5), "reported after {took:?}");
 }
+
+#[test]
+fn a_hunt_over_a_std_locked_map_says_its_seeds_interleaved_only_whole_ops() {
+    use chaos::hunt::{hunt, HuntLimits, Observer, SeedRange, Shard};
+    use chaos::report::Hunted;
+    use std::sync::atomic::AtomicBool;
+
+    let s = scenario("std-locked");
+    let (range, shard) = (
+        SeedRange { start: 0, end: 20 },
+        Shard { index: 1, count: 1 },
+    );
+    let interrupt = AtomicBool::new(false);
+    let report = hunt(
+        &s,
+        range,
+        shard,
+        HuntLimits {
+            stop_at_first: true,
+            time_budget: None,
+            jobs: Some(1),
+        },
+        &|_| Box::new(StdLocked::default()),
+        Observer {
+            progress: &|_| {},
+            new_signature: &mut |_| {},
+            interrupt: &interrupt,
+        },
+    );
+    assert!(report.found.is_empty());
+    assert_eq!((report.whole_ops_only, report.executed), (20, 20));
+    let hunted = Hunted {
+        scenario: &s,
+        range,
+        shard,
+        report: &report,
+        repros: &[],
+        details: false,
+    };
+    let text = hunted.human();
+    assert!(
+        text.contains("warning: 20 of 20 seeds: only whole ops were interleaved"),
+        "{text}"
+    );
+    let json = hunted.json();
+    assert!(
+        json["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("20 of 20 seeds: only whole ops"),
+        "{json}"
+    );
+    // A map explored inside its ops hunts without the warning.
+    let rw = scenario("rwmutex");
+    let info = registry::lookup("rwmutex").unwrap();
+    let report = hunt(
+        &rw,
+        range,
+        shard,
+        HuntLimits {
+            stop_at_first: true,
+            time_budget: None,
+            jobs: Some(1),
+        },
+        info.constructor(),
+        Observer {
+            progress: &|_| {},
+            new_signature: &mut |_| {},
+            interrupt: &interrupt,
+        },
+    );
+    assert_eq!(report.whole_ops_only, 0);
+}
