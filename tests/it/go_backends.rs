@@ -257,8 +257,11 @@ fn every_planted_go_bug_is_found_by_a_short_hunt() {
 /// replay (up to 30 runs, the first failing one reproduces). Measured here:
 /// 4 goroutines × 2,000 ops over 2 keys fail in 51 of 100 seeds; every one
 /// of 8 hunts wrote a repro, and 24 of 24 replays of them reproduced.
-/// Three hunts and five replays leave odds of a spurious failure well
-/// under 1e-3.
+/// Under load the goroutines overlap less (a full suite beside a build once
+/// found nothing in 20 seeds), so a hunt that finds nothing is followed by
+/// the next range: three of 40 seeds miss a bug found by 10% of seeds (a
+/// fifth of the quiet rate) with odds 0.9^120 < 4e-6; five replays leave
+/// odds of a spurious failure well under 1e-3.
 #[test]
 fn a_go_finding_shrinks_and_its_repro_replays() {
     if !have_go() {
@@ -266,7 +269,7 @@ fn a_go_finding_shrinks_and_its_repro_replays() {
     }
     let dir = Scratch::new("go-shrink");
     let mut file = None;
-    for range in ["0..20", "20..40", "40..60"] {
+    for range in ["0..40", "40..80", "80..120"] {
         let out_dir = dir.0.join(range.replace("..", "-"));
         let o = chaos(&[
             "hunt",
@@ -285,7 +288,8 @@ fn a_go_finding_shrinks_and_its_repro_replays() {
             "--out",
             out_dir.to_str().unwrap(),
         ]);
-        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        // 1: found; 0: no seed of this range found it (try the next).
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
         file = std::fs::read_dir(&out_dir)
             .into_iter()
             .flatten()
