@@ -249,6 +249,9 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                 }
                 finished[t].store(true, Ordering::Release);
                 let cov = coverage.take();
+                // Done with the map before reporting: once every thread has
+                // reported, none holds it.
+                drop(map);
                 let _ = done_tx.send((t, records, truncated, cov));
             })
             .expect("spawning a stress thread");

@@ -150,8 +150,8 @@ fn a_user_mutant_can_expect_a_deadlock_or_a_hang_and_each_mode_shows_its_class()
     let expected = info.mutant_info().unwrap().expected;
     // Sched mode sees the deadlock itself (each overlapping load/store pair
     // deadlocks with odds about 1/2: 20 seeds cannot all miss in practice);
-    // stress mode sees a hang (about half the seeds at 2 × 2,000 ops: 24
-    // seeds all missing has odds about 2^-24).
+    // stress mode sees a hang (with `perturb = yield`, 100 of 100 seeds at
+    // 2 × 2,000 ops, as in `engine_stress`).
     let sched = Scenario {
         backend: "crossed".into(),
         threads: 2,
@@ -165,6 +165,7 @@ fn a_user_mutant_can_expect_a_deadlock_or_a_hang_and_each_mode_shows_its_class()
         mode: Mode::Stress,
         stress: StressSettings {
             timeout_ms: 300,
+            perturb: chaos::scenario::Perturb::Yield,
             ..StressSettings::default()
         },
         ..sched.clone()

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chaos::check::FindingKind;
 use chaos::engine::execute;
 use chaos::maps::{ChaosMap, Delegate, Key, OpResult, Value};
-use chaos::scenario::{Mode, Scenario, StressSettings};
+use chaos::scenario::{Mode, Perturb, Scenario, StressSettings};
 use chaos::seed::Seed;
 
 use crate::support::buggy::Crossed;
@@ -164,13 +164,16 @@ impl<M> Drop for Watched<M> {
 
 #[test]
 fn a_stress_deadlock_on_chaos_sync_locks_leaves_no_thread_behind() {
-    // Loads take lock a then b, stores b then a: two threads deadlock in
-    // about half the runs of 2 × 2,000 ops (99 of 200 seeds on a 2-core
-    // machine); a run without one completes and the next seed is tried, so
-    // the odds that 24 seeds all complete are about 2^-24.
+    // Loads take lock a then b, stores b then a. With `perturb = yield` a
+    // thread may give up its core between the two acquires, and the two
+    // threads deadlock in 100 of 100 seeds of 2 × 2,000 ops, even on a
+    // loaded machine (without it, 99 of 200 on a quiet one, 6 of 100 beside
+    // a build, when the threads rarely overlap); a run without one completes
+    // and the next seed is tried.
     let scenario = Scenario {
         stress: StressSettings {
             timeout_ms: 300,
+            perturb: Perturb::Yield,
             ..StressSettings::default()
         },
         mix: "load=50,store=50".parse().unwrap(),
