@@ -7,6 +7,7 @@
 
 mod delegate;
 pub mod gomap;
+pub mod hashtriemap;
 pub mod locked;
 pub mod mutants;
 pub mod registry;

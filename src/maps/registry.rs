@@ -43,6 +43,7 @@
 //! these locks ignore poisoning, so nothing is left unusable for later runs.
 
 use crate::maps::gomap::{GoMap, GoMapMutation};
+use crate::maps::hashtriemap::{Bug as TrieBug, HashTrieMap};
 use crate::maps::mutants;
 use crate::maps::rwmutex::RwMutexMap;
 use crate::maps::sharded::{Plant, Sharded};
@@ -249,6 +250,11 @@ static BUILTIN: LazyLock<Vec<BackendInfo>> = LazyLock::new(|| {
         "4 shards, each under its own lock (the design of dashmap); whole-map ops lock every shard: clean, atomic Clear, snapshot Range, exact len",
         |_| Box::new(Sharded::new()),
     ),
+    BackendInfo::new(
+        "hashtriemap",
+        "a clone of Go 1.24+ sync.Map (a concurrent hash-trie: lock-free loads, a lock per node, re-check-and-restart writes, pruning): clean, linearizable, weak Range",
+        |seed| Box::new(HashTrieMap::new(seed)),
+    ),
     BackendInfo::mutant(
         "mutant-write-under-rlock",
         "rwmutex whose Store and Delete take the read lock (copy-pasted from Load)",
@@ -314,6 +320,13 @@ static BUILTIN: LazyLock<Vec<BackendInfo>> = LazyLock::new(|| {
                 GoMapMutation::IterIgnoresOldBuckets,
             )))
         },
+    ),
+    BackendInfo::mutant(
+        "mutant-trie-skips-recheck",
+        "Go 1.24+ sync.Map whose writers publish what their lock-free walk saw, without re-checking the slot and the node's dead flag under the lock",
+        FindingClass::LostWrite,
+        false,
+        |seed| Box::new(HashTrieMap::with_bug(seed, TrieBug::SkipRecheck)),
     ),
     BackendInfo::mutant(
         "mutant-shard-clear",

@@ -41,4 +41,11 @@ pub enum Cover {
     SyncMapUnexpunge,
     /// A scheduler-aware lock was contended and its acquirer yielded.
     LockContended,
+    /// A hash-trie writer's re-check failed (the slot changed or the node
+    /// died) and it restarted from the root.
+    TrieRestart,
+    /// A hash-trie delete pruned an emptied indirect node.
+    TriePrune,
+    /// The fault injector pushed a hash-trie entry one level down.
+    TrieForcedExpand,
 }

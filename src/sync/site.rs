@@ -100,6 +100,17 @@ pub enum Site {
     /// `missLocked` is about to promote dirty to read.
     SyncMapPromote,
 
+    // --- hashtriemap (Go 1.24+ sync.Map, docs/go-maps.md §8.11) ---
+    /// A walk loaded a child slot, lock-free (loads, writers, `Range`).
+    TrieSlotLoaded,
+    /// A writer walked to its slot and is about to lock the node and
+    /// re-check the slot and the `dead` flag.
+    TrieRecheck,
+    /// A writer holds the node's lock and is about to publish into the slot.
+    TriePublish,
+    /// A delete emptied a node and is about to lock its parent to prune it.
+    TriePrune,
+
     // --- anything else ---
     /// Between two operations of a workload thread.
     OpBoundary,
@@ -145,6 +156,10 @@ impl Site {
             Site::SyncMapEntryCas => "is about to CAS an entry",
             Site::SyncMapLocked => "holds sync.Map's mu",
             Site::SyncMapPromote => "is about to promote dirty to read",
+            Site::TrieSlotLoaded => "loaded a child slot of the hash-trie",
+            Site::TrieRecheck => "walked to its slot, about to lock and re-check it",
+            Site::TriePublish => "holds the node's lock, about to publish into the slot",
+            Site::TriePrune => "emptied a node, about to lock its parent to prune it",
             Site::OpBoundary => "is between two ops",
             Site::User(name) => return format!("reached `{name}`"),
         };
@@ -185,6 +200,12 @@ impl Site {
     /// can be forced without breaking its protocol.
     pub fn in_syncmap_locked(self) -> bool {
         matches!(self, Site::SyncMapLocked)
+    }
+
+    /// A hash-trie writer between its walk and its lock, where the
+    /// injector may change the writer's own slot under it.
+    pub fn in_trie_recheck(self) -> bool {
+        matches!(self, Site::TrieRecheck)
     }
 }
 

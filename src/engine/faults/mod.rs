@@ -12,6 +12,7 @@
 //! | [`Site::in_gomap_write_window`] | [`Fault::Grow`], [`Fault::SameSizeGrow`] | `resize_rate` |
 //! | [`Site::in_gomap_write_window`] | [`Fault::Evacuate`], [`Fault::WithholdEvacuation`] | `evacuate_rate` |
 //! | [`Site::in_syncmap_locked`] | [`Fault::Promote`], [`Fault::RebuildDirty`] | `promote_rate` |
+//! | [`Site::in_trie_recheck`] | [`Fault::Grow`] (`resize_rate`), [`Fault::Evacuate`] (`evacuate_rate`) | as named |
 //! | [`Site::OpBoundary`] (the engine calls the backend's resize hook) | all but `WithholdEvacuation`, at a quarter of their rates | as above |
 //!
 //! 1. Once per execution each injection site is switched on or off, with

@@ -19,6 +19,8 @@ pub(super) fn candidates(site: Site) -> &'static [Fault] {
         ]
     } else if site.in_syncmap_locked() {
         &[Fault::Promote, Fault::RebuildDirty]
+    } else if site.in_trie_recheck() {
+        &[Fault::Grow, Fault::Evacuate]
     } else if site == Site::OpBoundary {
         // Between two ops of a thread, the engine asks the backend's own
         // resize hook (which takes whatever lock it needs) to do this, while

@@ -122,7 +122,7 @@ mod bucket;
 mod clear;
 mod delete;
 mod grow;
-mod hash;
+pub(crate) mod hash;
 mod invariants;
 mod iter;
 mod stats;
