@@ -166,7 +166,6 @@ fn a_user_mutant_can_expect_a_deadlock_or_a_hang_and_each_mode_shows_its_class()
         stress: StressSettings {
             timeout_ms: 300,
             perturb: chaos::scenario::Perturb::Yield,
-            ..StressSettings::default()
         },
         ..sched.clone()
     };

@@ -174,7 +174,6 @@ fn a_stress_deadlock_on_chaos_sync_locks_leaves_no_thread_behind() {
         stress: StressSettings {
             timeout_ms: 300,
             perturb: Perturb::Yield,
-            ..StressSettings::default()
         },
         mix: "load=50,store=50".parse().unwrap(),
         prefill: 0,
