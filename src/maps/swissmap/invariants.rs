@@ -170,7 +170,7 @@ impl SwissMap {
             let entries = 1usize << (gd - t.local_depth);
             let start = t.index();
             let want: Vec<usize> = (0..entries).map(|i| start as usize + i).collect();
-            if start < 0 || start as usize % entries != 0 || run != want {
+            if start < 0 || !(start as usize).is_multiple_of(entries) || run != want {
                 out.push(v(
                     "directory-run",
                     format!(
