@@ -12,6 +12,7 @@ pub mod mutants;
 pub mod registry;
 pub mod rwmutex;
 pub mod sharded;
+pub mod swiss_rwmutex;
 pub mod swissmap;
 pub mod syncmap;
 mod throw;
