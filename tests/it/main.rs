@@ -54,6 +54,7 @@ mod sched_faults;
 mod sched_follow;
 mod sched_locks;
 mod shrink;
+mod swissmap_differential;
 mod sync_atomics;
 mod timeline;
 mod typed_keys;
