@@ -55,6 +55,7 @@ mod sched_follow;
 mod sched_locks;
 mod shrink;
 mod swissmap_differential;
+mod swissmap_growth;
 mod sync_atomics;
 mod timeline;
 mod typed_keys;

@@ -84,7 +84,7 @@ mod table;
 mod window;
 
 pub use iter::Iter;
-pub use stats::Stats;
+pub use stats::{Counters, Stats, TableLoad};
 
 use group::{Arena, Group, NIL};
 use hash::Rng;

@@ -99,3 +99,74 @@ impl SwissMap {
         s
     }
 }
+
+/// What [`SwissMap::counters`] reads: the O(1) part of [`Stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Whether the map is small (`dirLen == 0`).
+    pub small: bool,
+    /// `dirLen`.
+    pub dir_len: usize,
+    /// `globalDepth`.
+    pub global_depth: u8,
+    /// Tables ever allocated.
+    pub tables_allocated: usize,
+    /// Table grows so far.
+    pub grows: usize,
+    /// Table splits so far.
+    pub splits: usize,
+    /// Directory doublings so far.
+    pub dir_doublings: usize,
+}
+
+/// One live table, as [`SwissMap::table_loads`] lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableLoad {
+    /// Allocation order: a later table has a larger id.
+    pub id: usize,
+    /// `capacity`.
+    pub capacity: u16,
+    /// `used`.
+    pub used: u16,
+    /// `growthLeft`.
+    pub growth_left: u16,
+    /// `localDepth`.
+    pub local_depth: u8,
+    /// `index`: its first directory slot.
+    pub index: isize,
+}
+
+impl SwissMap {
+    /// The O(1) counters (cheap enough to read after every operation).
+    pub fn counters(&self) -> Counters {
+        // Relaxed: statistics.
+        Counters {
+            small: self.dir_len() == 0,
+            dir_len: self.dir_len(),
+            global_depth: self.global_depth.load(Relaxed),
+            tables_allocated: self.tables.len(),
+            grows: self.grows.load(Relaxed),
+            splits: self.splits.load(Relaxed),
+            dir_doublings: self.dir_doublings.load(Relaxed),
+        }
+    }
+
+    /// The live tables, by allocation order (quiescent use).
+    pub fn table_loads(&self) -> Vec<TableLoad> {
+        let mut v: Vec<TableLoad> = self
+            .live_tables()
+            .into_iter()
+            .map(|(id, t)| TableLoad {
+                id,
+                capacity: t.capacity,
+                // Relaxed: statistics.
+                used: t.used.load(Relaxed),
+                growth_left: t.growth_left.load(Relaxed),
+                local_depth: t.local_depth,
+                index: t.index(),
+            })
+            .collect();
+        v.sort_by_key(|t| t.id);
+        v
+    }
+}
