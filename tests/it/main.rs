@@ -56,6 +56,7 @@ mod sched_locks;
 mod shrink;
 mod swissmap_differential;
 mod swissmap_growth;
+mod swissmap_sched;
 mod sync_atomics;
 mod timeline;
 mod typed_keys;
