@@ -57,6 +57,7 @@ mod shrink;
 mod swissmap_differential;
 mod swissmap_growth;
 mod swissmap_sched;
+mod swissmap_threads;
 mod sync_atomics;
 mod timeline;
 mod typed_keys;

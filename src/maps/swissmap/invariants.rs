@@ -228,7 +228,7 @@ impl SwissMap {
                     if !keys.insert(k) {
                         out.push(v("duplicate-key", format!("key {k} (table {id})")));
                     }
-                    if t.local_depth > 0 && t.local_depth <= gd {
+                    if t.local_depth > 0 && t.local_depth <= gd && gd < 64 {
                         let top = h >> (64 - u32::from(t.local_depth));
                         let mine = (t.index().max(0) as u64) >> (gd - t.local_depth);
                         if top != mine {
