@@ -99,8 +99,9 @@ pub enum Site {
     SwissSmallSlotChosen,
     /// `growToTable` stored `dirPtr` but not yet `dirLen = 1` (S5).
     SwissGrowToTable,
-    /// A swissmap writer read its table from the directory and is about to
-    /// probe it (S6, S7, S9: the table may be replaced under it).
+    /// A swissmap lookup, assign or delete hashed its key, read its table
+    /// from the directory and is about to probe it (S2, S6, S7, S9, S15: the
+    /// table or the seed may be replaced under it).
     SwissTableChosen,
     /// A swissmap assign stored the key of a new entry, not yet its control
     /// byte (S2).
@@ -217,7 +218,7 @@ impl Site {
             Site::SwissAssignFlagSet => "flipped writing (writing ^= 1)",
             Site::SwissSmallSlotChosen => "chose a free slot of the small map's group",
             Site::SwissGrowToTable => "stored dirPtr, not yet dirLen = 1",
-            Site::SwissTableChosen => "read its table from the directory",
+            Site::SwissTableChosen => "hashed its key and read its table from the directory",
             Site::SwissInsertSlot => "stored the key, not yet its control byte",
             Site::SwissCounters => "is between its counter updates",
             Site::SwissRehashed => "rehashed its table, about to retry",

@@ -58,6 +58,9 @@ impl SwissMap {
         }
         let hash = self.hash(key);
         let (_, t) = self.directory_at(self.directory_index(hash))?;
+        // S2, S15: the key is hashed under the seed of now and the table
+        // chosen; a write may replace the table or the seed before the probe.
+        let _ = yield_point(Site::SwissTableChosen);
         let mut seq = ProbeSeq::new(ctrl::h1(hash), t.length_mask());
         for _ in 0..t.groups.len() {
             let g = t.group(seq.offset);

@@ -83,6 +83,9 @@ mod stats;
 mod table;
 mod window;
 
+#[cfg(test)]
+mod races;
+
 pub use iter::Iter;
 pub use stats::{Counters, Stats, TableLoad};
 
