@@ -37,8 +37,9 @@ impl SwissMap {
         self.finish_writing()
     }
 
-    /// `deleteSmall`: clear key and elem, control byte straight to
-    /// `ctrlEmpty` (a small map never holds a tombstone).
+    /// `deleteSmall`: clear the elem (a `uint64` key has no pointers, so Go
+    /// leaves it), control byte straight to `ctrlEmpty` (a small map never
+    /// holds a tombstone).
     fn delete_small(&self, hash: u64, key: u64) -> Result<(), Throw> {
         let g = self.small_group()?;
         let mut m = ctrl::match_h2(g.ctrls(), ctrl::h2(hash));
@@ -46,7 +47,8 @@ impl SwissMap {
             let i = ctrl::first(m);
             if g.key(i) == key {
                 self.add_used(-1);
-                g.set_key(i, 0);
+                // The key has no pointers, so Go leaves it; the elem is
+                // always cleared (go.dev/issue/25936).
                 g.set_elem(i, 0);
                 g.set_ctrl(i, CTRL_EMPTY);
                 return Ok(());
@@ -56,7 +58,7 @@ impl SwissMap {
         Ok(())
     }
 
-    /// `table.Delete`: on a hit, `t.used--`, `m.used--`, clear the slot;
+    /// `table.Delete`: on a hit, `t.used--`, `m.used--`, clear the elem;
     /// `ctrlEmpty` (and `growthLeft++`) if the group still has an empty
     /// slot, else a tombstone (S11 between the test and the store).
     fn table_delete(&self, hash: u64, key: u64) -> Result<(), Throw> {
@@ -74,7 +76,7 @@ impl SwissMap {
                     let used = t.used.load(Relaxed);
                     t.used.store(used.wrapping_sub(1), Relaxed);
                     self.add_used(-1);
-                    g.set_key(i, 0);
+                    // Key kept (no pointers), elem cleared, as in Go.
                     g.set_elem(i, 0);
                     let has_empty = ctrl::match_empty(g.ctrls()) != 0;
                     let _ = yield_point(Site::SwissDeleteDecide);
