@@ -26,6 +26,8 @@ struct Harness {
     rng: ChaCha8Rng,
     key_space: u64,
     next_value: u64,
+    /// Tombstones counted at the checks (a run without any would not test them).
+    tombstones_seen: usize,
 }
 
 impl Harness {
@@ -36,6 +38,7 @@ impl Harness {
             rng: ChaCha8Rng::seed_from_u64(seed),
             key_space: [8, 16, 300, 3_000, 20_000, 60_000][(seed % 6) as usize],
             next_value: 1,
+            tombstones_seen: 0,
         }
     }
 
@@ -54,7 +57,8 @@ impl Harness {
         self.next_value
     }
 
-    fn check(&self, at: usize) {
+    fn check(&mut self, at: usize) {
+        self.tombstones_seen += self.map.stats().tombstones;
         let v = self.map.check_invariants();
         assert!(v.is_empty(), "op {at}: {v:#?}\n{:?}", self.map.stats());
         assert_eq!(self.map.len(), self.model.len(), "op {at}");
@@ -124,7 +128,7 @@ impl Harness {
         }
     }
 
-    fn run(&mut self, ops: usize) -> (usize, usize) {
+    fn run(&mut self, ops: usize) -> (usize, usize, usize) {
         for at in 0..ops {
             let k = self.key();
             match self.rng.random_range(0..10_000) {
@@ -243,7 +247,7 @@ impl Harness {
         self.check(ops);
         self.iterate_all(ops);
         let s = self.map.stats();
-        (s.grows, s.splits)
+        (s.grows, s.splits, self.tombstones_seen)
     }
 }
 
@@ -251,14 +255,15 @@ impl Harness {
 fn matches_std_hashmap_over_long_random_sequences() {
     assert!(SEEDS as usize * OPS_PER_SEED >= 1_000_000);
     let started = std::time::Instant::now();
-    let (mut grows, mut splits) = (0, 0);
+    let (mut grows, mut splits, mut tombstones) = (0, 0, 0);
     for seed in 0..SEEDS {
-        let (g, s) = Harness::new(seed).run(OPS_PER_SEED);
+        let (g, s, t) = Harness::new(seed).run(OPS_PER_SEED);
         grows += g;
         splits += s;
+        tombstones += t;
     }
     eprintln!(
-        "swissmap differential: {:.1?}, {grows} grows, {splits} splits",
+        "swissmap differential: {:.1?}, {grows} grows, {splits} splits, {tombstones} tombstones at the checks",
         started.elapsed()
     );
 }

@@ -11,6 +11,7 @@
 
 use chaos::check::FindingKind;
 use chaos::scenario::{Mode, Scenario};
+use chaos::sync::Cover;
 
 use crate::support::execute_builtin;
 
@@ -64,4 +65,41 @@ fn concurrent_map_iteration_and_map_write_within_100_seeds() {
     );
     eprintln!("concurrent map iteration and map write: {n}/100");
     assert!(n > 0);
+}
+
+/// The fault injector reaches `swissmap`'s write window: under
+/// `swiss-rwmutex` (so no throw ends the run) forced rehashes land in the
+/// middle of writes, in both modes, and the runs stay clean. With rate 0.3
+/// and half of the injection sites active per seed, 8 seeds × 4 threads ×
+/// 100 writes-or-so give hundreds of chances; a zero count means the sites
+/// are not wired.
+#[test]
+fn forced_rehashes_land_mid_write_on_swiss_rwmutex() {
+    for mode in [Mode::Sched, Mode::Stress] {
+        let s = Scenario {
+            backend: "swiss-rwmutex".into(),
+            threads: 4,
+            ops: 200,
+            keys: 300,
+            mix: "load=30,store=40,delete=20,range=10".parse().unwrap(),
+            mode,
+            resize_rate: 0.3,
+            ..Scenario::default()
+        };
+        let mut forced = 0;
+        for seed in 0..8 {
+            let e = execute_builtin(&s, seed);
+            assert!(
+                e.findings.is_empty(),
+                "{mode:?} seed {seed}: {:?}",
+                e.findings
+            );
+            forced += e
+                .coverage
+                .get(&Cover::ForcedGrowMidOp)
+                .copied()
+                .unwrap_or(0);
+        }
+        assert!(forced > 0, "{mode:?}: no forced rehash mid-write");
+    }
 }
