@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use super::ctrl::{self, ProbeSeq, SLOTS};
+use super::ctrl::{self, ProbeSeq, CTRL_DELETED, SLOTS};
 use super::group::{Group, NIL};
 use super::table::Table;
 use super::{depth_to_shift, SwissMap};
@@ -103,10 +103,11 @@ impl SwissMap {
     }
 
     /// The table half of `runtime_mapassign_fast64` (`outer:` loop): probe
-    /// for the key, remembering the first tombstone; at the first group with
-    /// an empty slot insert into that tombstone (`growthLeft++` first, so the
-    /// decrement nets to zero) or the empty slot; with `growthLeft == 0`
-    /// rehash and start again from the directory (S9).
+    /// for the key, remembering the first tombstone; at the first group
+    /// whose first free slot is empty, insert into that tombstone
+    /// (`growthLeft++` first, so the decrement nets to zero) or the empty
+    /// slot; with `growthLeft == 0` rehash and start again from the
+    /// directory (S9).
     fn put_slot_table(&self, hash: u64, key: u64) -> Result<(&Group, usize), Throw> {
         loop {
             let (_, t) = self.directory_at(self.directory_index(hash))?;
@@ -130,40 +131,50 @@ impl SwissMap {
                     }
                     m = ctrl::remove_first(m);
                 }
-                let empty = ctrl::match_empty(w);
-                if empty != 0 {
-                    // Relaxed: plain read-modify-writes in Go (S10).
-                    let (g, i) = match first_deleted {
-                        Some(d) => {
-                            let gl = t.growth_left.load(Relaxed);
-                            t.growth_left.store(gl.wrapping_add(1), Relaxed);
-                            d
-                        }
-                        None => (g, ctrl::first(empty)),
-                    };
-                    let gl = t.growth_left.load(Relaxed);
-                    if gl > 0 {
-                        g.set_key(i, key);
-                        let _ = yield_point(Site::SwissInsertSlot);
-                        g.set_ctrl(i, ctrl::h2(hash));
+                // Go's `_fast64` test (not table.PutSlot's): the group's
+                // first free slot decides. A tombstone there is remembered
+                // and the probe goes on, even if an empty slot follows it
+                // in the group (which only a race can arrange: a group
+                // that holds a tombstone has no empty slot, see
+                // `tombstone-beside-empty`).
+                let free = ctrl::match_empty_or_deleted(w);
+                if free == 0 {
+                    seq = seq.next();
+                    continue;
+                }
+                let i = ctrl::first(free);
+                if ctrl::get(w, i) == CTRL_DELETED {
+                    if first_deleted.is_none() {
+                        first_deleted = Some((g, i));
+                    }
+                    seq = seq.next();
+                    continue;
+                }
+                // An empty slot: the end of the probe sequence.
+                // Relaxed: plain read-modify-writes in Go (S10).
+                let (g, i) = match first_deleted {
+                    Some(d) => {
                         let gl = t.growth_left.load(Relaxed);
-                        let _ = yield_point(Site::SwissCounters);
-                        t.growth_left.store(gl.wrapping_sub(1), Relaxed);
-                        let used = t.used.load(Relaxed);
-                        t.used.store(used.wrapping_add(1), Relaxed);
-                        self.add_used(1);
-                        return Ok((g, i));
+                        t.growth_left.store(gl.wrapping_add(1), Relaxed);
+                        d
                     }
-                    self.rehash(t)?;
-                    break;
+                    None => (g, i),
+                };
+                let gl = t.growth_left.load(Relaxed);
+                if gl > 0 {
+                    g.set_key(i, key);
+                    let _ = yield_point(Site::SwissInsertSlot);
+                    g.set_ctrl(i, ctrl::h2(hash));
+                    let gl = t.growth_left.load(Relaxed);
+                    let _ = yield_point(Site::SwissCounters);
+                    t.growth_left.store(gl.wrapping_sub(1), Relaxed);
+                    let used = t.used.load(Relaxed);
+                    t.used.store(used.wrapping_add(1), Relaxed);
+                    self.add_used(1);
+                    return Ok((g, i));
                 }
-                if first_deleted.is_none() {
-                    let d = ctrl::match_empty_or_deleted(w);
-                    if d != 0 {
-                        first_deleted = Some((g, ctrl::first(d)));
-                    }
-                }
-                seq = seq.next();
+                self.rehash(t)?;
+                break;
             }
             self.apply_fault(Site::SwissRehashed, hash)?;
         }

@@ -12,6 +12,7 @@
 //! | `table-used-mismatch` | a table's `used` equals its full slots (Go) |
 //! | `growth-left` | `growthLeft` = capacity·7/8 − used − tombstones (Go) |
 //! | `no-empty-slot` | every table keeps an empty slot, or probes never end (Go) |
+//! | `tombstone-beside-empty` | a group holding a tombstone has no empty slot (a delete writes a tombstone only into a full group, and a group with one never gains an empty slot until it is rehashed; a racing delete, S11, can break it) |
 //! | `capacity` | a table's capacity is a power of two in 8..=1024 with capacity/8 groups |
 //! | `h2-mismatch` | a full slot's control byte is its key's H2 |
 //! | `key-unreachable` | probing finds every full slot's key (Go) |
@@ -204,6 +205,14 @@ impl SwissMap {
         let gd = self.global_depth.load(Relaxed);
         let (mut full, mut deleted, mut empty) = (0u64, 0u64, 0u64);
         for (gi, g) in t.groups.iter().enumerate() {
+            let w = g.ctrls();
+            if ctrl::match_empty(w) != 0 && ctrl::match_empty_or_deleted(w) != ctrl::match_empty(w)
+            {
+                out.push(v(
+                    "tombstone-beside-empty",
+                    format!("table {id} group {gi}"),
+                ));
+            }
             for i in 0..SLOTS {
                 let c = ctrl::get(g.ctrls(), i);
                 if c == CTRL_DELETED {
