@@ -12,7 +12,7 @@
 //! directory bit) and the figures are recorded for one seed in
 //! docs/go-swiss-map.md ("model figures").
 
-use chaos::maps::swissmap::SwissMap;
+use chaos::maps::swissmap::{GoVersion, SwissMap};
 
 /// One shape change: the count the insert took the map to, and what happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,8 +22,8 @@ enum Event {
     Split { doubled: bool },
 }
 
-fn events(seed: u64, n: u64) -> (Vec<(u64, Event)>, SwissMap) {
-    let m = SwissMap::new(seed);
+fn events(seed: u64, n: u64, version: GoVersion) -> (Vec<(u64, Event)>, SwissMap) {
+    let m = SwissMap::with_version(seed, version);
     let mut out = Vec::new();
     let mut before = m.counters();
     for k in 1..=n {
@@ -67,7 +67,7 @@ fn events(seed: u64, n: u64) -> (Vec<(u64, Event)>, SwissMap) {
 #[test]
 fn growth_follows_the_rules_of_go_1_24() {
     for seed in [1, 2, 0x5eed] {
-        let (ev, m) = events(seed, 200_000);
+        let (ev, m) = events(seed, 200_000, GoVersion::Go124);
         // Up to the first split: the same for every seed.
         let want_start = [
             (9, Event::Promoted),
@@ -114,4 +114,14 @@ fn growth_follows_the_rules_of_go_1_24() {
             tables.iter().map(|t| t.used).min().unwrap(),
         );
     }
+}
+
+/// Inserts alone leave no tombstone, so Go 1.25's pruning never runs and
+/// the shape changes are the same event for event.
+#[test]
+fn go_1_25_grows_like_go_1_24_on_inserts_alone() {
+    let (a, _) = events(7, 20_000, GoVersion::Go124);
+    let (b, m) = events(7, 20_000, GoVersion::Go125);
+    assert_eq!(a, b);
+    assert_eq!(m.stats().prunes, 0);
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use super::ctrl::{self, ProbeSeq, CTRL_DELETED, SLOTS};
 use super::group::{Group, NIL};
 use super::table::Table;
-use super::{depth_to_shift, SwissMap};
+use super::{depth_to_shift, GoVersion, SwissMap};
 use crate::maps::Throw;
 use crate::sync::{yield_point, Access, Site};
 
@@ -160,6 +160,11 @@ impl SwissMap {
                     }
                     None => (g, i),
                 };
+                // Go 1.25+: with no room left, first try to remove
+                // tombstones no probe needs.
+                if self.version == GoVersion::Go125 && t.growth_left.load(Relaxed) == 0 {
+                    self.prune_tombstones(t);
+                }
                 let gl = t.growth_left.load(Relaxed);
                 if gl > 0 {
                     g.set_key(i, key);

@@ -1,9 +1,11 @@
 //! Clear: `Map.Clear`, `clearSmall`, `table.Clear` (docs/go-swiss-map.md
-//! §10, Go 1.24; race window S14).
+//! §10; race window S14). Go 1.25+ differences: a map with no entries but
+//! possible tombstones is still cleared, tables with neither entries nor
+//! tombstones are skipped, and `tombstonePossible` is reset.
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::SwissMap;
+use super::{GoVersion, SwissMap};
 use crate::maps::Throw;
 use crate::sync::{yield_point, Access, Site};
 
@@ -15,7 +17,9 @@ impl SwissMap {
     pub fn clear(&self) -> Result<(), Throw> {
         let _race = self.note_access(Access::Write);
         // Relaxed: plain loads and stores in Go.
-        if self.used.load(Relaxed) == 0 {
+        // Go 1.25+ goes on when tombstones may remain, to wipe them too.
+        let tombstones = self.version == GoVersion::Go125 && self.tombstone_possible.load(Relaxed);
+        if self.used.load(Relaxed) == 0 && !tombstones {
             return Ok(());
         }
         self.check_not_writing()?;
@@ -36,13 +40,23 @@ impl SwissMap {
                 if last == Some(id) {
                     continue;
                 }
+                last = Some(id);
+                // Go 1.25+ skips a table with neither entries nor tombstones.
+                if self.version == GoVersion::Go125
+                    && t.used.load(Relaxed) == 0
+                    && t.tombstones() == 0
+                {
+                    continue;
+                }
                 let _ = yield_point(Site::SwissClearWiping);
                 t.clear();
-                last = Some(id);
             }
             self.used.store(0, Relaxed);
             let seq = self.clear_seq.load(Relaxed);
             self.clear_seq.store(seq.wrapping_add(1), Relaxed);
+        }
+        if self.version == GoVersion::Go125 {
+            self.tombstone_possible.store(false, Relaxed);
         }
         self.reseed();
         let _ = yield_point(Site::SwissClearExit);

@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::ctrl::{self, ProbeSeq, CTRL_DELETED, CTRL_EMPTY};
-use super::SwissMap;
+use super::{GoVersion, SwissMap};
 use crate::maps::Throw;
 use crate::sync::{yield_point, Access, Site};
 
@@ -25,8 +25,9 @@ impl SwissMap {
         self.apply_fault(Site::SwissDeleteFlagSet, hash)?;
         if self.dir_len() == 0 {
             self.delete_small(hash, key)?;
-        } else {
-            self.table_delete(hash, key)?;
+        } else if self.table_delete(hash, key)? && self.version == GoVersion::Go125 {
+            // Relaxed: a plain store in Go.
+            self.tombstone_possible.store(true, Relaxed);
         }
         // Relaxed: a plain load in Go.
         if self.used.load(Relaxed) == 0 {
@@ -61,7 +62,8 @@ impl SwissMap {
     /// `table.Delete`: on a hit, `t.used--`, `m.used--`, clear the elem;
     /// `ctrlEmpty` (and `growthLeft++`) if the group still has an empty
     /// slot, else a tombstone (S11 between the test and the store).
-    fn table_delete(&self, hash: u64, key: u64) -> Result<(), Throw> {
+    /// Returns whether it wrote a tombstone (1.25+'s return value).
+    fn table_delete(&self, hash: u64, key: u64) -> Result<bool, Throw> {
         let (_, t) = self.directory_at(self.directory_index(hash))?;
         let _ = yield_point(Site::SwissTableChosen);
         let mut seq = ProbeSeq::new(ctrl::h1(hash), t.length_mask());
@@ -84,15 +86,15 @@ impl SwissMap {
                         g.set_ctrl(i, CTRL_EMPTY);
                         let gl = t.growth_left.load(Relaxed);
                         t.growth_left.store(gl.wrapping_add(1), Relaxed);
-                    } else {
-                        g.set_ctrl(i, CTRL_DELETED);
+                        return Ok(false);
                     }
-                    return Ok(());
+                    g.set_ctrl(i, CTRL_DELETED);
+                    return Ok(true);
                 }
                 m = ctrl::remove_first(m);
             }
             if ctrl::match_empty(w) != 0 {
-                return Ok(());
+                return Ok(false);
             }
             seq = seq.next();
         }

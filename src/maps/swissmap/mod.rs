@@ -19,10 +19,13 @@
 //! `globalDepth` (§8). The whole move happens inside the write that filled
 //! the table; there is no incremental evacuation.
 //!
-//! This is the **Go 1.24** shape (commit `5b8ef3bed`): no `pruneTombstones`,
-//! no `tombstonePossible` — tombstones are reclaimed only by replacing the
-//! table, and a table full of tombstones always grows (§7, "Tombstone
-//! reclamation"). Keys and elems are `uint64`, so the compiler's `_fast64`
+//! [`SwissMap::new`] is the **Go 1.24** shape (commit `5b8ef3bed`): no
+//! `pruneTombstones`, no `tombstonePossible` — tombstones are reclaimed only
+//! by replacing the table, and a table full of tombstones always grows (§7,
+//! "Tombstone reclamation"). [`SwissMap::with_version`]`(seed,
+//! GoVersion::Go125)` is the 1.25+ shape: an insert that finds `growthLeft
+//! == 0` first prunes tombstones no probe needs (`pruneTombstones`), and
+//! `tombstonePossible` lets `clear` wipe an empty map's tombstones (§7, §10). Keys and elems are `uint64`, so the compiler's `_fast64`
 //! entry points are what run (§2): a small-map lookup hashes nothing, and
 //! the assign's caller stores the value after the write window closes (S4).
 //!
@@ -47,7 +50,7 @@
 //! arena), `table` (tables, `uncheckedPutSlot`), `hash`, `access` (lookup),
 //! `assign` (`runtime_mapassign_fast64`, small maps, `growToTable`),
 //! `delete`, `grow` (rehash, grow, split, directory doubling), `clear`,
-//! `iter`, `window` (the `writing` protocol, faults, forced resizes),
+//! `prune` (1.25+'s `pruneTombstones`), `iter`, `window` (the `writing` protocol, faults, forced resizes),
 //! `invariants`, `stats`, `backend` (the `ChaosMap` impl).
 //!
 //! # Go names → Rust names
@@ -66,7 +69,7 @@
 //! | `Iter`, `Iter.Init`, `Iter.Next`, `grownKeyElem` | [`Iter`], [`SwissMap::iter`], `Iter::next`, `grown_key_elem` |
 //! | `fatal("concurrent map …")` | `Err(Throw::…)` |
 
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 
 mod access;
 mod assign;
@@ -79,6 +82,7 @@ mod grow;
 mod hash;
 mod invariants;
 mod iter;
+mod prune;
 mod stats;
 mod table;
 mod window;
@@ -94,6 +98,18 @@ use hash::Rng;
 use table::Table;
 
 use crate::maps::Throw;
+
+/// Which release's behaviour a [`SwissMap`] follows where they differ
+/// (docs/go-swiss-map.md §0, §7, §10).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum GoVersion {
+    /// Go 1.24: tombstones go only when their table is replaced.
+    #[default]
+    Go124,
+    /// Go 1.25 and later: `pruneTombstones` before a rehash, and
+    /// `tombstonePossible`.
+    Go125,
+}
 
 /// Go's Swiss-table runtime map (`Map`), unsynchronised, with Go's
 /// best-effort detection of concurrent misuse.
@@ -123,6 +139,11 @@ pub struct SwissMap {
     writing: AtomicU8,
     /// `clearSeq`: how many clears there have been.
     clear_seq: AtomicU64,
+    /// `tombstonePossible` (Go 1.25+): false when no table can hold a
+    /// tombstone. Unused under [`GoVersion::Go124`].
+    tombstone_possible: AtomicBool,
+    /// The release this map behaves as.
+    version: GoVersion,
     /// Go's `rand()`.
     rng: Rng,
     /// Small maps' groups (`growToSmall`).
@@ -136,6 +157,8 @@ pub struct SwissMap {
     grows: AtomicUsize,
     splits: AtomicUsize,
     dir_doublings: AtomicUsize,
+    /// Statistic of ours: successful `pruneTombstones` runs.
+    prunes: AtomicUsize,
 }
 
 impl std::fmt::Debug for SwissMap {
@@ -158,9 +181,19 @@ fn local_depth_mask(depth: u8) -> u64 {
 }
 
 impl SwissMap {
+    /// The release this map behaves as.
+    pub fn version(&self) -> GoVersion {
+        self.version
+    }
+
     /// `NewEmptyMap` (`make(map[uint64]uint64)`): nothing allocated; the
     /// seed drawn from the map's random source seeded by `seed`.
     pub fn new(seed: u64) -> SwissMap {
+        SwissMap::with_version(seed, GoVersion::Go124)
+    }
+
+    /// [`SwissMap::new`], behaving as Go release `version`.
+    pub fn with_version(seed: u64, version: GoVersion) -> SwissMap {
         let rng = Rng::new(seed);
         let s = rng.next_u64();
         SwissMap {
@@ -172,6 +205,8 @@ impl SwissMap {
             global_shift: AtomicU8::new(depth_to_shift(0)),
             writing: AtomicU8::new(0),
             clear_seq: AtomicU64::new(0),
+            tombstone_possible: AtomicBool::new(false),
+            version,
             rng,
             smalls: Arena::new(),
             tables: Arena::new(),
@@ -179,6 +214,7 @@ impl SwissMap {
             grows: AtomicUsize::new(0),
             splits: AtomicUsize::new(0),
             dir_doublings: AtomicUsize::new(0),
+            prunes: AtomicUsize::new(0),
         }
     }
 

@@ -38,6 +38,8 @@ pub struct Stats {
     pub splits: usize,
     /// Directory doublings so far.
     pub dir_doublings: usize,
+    /// Successful `pruneTombstones` runs so far (Go 1.25+ only).
+    pub prunes: usize,
     /// `clearSeq`.
     pub clear_seq: u64,
 }
@@ -71,6 +73,7 @@ impl SwissMap {
             grows: self.grows.load(Relaxed),
             splits: self.splits.load(Relaxed),
             dir_doublings: self.dir_doublings.load(Relaxed),
+            prunes: self.prunes.load(Relaxed),
             clear_seq: self.clear_seq.load(Relaxed),
             ..Stats::default()
         };
