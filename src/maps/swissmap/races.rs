@@ -1,4 +1,5 @@
-//! The race windows of docs/go-swiss-map.md §13, each driven to its
+//! The race windows of docs/go-swiss-map.md §13 (S5, S6, S7, S8, S11,
+//! S13, S15; S1, S4 and S12 are in `window`), each driven to its
 //! consequence deterministically: a hook runs "another thread" at one
 //! yield point, as the scheduler may. A racer that Go's checks would not
 //! stop (it passed its own check before this thread flipped `writing`) is
@@ -170,4 +171,64 @@ fn s13_a_grow_racing_an_iterator_surfaces_as_the_read_message() {
         Some(Err(Throw::ConcurrentMapReadAndMapWrite)),
         "grownKeyElem runs the reader's check"
     );
+}
+
+#[test]
+fn s11_an_empty_written_into_a_group_filled_meanwhile_cuts_a_probe_chain() {
+    let m = Arc::new(SwissMap::new(16));
+    // In a 16-slot table (2 groups), keys whose probe starts at group 0 or 1.
+    let start = |k: u64| super::ctrl::h1(m.hash(k)) & 1;
+    let g0: Vec<u64> = (0..).filter(|&k| start(k) == 0).take(9).collect();
+    let g1: Vec<u64> = (0..).filter(|&k| start(k) == 1).take(2).collect();
+    // Seven keys in group 0 (one slot left empty), two in group 1; the
+    // ninth insert promotes the small map to the table.
+    for &k in g0[..7].iter().chain(&g1) {
+        m.insert(k, k).unwrap();
+    }
+    assert_eq!(m.stats().capacity, 16);
+    let (victim, x, y) = (g0[0], g0[7], g0[8]);
+    let r = m.clone();
+    // The delete of `victim` saw group 0's empty slot and will write
+    // ctrlEmpty; meanwhile a racer fills that slot (x) and inserts a key
+    // whose probe passes the now-full group 0 (y lands in group 1).
+    let _g = at(Site::SwissDeleteDecide, 1, move || {
+        as_racer(&r, |r| {
+            r.insert(x, x).unwrap();
+            r.insert(y, y).unwrap();
+        });
+    });
+    m.remove(victim).unwrap();
+    assert_eq!(m.get(y), Ok(None), "the probe stops at the new empty slot");
+    assert_eq!(m.len(), 10);
+    assert!(
+        names(&m).contains(&"key-unreachable"),
+        "{:?}",
+        m.check_invariants()
+    );
+}
+
+#[test]
+fn s7_a_delete_between_the_two_halves_of_a_split_is_lost() {
+    let m = Arc::new(SwissMap::new(17));
+    for k in 1..=896 {
+        m.insert(k, k).unwrap();
+    }
+    assert_eq!(m.stats().capacity, 1024);
+    // A present key of the right half (top hash bit 1).
+    let w = (1..=896).find(|&k| m.hash(k) >> 63 == 1).unwrap();
+    let r = m.clone();
+    // Left is installed, right not yet: directory slot 1 still names the
+    // old table, and the racer deletes `w` from it.
+    let _g = at(Site::SwissSplitInstall, 1, move || {
+        as_racer(&r, |r| r.remove(w).unwrap());
+    });
+    m.insert(897, 897).unwrap();
+    assert_eq!(m.stats().splits, 1);
+    assert_eq!(
+        m.get(w),
+        Ok(Some(w)),
+        "the delete went to the retired table"
+    );
+    assert_eq!(m.len(), 896);
+    assert_eq!(names(&m), ["used-mismatch"]);
 }
