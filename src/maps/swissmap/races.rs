@@ -1,5 +1,5 @@
-//! The race windows of docs/go-swiss-map.md §13 (S5, S6, S7, S8, S11,
-//! S13, S15; S1, S4 and S12 are in `window`), each driven to its
+//! The race windows of docs/go-swiss-map.md §13 (S5, S6, S7, S8, S10,
+//! S11, S13, S15; S1, S4 and S12 are in `window`), each driven to its
 //! consequence deterministically: a hook runs "another thread" at one
 //! yield point, as the scheduler may. A racer that Go's checks would not
 //! stop (it passed its own check before this thread flipped `writing`) is
@@ -231,4 +231,40 @@ fn s7_a_delete_between_the_two_halves_of_a_split_is_lost() {
     );
     assert_eq!(m.len(), 896);
     assert_eq!(names(&m), ["used-mismatch"]);
+}
+
+#[test]
+fn s10_a_lost_counter_update_and_a_wrapped_growth_left() {
+    let m = Arc::new(SwissMap::new(18));
+    for k in 0..20 {
+        m.insert(k, k).unwrap();
+    }
+    let r = m.clone();
+    // Between this insert's load and store of growthLeft, a racer inserts:
+    // its decrement is overwritten (growthLeft one too high).
+    let _g = at(Site::SwissCounters, 1, move || {
+        as_racer(&r, |r| r.insert(1000, 1).unwrap());
+    });
+    m.insert(2000, 2).unwrap();
+    drop(_g);
+    assert_eq!(names(&m), ["growth-left"]);
+    // A growthLeft pushed below zero wraps to 65535: the table never
+    // rehashes and fills to its last slot, after which a probe for an
+    // absent key finds no empty slot — Go loops for ever; the model stops
+    // after one pass with the Fault throw.
+    let (_, t) = m.directory_at(0).unwrap();
+    t.growth_left.store(u16::MAX, Relaxed);
+    let mut k = 3000;
+    let err = loop {
+        if let Err(e) = m.insert(k, k) {
+            break e;
+        }
+        k += 1;
+    };
+    assert_eq!(err, Throw::Fault);
+    // The throw left the writer's flag set, as Go's fatal would; clear it
+    // to look the absent key up.
+    m.writing.store(0, Relaxed);
+    assert_eq!(m.get(1 << 40), Err(Throw::Fault));
+    assert!(names(&m).contains(&"no-empty-slot"));
 }
