@@ -13,6 +13,8 @@ pub mod mutants;
 pub mod registry;
 pub mod rwmutex;
 pub mod sharded;
+pub mod swiss_rwmutex;
+pub mod swissmap;
 pub mod syncmap;
 mod throw;
 pub mod typed;

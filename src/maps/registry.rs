@@ -47,6 +47,8 @@ use crate::maps::hashtriemap::{Bug as TrieBug, HashTrieMap};
 use crate::maps::mutants;
 use crate::maps::rwmutex::RwMutexMap;
 use crate::maps::sharded::{Plant, Sharded};
+use crate::maps::swiss_rwmutex::SwissRwMutexMap;
+use crate::maps::swissmap::SwissMap;
 use crate::maps::syncmap::SyncMap;
 use std::sync::{Arc, LazyLock};
 
@@ -249,6 +251,16 @@ static BUILTIN: LazyLock<Vec<BackendInfo>> = LazyLock::new(|| {
         "sharded",
         "4 shards, each under its own lock (the design of dashmap); whole-map ops lock every shard: clean, atomic Clear, snapshot Range, exact len",
         |_| Box::new(Sharded::new()),
+    ),
+    BackendInfo::new(
+        "swissmap",
+        "Go's runtime map, Go 1.24+ (Swiss table), unsynchronised: throws (best-effort) under concurrent writes",
+        |seed| Box::new(SwissMap::new(seed)),
+    ),
+    BackendInfo::new(
+        "swiss-rwmutex",
+        "a reader-writer lock around a swissmap: clean and linearizable",
+        |seed| Box::new(SwissRwMutexMap::new(seed)),
     ),
     BackendInfo::new(
         "hashtriemap",

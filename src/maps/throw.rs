@@ -20,6 +20,10 @@ pub enum Throw {
     /// `bad map state`: evacuation met an evacuation mark in a bucket that was
     /// not evacuated (only reachable through a race).
     BadMapState,
+    /// `small map with no empty slot (concurrent map writes?)`: a Swiss
+    /// map's small-map insert found its group full while `used < 8` (only a
+    /// race gets it there; docs/go-swiss-map.md §4, S12).
+    SmallMapNoEmptySlot,
     /// Where Go would have faulted (SIGSEGV) inside map code: a racing
     /// operation combined fields of two bucket-array generations and indexed
     /// outside the array. `chaos` bounds-checks and reports it instead.
@@ -34,6 +38,7 @@ impl Throw {
             Throw::ConcurrentMapReadAndMapWrite => "concurrent map read and map write",
             Throw::ConcurrentMapIterationAndMapWrite => "concurrent map iteration and map write",
             Throw::BadMapState => "bad map state",
+            Throw::SmallMapNoEmptySlot => "small map with no empty slot (concurrent map writes?)",
             Throw::Fault => "unexpected fault address (signal SIGSEGV: segmentation violation)",
         }
     }

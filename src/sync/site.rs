@@ -4,7 +4,8 @@
 //! scheduler can switch there, a stress run can perturb there, the fault
 //! injector can decide whether a fault applies there, and a timeline can say
 //! "thread 1 passed the hashWriting check" instead of printing an address.
-//! The names follow `docs/go-maps.md` §3–§5 and §11 (the ◆ marks).
+//! The names follow `docs/go-maps.md` §3–§5 and §11 (the ◆ marks), and for
+//! `swissmap` the race windows S1–S15 of `docs/go-swiss-map.md` §13.
 
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +79,79 @@ pub enum Site {
     /// An iterator is about to re-look-up an entry that moved since it started.
     IterRelookup,
 
+    // --- swissmap (Go 1.24+ Swiss table; docs/go-swiss-map.md §13, rows S1..S15) ---
+    /// A swissmap lookup entered, before it reads `used` for its early
+    /// return (S3: a read of an empty map is never checked).
+    SwissAccessEntry,
+    /// A swissmap lookup passed its one `writing` check and is probing with
+    /// no more checks (S2; S5 for a small map, S6–S8 for the table it picks).
+    SwissAccessChecked,
+    /// A swissmap lookup found the key and is about to copy the elem out
+    /// (S2, S4: the elem may not be written yet).
+    SwissAccessValueCopy,
+    /// A swissmap assign passed its entry check and is hashing the key,
+    /// before `writing ^= 1` (S1).
+    SwissAssignChecked,
+    /// A swissmap assign flipped `writing` and owns the write window; it has
+    /// not chosen a table yet (a forced grow may apply here).
+    SwissAssignFlagSet,
+    /// `putSlotSmall` picked a free slot and has not yet written it (S12).
+    SwissSmallSlotChosen,
+    /// `growToTable` stored `dirPtr` but not yet `dirLen = 1` (S5).
+    SwissGrowToTable,
+    /// A swissmap lookup, assign or delete hashed its key, read its table
+    /// from the directory and is about to probe it (S2, S6, S7, S9, S15: the
+    /// table or the seed may be replaced under it).
+    SwissTableChosen,
+    /// A swissmap assign stored the key of a new entry, not yet its control
+    /// byte (S2).
+    SwissInsertSlot,
+    /// A swissmap writer is between its counter updates (`growthLeft`,
+    /// `t.used`, `m.used`: plain read-modify-writes, S10).
+    SwissCounters,
+    /// A swissmap assign rehashed its table and is about to read the
+    /// directory again and retry (S9; a forced grow may apply here).
+    SwissRehashed,
+    /// `replaceTable` is between two directory slot stores, or about to mark
+    /// the old table with `index = -1` (S6).
+    SwissReplaceTable,
+    /// A split installed `left` and not yet `right` (S7).
+    SwissSplitInstall,
+    /// A directory doubling is between its steps: tables' `index` updated,
+    /// `globalDepth`, `globalShift`, `dirPtr`, `dirLen` (S8).
+    SwissDirectoryDouble,
+    /// A swissmap assign is about to run its exit check (S1).
+    SwissAssignExit,
+    /// A swissmap assign flipped `writing` back; the value store is still
+    /// to come (S4).
+    SwissAssignValue,
+    /// A swissmap delete passed its entry check and is hashing, before
+    /// `writing ^= 1` (S1).
+    SwissDeleteChecked,
+    /// A swissmap delete flipped `writing` and owns the write window; it has
+    /// not chosen a table yet (a forced grow may apply here).
+    SwissDeleteFlagSet,
+    /// `table.Delete` decided between `ctrlEmpty` and a tombstone and has
+    /// not yet written it (S11).
+    SwissDeleteDecide,
+    /// A delete emptied the map and is about to draw a new seed (S15).
+    SwissDeleteReseed,
+    /// A swissmap delete is about to run its exit check (S1).
+    SwissDeleteExit,
+    /// A swissmap clear passed its entry check, before `writing ^= 1` (S1).
+    SwissClearChecked,
+    /// A swissmap clear is zeroing a table or the small group (S14).
+    SwissClearWiping,
+    /// A swissmap clear is about to run its exit check (S14).
+    SwissClearExit,
+    /// A swissmap iterator passed its once-per-`Next` check (S13).
+    SwissIterChecked,
+    /// A swissmap iterator resolved the table it walks next (S8, S13).
+    SwissIterTableChosen,
+    /// A swissmap iterator is re-looking-up a key of a replaced table
+    /// (`grownKeyElem`, S13: may throw the *read* message).
+    SwissIterRelookup,
+
     // --- locks from `crate::sync` ---
     /// A thread is about to acquire a lock.
     LockAcquire,
@@ -148,6 +222,33 @@ impl Site {
             Site::IterChecked => "passed the iterator's hashWriting check",
             Site::IterBucketChosen => "chose the next bucket to walk",
             Site::IterRelookup => "is re-looking-up an entry that moved",
+            Site::SwissAccessEntry => "entered a lookup, before reading used",
+            Site::SwissAccessChecked => "passed the read's writing check",
+            Site::SwissAccessValueCopy => "found the key, about to copy the elem out",
+            Site::SwissAssignChecked => "passed the writing check, hashing the key",
+            Site::SwissAssignFlagSet => "flipped writing (writing ^= 1)",
+            Site::SwissSmallSlotChosen => "chose a free slot of the small map's group",
+            Site::SwissGrowToTable => "stored dirPtr, not yet dirLen = 1",
+            Site::SwissTableChosen => "hashed its key and read its table from the directory",
+            Site::SwissInsertSlot => "stored the key, not yet its control byte",
+            Site::SwissCounters => "is between its counter updates",
+            Site::SwissRehashed => "rehashed its table, about to retry",
+            Site::SwissReplaceTable => "is halfway through replacing a table in the directory",
+            Site::SwissSplitInstall => "installed the left half of a split, not yet the right",
+            Site::SwissDirectoryDouble => "is halfway through doubling the directory",
+            Site::SwissAssignExit => "is about to check writing and flip it back",
+            Site::SwissAssignValue => "flipped writing back; the value store is still to come",
+            Site::SwissDeleteChecked => "passed the delete's writing check, hashing the key",
+            Site::SwissDeleteFlagSet => "flipped writing to delete (writing ^= 1)",
+            Site::SwissDeleteDecide => "chose between ctrlEmpty and a tombstone, not yet written",
+            Site::SwissDeleteReseed => "emptied the map, about to draw a new seed",
+            Site::SwissDeleteExit => "is about to check writing and flip it back after a delete",
+            Site::SwissClearChecked => "passed the clear's writing check",
+            Site::SwissClearWiping => "is zeroing the groups",
+            Site::SwissClearExit => "is about to check writing and flip it back after a clear",
+            Site::SwissIterChecked => "passed the iterator's writing check",
+            Site::SwissIterTableChosen => "chose the next table to walk",
+            Site::SwissIterRelookup => "is re-looking-up a key of a replaced table",
             Site::LockAcquire => "is about to take a lock",
             Site::LockRelease => "released a lock",
             Site::Atomic => "is about to access an atomic",
@@ -183,16 +284,36 @@ impl Site {
                 | Site::ClearChecked
                 | Site::ClearExit
                 | Site::IterChecked
+                | Site::SwissAccessChecked
+                | Site::SwissAssignChecked
+                | Site::SwissAssignFlagSet
+                | Site::SwissAssignExit
+                | Site::SwissAssignValue
+                | Site::SwissDeleteChecked
+                | Site::SwissDeleteFlagSet
+                | Site::SwissDeleteExit
+                | Site::SwissClearChecked
+                | Site::SwissClearExit
+                | Site::SwissIterChecked
         )
     }
 
-    /// True where the calling thread owns a `gomap`'s write window
-    /// (`hashWriting` set by itself): the only places where a forced grow or
-    /// forced evacuation keeps the backend's own contract (docs/design.md step 4).
+    /// True where the calling thread owns a Go map's write window
+    /// (`gomap`'s `hashWriting` or `swissmap`'s `writing`, set by itself):
+    /// the only places where a forced grow or forced evacuation keeps the
+    /// backend's own contract (docs/design.md step 4). For `swissmap` these
+    /// are the points before the writer reads its table from the directory,
+    /// so a forced grow there is seen by the write that follows; `swissmap`
+    /// ignores the evacuation faults (it has no incremental evacuation).
     pub fn in_gomap_write_window(self) -> bool {
         matches!(
             self,
-            Site::AssignFlagSet | Site::GrowWork | Site::DeleteFlagSet
+            Site::AssignFlagSet
+                | Site::GrowWork
+                | Site::DeleteFlagSet
+                | Site::SwissAssignFlagSet
+                | Site::SwissDeleteFlagSet
+                | Site::SwissRehashed
         )
     }
 
@@ -223,6 +344,10 @@ mod tests {
             Site::DeleteChecked,
             Site::IterChecked,
             Site::AssignValue,
+            Site::SwissAssignChecked,
+            Site::SwissTableChosen,
+            Site::SwissAssignValue,
+            Site::SwissIterChecked,
         ] {
             assert!(!s.in_gomap_write_window(), "{s:?}");
         }

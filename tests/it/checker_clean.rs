@@ -80,6 +80,15 @@ fn rwmutex_and_syncmap_are_clean_in_stress_mode() {
     }
 }
 
+/// `swiss-rwmutex` (a lock around Go 1.24+'s Swiss map) under every op,
+/// forced rehashes included, is clean and linearizable in both modes: 400
+/// sched and 100 stress executions.
+#[test]
+fn swiss_rwmutex_is_clean_in_both_modes() {
+    assert_eq!(sweep("swiss-rwmutex", Mode::Sched, 100), 400 * scale());
+    assert_eq!(sweep("swiss-rwmutex", Mode::Stress, 25), 100 * scale());
+}
+
 /// The correct sharded map under every op, whole-map ones included, is
 /// clean: an atomic clear, an exact len and a snapshot range are held to
 /// their promise and pass. (A false positive here is the worst bug.)
