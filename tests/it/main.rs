@@ -44,6 +44,7 @@ mod gomap_faults;
 mod gomap_growth;
 mod gomap_mutations;
 mod gomap_threads;
+mod hashtriemap;
 mod layout;
 mod nightly_script;
 mod published;
