@@ -14,7 +14,7 @@ fn go() -> String {
 
 /// Runs `go args` in `go/`, or `None` when there is no toolchain. The
 /// toolchain's directory leads `PATH`, for the tests that run `go` again.
-fn run(args: &[&str]) -> Option<std::process::Output> {
+pub(crate) fn run(args: &[&str]) -> Option<std::process::Output> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("go");
     let go = go();
     let mut path = std::env::var_os("PATH").unwrap_or_default();

@@ -125,3 +125,99 @@ fn go_1_25_grows_like_go_1_24_on_inserts_alone() {
     assert_eq!(a, b);
     assert_eq!(m.stats().prunes, 0);
 }
+
+/// The real Go runtime's map changes shape at the same counts: `go/cmd/
+/// swissgrowth` (Go ≥ 1.24) inserts the same 1..=200,000 keys into a
+/// `map[uint64]uint64` and reads its header, directory and tables after
+/// each insert. Every event up to the first split is at the model's count
+/// exactly (they follow from the rules alone). Later splits depend on the
+/// hash seed, which the runtime draws at random, so those are compared by
+/// their rule and their totals: only splits, 255 of them, 256 tables, the
+/// directory doubled 8 times — measured on go1.26.8, three runs, and the
+/// model for seeds 1, 2 and 0x5eed. A 257th table needs one of 256 tables
+/// of ~781 entries to pass 896 (4σ), odds about 0.5% a run, so the totals
+/// are checked with that much room (256 to 258 tables, depth 8 or 9).
+#[test]
+fn growth_matches_the_real_go_runtime() {
+    let Some(version) = crate::go_module::run(&["env", "GOVERSION"]) else {
+        crate::support::say_go_skipped();
+        return;
+    };
+    let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
+    let minor: u32 = version
+        .strip_prefix("go1.")
+        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if minor < 24 {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs Go 1.24 or later for the Swiss map comparison, found {version}"
+        );
+        eprintln!("growth comparison with the real Go runtime skipped: {version} has no Swiss map (Go 1.24 or later runs it)");
+        return;
+    }
+    let out = crate::go_module::run(&["run", "./cmd/swissgrowth", "-n", "200000"])
+        .expect("go ran a moment ago");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "go run ./cmd/swissgrowth: {err}{text}"
+    );
+    let mut real = Vec::new();
+    let mut end = None;
+    for line in text.lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        match w[..] {
+            ["end", tables, depth] => {
+                end = Some((
+                    tables.parse::<usize>().unwrap(),
+                    depth.parse::<u8>().unwrap(),
+                ))
+            }
+            [k, "promoted"] => real.push((k.parse::<u64>().unwrap(), Event::Promoted)),
+            [k, "grew", to] => real.push((
+                k.parse().unwrap(),
+                Event::Grew {
+                    to: to.parse().unwrap(),
+                },
+            )),
+            [k, "split"] => real.push((k.parse().unwrap(), Event::Split { doubled: false })),
+            [k, "split", "doubled"] => {
+                real.push((k.parse().unwrap(), Event::Split { doubled: true }))
+            }
+            _ => panic!("unexpected line from swissgrowth: {line}"),
+        }
+    }
+    let (model, m) = events(1, 200_000, GoVersion::Go124);
+    let prefix = 8;
+    assert_eq!(real[..prefix], model[..prefix], "real Go:\n{text}");
+    assert!(
+        real[prefix..]
+            .iter()
+            .all(|(_, e)| matches!(e, Event::Split { .. })),
+        "{text}"
+    );
+    let (tables, depth) = end.expect("swissgrowth ends with its totals");
+    let doublings = real
+        .iter()
+        .filter(|(_, e)| *e == Event::Split { doubled: true })
+        .count();
+    assert_eq!(usize::from(depth), doublings);
+    assert_eq!(
+        tables,
+        real.len() - prefix + 1 + 1,
+        "one table, plus one per split"
+    );
+    let c = m.counters();
+    assert_eq!(
+        (m.table_loads().len(), c.global_depth),
+        (256, 8),
+        "the model"
+    );
+    assert!(
+        (256..=258).contains(&tables) && (8..=9).contains(&depth),
+        "real Go: {tables} tables, depth {depth}"
+    );
+}
