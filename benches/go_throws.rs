@@ -1,5 +1,7 @@
-//! How often a racing map throws, `gomap` beside the real Go runtime's map
-//! (`go:map`), in one run (a measurement, not a timing: a plain main).
+//! How often a racing map throws, `gomap` (Go ≤ 1.23's buckets) and
+//! `swissmap` (Go 1.24+'s Swiss table) beside the real Go runtime's map
+//! (`go:map`, a Swiss table on Go ≥ 1.24), in one run (a measurement, not a
+//! timing: a plain main).
 //!
 //! For every configuration G goroutines/threads × N ops each × K keys ×
 //! read/write mix, the share of stress runs that end in a throw on each
@@ -34,11 +36,14 @@ fn main() {
             false
         }
     };
-    let gomap = registry::lookup("gomap").unwrap();
+    let (gomap, swissmap) = (
+        registry::lookup("gomap").unwrap(),
+        registry::lookup("swissmap").unwrap(),
+    );
     println!("{runs} stress runs per cell; share that threw (any of Go's map throws)\n");
     println!(
-        "{:>3} {:>6} {:>7} {:>6}  {:>8}  {:>8}",
-        "G", "N", "K", "R/W", "gomap", "go:map"
+        "{:>3} {:>6} {:>7} {:>6}  {:>8}  {:>8}  {:>8}",
+        "G", "N", "K", "R/W", "gomap", "swissmap", "go:map"
     );
     for threads in [2u32, 8, 50] {
         for ops in [100u32, 10_000] {
@@ -61,6 +66,8 @@ fn main() {
                             .filter(|&seed| {
                                 let build: &chaos::maps::Constructor<'_> = if s.is_go() {
                                     &go::IN_TARGET
+                                } else if backend == "swissmap" {
+                                    swissmap.constructor()
                                 } else {
                                     gomap.constructor()
                                 };
@@ -73,9 +80,10 @@ fn main() {
                         format!("{:>7.0}%", 100.0 * threw as f64 / runs as f64)
                     };
                     let ours = share("gomap");
+                    let swiss = share("swissmap");
                     let theirs = if real { share("go:map") } else { "-".into() };
                     println!(
-                        "{threads:>3} {ops:>6} {keys:>7} {:>6}  {ours:>8}  {theirs:>8}",
+                        "{threads:>3} {ops:>6} {keys:>7} {:>6}  {ours:>8}  {swiss:>8}  {theirs:>8}",
                         format!("{read}/{write}")
                     );
                 }
