@@ -67,6 +67,11 @@ pub const SOURCES: &[(&str, &str)] = &[
         "cmd/chaos-target/main.go",
         include_str!("../../../go/cmd/chaos-target/main.go"),
     ),
+    // Not part of the target; embedded so that the module's copy is whole.
+    (
+        "cmd/swissgrowth/main.go",
+        include_str!("../../../go/cmd/swissgrowth/main.go"),
+    ),
 ];
 
 /// How to get a toolchain, said wherever none is found.
