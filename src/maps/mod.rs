@@ -10,6 +10,7 @@ pub mod gomap;
 pub mod hashtriemap;
 pub mod locked;
 pub mod mutants;
+mod plain;
 pub mod registry;
 pub mod rwmutex;
 pub mod sharded;

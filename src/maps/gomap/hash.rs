@@ -16,9 +16,17 @@ const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 /// `hasher(key, hash0)`: a 64-bit hash of `key` under the map's seed.
 #[inline(always)]
 pub(crate) fn hash(key: u64, hash0: u32) -> u64 {
-    // Spread the 32-bit seed over all 64 bits before mixing it in, so that
-    // every seed bit can reach the low (bucket) and high (tophash) bits.
-    let seed = u64::from(hash0).wrapping_mul(GOLDEN_GAMMA) ^ 0x2545_f491_4f6c_dd1d;
+    hash64(key, u64::from(hash0))
+}
+
+/// The same hash under a 64-bit seed (Go 1.24+'s maps keep a `uintptr`
+/// seed): bijective in `key` for a fixed seed, so distinct keys never share
+/// a full hash. Every Go map model here hashes with it.
+#[inline(always)]
+pub(crate) fn hash64(key: u64, seed: u64) -> u64 {
+    // Spread the seed over all 64 bits before mixing it in, so that every
+    // seed bit can reach the low (bucket) and high (tophash) bits.
+    let seed = seed.wrapping_mul(GOLDEN_GAMMA) ^ 0x2545_f491_4f6c_dd1d;
     moremur(key ^ seed)
 }
 
