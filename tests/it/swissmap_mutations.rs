@@ -50,11 +50,21 @@ fn split_uses_old_depth_bit_is_right_until_the_first_split_and_wrong_from_it() {
 }
 
 /// Runs `ops` random single-thread operations over keys `0..keys` on the
-/// mutant from `seed`, forcing a grow before 1 op in 25 when `forced`;
-/// returns the first divergence from a sequential map and the mutant's
-/// (grows, splits) at the end.
-fn sequence(seed: u64, keys: u64, ops: usize, forced: bool) -> (Option<String>, usize, usize) {
-    let m = SwissMap::with_mutation(seed, BUG);
+/// mutant from `seed` (the real map with `real`), forcing a grow before 1
+/// op in 25 when `forced`; returns the first divergence from a sequential
+/// map and the map's (grows, splits) at the end.
+fn sequence(
+    seed: u64,
+    keys: u64,
+    ops: usize,
+    forced: bool,
+    real: bool,
+) -> (Option<String>, usize, usize) {
+    let m = if real {
+        SwissMap::new(seed)
+    } else {
+        SwissMap::with_mutation(seed, BUG)
+    };
     let mut model = Model::default();
     let mut gen = OpGen::new(seed);
     let mut resize = |g: &mut OpGen| {
@@ -81,16 +91,20 @@ fn split_uses_old_depth_bit_passes_the_differential_until_something_splits() {
     // split of a 1024-slot table needs (nor the 896 of a natural one), and
     // hundreds of forced grows change nothing a single thread can see.
     for seed in 0..3 {
-        let (diverged, grows, splits) = sequence(seed, 200, 20_000, true);
+        let (diverged, grows, splits) = sequence(seed, 200, 20_000, true, false);
         assert_eq!(diverged, None, "seed {seed}");
         assert!(grows > 0, "seed {seed}: no grow");
         assert_eq!(splits, 0, "seed {seed}");
     }
     // 600 keys (about 300 present) with the same forced grows: a 1024-slot
-    // table holding 256 or more splits, and the sequence diverges.
+    // table holding 256 or more splits, and the sequence diverges; the
+    // real map, same sequence, splits and stays right.
     for seed in 0..3 {
-        let (diverged, _, splits) = sequence(seed, 600, 20_000, true);
+        let (diverged, _, splits) = sequence(seed, 600, 20_000, true, false);
         assert!(splits > 0, "seed {seed}: never split");
         assert!(diverged.is_some(), "seed {seed}: split, yet no divergence");
+        let (diverged, _, splits) = sequence(seed, 600, 20_000, true, true);
+        assert!(splits > 0, "seed {seed}: the real map never split");
+        assert_eq!(diverged, None, "seed {seed}: the real map");
     }
 }
