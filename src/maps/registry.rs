@@ -48,7 +48,7 @@ use crate::maps::mutants;
 use crate::maps::rwmutex::RwMutexMap;
 use crate::maps::sharded::{Plant, Sharded};
 use crate::maps::swiss_rwmutex::SwissRwMutexMap;
-use crate::maps::swissmap::SwissMap;
+use crate::maps::swissmap::{SwissMap, SwissMutation};
 use crate::maps::syncmap::SyncMap;
 use std::sync::{Arc, LazyLock};
 
@@ -330,6 +330,18 @@ static BUILTIN: LazyLock<Vec<BackendInfo>> = LazyLock::new(|| {
             Box::new(RwMutexMap::from_map(GoMap::with_mutation(
                 seed,
                 GoMapMutation::IterIgnoresOldBuckets,
+            )))
+        },
+    ),
+    BackendInfo::mutant(
+        "mutant-split-wrong-bit",
+        "swiss-rwmutex over a swissmap whose table split sorts entries by the old local depth's hash bit (off by one), so every entry goes to one half",
+        FindingClass::LostWrite,
+        true,
+        |seed| {
+            Box::new(SwissRwMutexMap::from_map(SwissMap::with_mutation(
+                seed,
+                SwissMutation::SplitUsesOldDepthBit,
             )))
         },
     ),

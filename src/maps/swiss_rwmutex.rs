@@ -32,6 +32,14 @@ impl SwissRwMutexMap {
             m: RwLock::new(SwissMap::new(seed)),
         }
     }
+
+    /// The lock around `map`: how a mutant puts a broken map
+    /// ([`SwissMap::with_mutation`]) behind a correct wrapper.
+    pub fn from_map(map: SwissMap) -> Self {
+        Self {
+            m: RwLock::new(map),
+        }
+    }
 }
 
 impl ChaosMap for SwissRwMutexMap {

@@ -58,6 +58,7 @@ mod sched_locks;
 mod shrink;
 mod swissmap_differential;
 mod swissmap_growth;
+mod swissmap_mutations;
 mod swissmap_sched;
 mod swissmap_threads;
 mod sync_atomics;

@@ -16,10 +16,16 @@
 //! | [`lossy_promotion`] | sync.Map promotion drops nil entries | lost write |
 //! | `mutant-evacuate-skips-overflow` | Go map evacuation drops overflow buckets | lost write, needs growth |
 //! | `mutant-iter-ignores-oldbuckets` | Go map iteration mid-grow skips old buckets | linearizability, needs growth |
+//! | `mutant-split-wrong-bit` | Swiss-table split sorts entries by the old depth's hash bit | lost write, needs growth |
 //!
-//! The last two are [`RwMutexMap`](crate::maps::rwmutex::RwMutexMap)s over a
+//! The two `gomap` growth mutants are
+//! [`RwMutexMap`](crate::maps::rwmutex::RwMutexMap)s over a
 //! [`GoMap::with_mutation`]: the wrapper is right, the map is wrong, and
-//! only a grow exposes it.
+//! only a grow exposes it. `mutant-split-wrong-bit` is the same for Go
+//! 1.24+'s map: a
+//! [`SwissRwMutexMap`](crate::maps::swiss_rwmutex::SwissRwMutexMap) over a
+//! [`SwissMap::with_mutation`](crate::maps::swissmap::SwissMap::with_mutation),
+//! wrong only once a 1024-slot table splits.
 //!
 //! The lock-based mutants keep Go's shape — the lock *beside* the map
 //! (`GoShaped`), not around it as `rwmutex` does — because in Rust an

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use super::ctrl::SLOTS;
 use super::group::NIL;
 use super::table::{Table, MAX_TABLE_CAPACITY};
-use super::{local_depth_mask, SwissMap};
+use super::{local_depth_mask, SwissMap, SwissMutation};
 use crate::maps::Throw;
 use crate::sync::{cover, yield_point, Cover, Site};
 
@@ -71,7 +71,14 @@ impl SwissMap {
         let depth = t.local_depth.wrapping_add(1);
         let left = Table::new(u64::from(MAX_TABLE_CAPACITY), -1, depth);
         let right = Table::new(u64::from(MAX_TABLE_CAPACITY), -1, depth);
-        let mask = local_depth_mask(depth);
+        // The deliberate bug (`SplitUsesOldDepthBit`): the mask of the old
+        // depth, a bit every key of `t` shares (none at depth 0), so every
+        // entry lands on one side.
+        let mask = if self.mutation == Some(SwissMutation::SplitUsesOldDepthBit) {
+            local_depth_mask(t.local_depth)
+        } else {
+            local_depth_mask(depth)
+        };
         self.for_each_full(t, |h, k, e| {
             if h & mask == 0 {
                 left.unchecked_put_slot(h, k, e)

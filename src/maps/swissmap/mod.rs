@@ -111,6 +111,23 @@ pub enum GoVersion {
     Go125,
 }
 
+/// Deliberate bugs, for the mutant backends (as
+/// [`GoMapMutation`](crate::maps::gomap::GoMapMutation) is for the classic
+/// map): each breaks one thing Go's map gets right, and only where the
+/// variant says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SwissMutation {
+    /// `split` sorts the old table's entries by `localDepthMask(t.localDepth)`
+    /// — the hash bit the table's keys already share — instead of
+    /// `localDepthMask(t.localDepth + 1)`: an off-by-one that sends every
+    /// entry to the same half, so about half of them sit in a table the
+    /// directory never sends their key to (loads miss them; a store inserts
+    /// a second copy elsewhere). Growing a table, `growToTable` and every
+    /// other operation are untouched: the map is correct until a table of
+    /// 1024 slots splits.
+    SplitUsesOldDepthBit,
+}
+
 /// Go's Swiss-table runtime map (`Map`), unsynchronised, with Go's
 /// best-effort detection of concurrent misuse.
 ///
@@ -159,12 +176,15 @@ pub struct SwissMap {
     dir_doublings: AtomicUsize,
     /// Statistic of ours: successful `pruneTombstones` runs.
     prunes: AtomicUsize,
+    /// A deliberate bug, for mutant backends; `None` for the real map.
+    mutation: Option<SwissMutation>,
 }
 
 impl std::fmt::Debug for SwissMap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SwissMap")
             .field("stats", &self.stats())
+            .field("mutation", &self.mutation)
             .finish()
     }
 }
@@ -215,6 +235,16 @@ impl SwissMap {
             splits: AtomicUsize::new(0),
             dir_doublings: AtomicUsize::new(0),
             prunes: AtomicUsize::new(0),
+            mutation: None,
+        }
+    }
+
+    /// A Go 1.24 map with a deliberate bug, for mutant backends (see
+    /// [`SwissMutation`]).
+    pub fn with_mutation(seed: u64, mutation: SwissMutation) -> SwissMap {
+        SwissMap {
+            mutation: Some(mutation),
+            ..SwissMap::new(seed)
         }
     }
 
