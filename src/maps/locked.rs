@@ -19,56 +19,39 @@
 //! never reach it.
 
 use crate::maps::gomap::GoMap;
-use crate::maps::{Key, OpResult, Value};
+use crate::maps::{ChaosMap, Key, OpResult, Value};
+
+// Each is the Go idiom over a plain map (`maps::plain`, `GoMap`'s own
+// `ChaosMap`): atomic here because the caller holds the lock.
 
 /// `LoadOrStore` as one load and one store.
 pub fn load_or_store_locked(m: &GoMap, key: Key, value: Value) -> OpResult<(Value, bool)> {
-    match m.get(key)? {
-        Some(v) => Ok((v, true)),
-        None => m.insert(key, value).map(|()| (value, false)),
-    }
+    ChaosMap::load_or_store(m, key, value)
 }
 
-/// `LoadAndDelete` as one load and one delete.
+/// `LoadAndDelete` as one load and one delete (the delete runs even when
+/// the key is absent: it is still a write that does growth work, #40327).
 pub fn load_and_delete_locked(m: &GoMap, key: Key) -> OpResult<Option<Value>> {
-    // Go's `v, ok := m[k]; delete(m, k)`: the delete runs even when the key
-    // is absent (it is still a write that does growth work, #40327).
-    let old = m.get(key)?;
-    m.remove(key)?;
-    Ok(old)
+    ChaosMap::load_and_delete(m, key)
 }
 
 /// `Swap` as one load and one store.
 pub fn swap_locked(m: &GoMap, key: Key, value: Value) -> OpResult<Option<Value>> {
-    let old = m.get(key)?;
-    m.insert(key, value)?;
-    Ok(old)
+    ChaosMap::swap(m, key, value)
 }
 
 /// `CompareAndSwap` as one load and, if it matches, one store.
 pub fn compare_and_swap_locked(m: &GoMap, key: Key, old: Value, new: Value) -> OpResult<bool> {
-    if m.get(key)? != Some(old) {
-        return Ok(false);
-    }
-    m.insert(key, new).map(|()| true)
+    ChaosMap::compare_and_swap(m, key, old, new)
 }
 
 /// `CompareAndDelete` as one load and, if it matches, one delete.
 pub fn compare_and_delete_locked(m: &GoMap, key: Key, old: Value) -> OpResult<bool> {
-    if m.get(key)? != Some(old) {
-        return Ok(false);
-    }
-    m.remove(key).map(|()| true)
+    ChaosMap::compare_and_delete(m, key, old)
 }
 
 /// `for k, v := range m { if !f(k, v) { break } }`; the caller holds at
 /// least the read lock.
 pub fn range_locked(m: &GoMap, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-    for kv in m.iter() {
-        let (k, v) = kv?;
-        if !f(k, v) {
-            break;
-        }
-    }
-    Ok(())
+    ChaosMap::range(m, f)
 }

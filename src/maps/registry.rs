@@ -47,7 +47,7 @@ use crate::maps::hashtriemap::{Bug as TrieBug, HashTrieMap};
 use crate::maps::mutants;
 use crate::maps::rwmutex::RwMutexMap;
 use crate::maps::sharded::{Plant, Sharded};
-use crate::maps::swiss_rwmutex::SwissRwMutexMap;
+use crate::maps::swiss_rwmutex::{self, SwissRwMutexMap};
 use crate::maps::swissmap::{SwissMap, SwissMutation};
 use crate::maps::syncmap::SyncMap;
 use std::sync::{Arc, LazyLock};
@@ -260,7 +260,7 @@ static BUILTIN: LazyLock<Vec<BackendInfo>> = LazyLock::new(|| {
     BackendInfo::new(
         "swiss-rwmutex",
         "a reader-writer lock around a swissmap: clean and linearizable",
-        |seed| Box::new(SwissRwMutexMap::new(seed)),
+        |seed| Box::new(swiss_rwmutex::new(seed)),
     ),
     BackendInfo::new(
         "hashtriemap",

@@ -10,7 +10,7 @@
 //! Locking protocol: `Load`, `Range` and `len` take the read lock; every write
 //! and every composite operation (`LoadOrStore`, `Swap`, `CompareAndSwap`,
 //! ...) takes the write lock once and does its load and its store under it,
-//! so it is atomic. The lock *owns* the map here ([`RwLock<GoMap>`]), so in
+//! so it is atomic. The lock *owns* the map here (`RwLock<GoMap>`), so in
 //! Rust no path can reach the map without the lock — the mutants in
 //! [`crate::maps::mutants`] keep Go's shape (lock beside the map) to get
 //! their bugs back.
@@ -19,17 +19,17 @@
 //! callback must not call back into the same map (in Go that deadlocks too).
 
 use crate::maps::gomap::GoMap;
-use crate::maps::locked::{
-    compare_and_delete_locked, compare_and_swap_locked, load_and_delete_locked,
-    load_or_store_locked, range_locked, swap_locked,
-};
 use crate::maps::{ChaosMap, Key, OpResult, RangeSemantics, Value, Violation};
 use crate::sync::{Fault, RwLock};
 
-/// A [`RwLock`] around a [`GoMap`]: clean and linearizable.
+/// A [`RwLock`] around a Go map model — [`GoMap`] (`rwmutex`) or Go 1.24+'s
+/// [`SwissMap`](crate::maps::swissmap::SwissMap) (`swiss-rwmutex`): clean
+/// and linearizable. The inner map's own composite operations are a load
+/// and a write in sequence (`maps::plain`); under the write lock nothing
+/// runs between them.
 #[derive(Debug)]
-pub struct RwMutexMap {
-    m: RwLock<GoMap>,
+pub struct RwMutexMap<M = GoMap> {
+    m: RwLock<M>,
 }
 
 impl RwMutexMap {
@@ -37,48 +37,50 @@ impl RwMutexMap {
     pub fn new(seed: u64) -> Self {
         Self::from_map(GoMap::new(seed))
     }
+}
 
+impl<M: ChaosMap> RwMutexMap<M> {
     /// Wraps an existing Go map (e.g. one built with a planted bug).
-    pub fn from_map(m: GoMap) -> Self {
+    pub fn from_map(m: M) -> Self {
         Self { m: RwLock::new(m) }
     }
 }
 
-impl ChaosMap for RwMutexMap {
+impl<M: ChaosMap> ChaosMap for RwMutexMap<M> {
     fn load(&self, key: Key) -> OpResult<Option<Value>> {
-        self.m.read().get(key)
+        self.m.read().load(key)
     }
 
     fn store(&self, key: Key, value: Value) -> OpResult<()> {
-        self.m.write().insert(key, value)
+        self.m.write().store(key, value)
     }
 
     fn delete(&self, key: Key) -> OpResult<()> {
-        self.m.write().remove(key)
+        self.m.write().delete(key)
     }
 
     fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
-        load_or_store_locked(&self.m.write(), key, value)
+        self.m.write().load_or_store(key, value)
     }
 
     fn load_and_delete(&self, key: Key) -> OpResult<Option<Value>> {
-        load_and_delete_locked(&self.m.write(), key)
+        self.m.write().load_and_delete(key)
     }
 
     fn swap(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
-        swap_locked(&self.m.write(), key, value)
+        self.m.write().swap(key, value)
     }
 
     fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
-        compare_and_swap_locked(&self.m.write(), key, old, new)
+        self.m.write().compare_and_swap(key, old, new)
     }
 
     fn compare_and_delete(&self, key: Key, old: Value) -> OpResult<bool> {
-        compare_and_delete_locked(&self.m.write(), key, old)
+        self.m.write().compare_and_delete(key, old)
     }
 
     fn range(&self, f: &mut dyn FnMut(Key, Value) -> bool) -> OpResult<()> {
-        range_locked(&self.m.read(), f)
+        self.m.read().range(f)
     }
 
     fn clear(&self) -> OpResult<()> {
@@ -86,7 +88,7 @@ impl ChaosMap for RwMutexMap {
     }
 
     fn len(&self) -> Option<OpResult<usize>> {
-        Some(Ok(self.m.read().len()))
+        self.m.read().len()
     }
 
     fn force_resize(&self, fault: Fault) -> OpResult<bool> {
