@@ -164,6 +164,47 @@ impl Drop for HookGuard {
     }
 }
 
+/// Test support: hooks that act on a map at a chosen site.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::sync::Arc;
+
+    use super::{Fault, Hook, Site};
+
+    /// Runs `action` on the map the first time a thread reaches `site`.
+    pub(crate) struct OnSite<M> {
+        map: Arc<M>,
+        site: Site,
+        pub(crate) fired: Cell<bool>,
+        action: Box<dyn Fn(&M)>,
+    }
+
+    impl<M> Hook for OnSite<M> {
+        fn yield_point(&self, site: Site) -> Option<Fault> {
+            if site == self.site && !self.fired.replace(true) {
+                (self.action)(&self.map);
+            }
+            None
+        }
+    }
+
+    /// A hook that runs `action` on `map` at the first visit of `site`.
+    pub(crate) fn on_site<M: 'static>(
+        map: &Arc<M>,
+        site: Site,
+        action: impl Fn(&M) + 'static,
+    ) -> Rc<OnSite<M>> {
+        Rc::new(OnSite {
+            map: map.clone(),
+            site,
+            fired: Cell::new(false),
+            action: Box::new(action),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,8 @@ mod access;
 mod atomic;
 mod cover;
 mod hook;
+#[cfg(test)]
+pub(crate) use hook::testing;
 mod lock;
 mod site;
 

@@ -197,12 +197,13 @@ impl GoMap {
 
 #[cfg(test)]
 mod tests {
-    use std::cell::{Cell, RefCell};
+    use std::cell::RefCell;
     use std::rc::Rc;
     use std::sync::Arc;
 
     use super::*;
-    use crate::sync::{install, Hook};
+    use crate::sync::install;
+    use crate::sync::testing::on_site;
 
     #[test]
     fn checks_sit_where_go_puts_them() {
@@ -239,32 +240,6 @@ mod tests {
         m.flags.fetch_and(!HASH_WRITING, Relaxed);
         assert_eq!(m.get(1), Ok(Some(1)));
         assert!(m.check_invariants().is_empty());
-    }
-
-    /// Runs `action` on the map the first time a thread reaches `site`.
-    struct OnSite {
-        map: Arc<GoMap>,
-        site: Site,
-        fired: Cell<bool>,
-        action: Box<dyn Fn(&GoMap)>,
-    }
-
-    impl Hook for OnSite {
-        fn yield_point(&self, site: Site) -> Option<Fault> {
-            if site == self.site && !self.fired.replace(true) {
-                (self.action)(&self.map);
-            }
-            None
-        }
-    }
-
-    fn on_site(map: &Arc<GoMap>, site: Site, action: impl Fn(&GoMap) + 'static) -> Rc<OnSite> {
-        Rc::new(OnSite {
-            map: map.clone(),
-            site,
-            fired: Cell::new(false),
-            action: Box::new(action),
-        })
     }
 
     #[test]

@@ -128,11 +128,12 @@ impl SwissMap {
 
 #[cfg(test)]
 mod tests {
-    use std::cell::{Cell, RefCell};
+    use std::cell::RefCell;
     use std::rc::Rc;
     use std::sync::Arc;
 
     use super::*;
+    use crate::sync::testing::on_site;
     use crate::sync::{install, Hook};
 
     #[test]
@@ -170,36 +171,6 @@ mod tests {
         m.writing.store(0, Relaxed);
         assert_eq!(m.get(1), Ok(Some(1)));
         assert!(m.check_invariants().is_empty());
-    }
-
-    /// Runs `action` on the map the first time a thread reaches `site`.
-    struct OnSite {
-        map: Arc<SwissMap>,
-        site: Site,
-        fired: Cell<bool>,
-        action: Box<dyn Fn(&SwissMap)>,
-    }
-
-    impl Hook for OnSite {
-        fn yield_point(&self, site: Site) -> Option<Fault> {
-            if site == self.site && !self.fired.replace(true) {
-                (self.action)(&self.map);
-            }
-            None
-        }
-    }
-
-    fn on_site(
-        map: &Arc<SwissMap>,
-        site: Site,
-        action: impl Fn(&SwissMap) + 'static,
-    ) -> Rc<OnSite> {
-        Rc::new(OnSite {
-            map: map.clone(),
-            site,
-            fired: Cell::new(false),
-            action: Box::new(action),
-        })
     }
 
     #[test]
