@@ -49,7 +49,7 @@ pub use site::Site;
 ///
 /// A backend applies a fault only where it keeps the backend's own contract
 /// (for `gomap`, inside its own write window — see
-/// [`Site::in_gomap_write_window`]) and ignores it elsewhere.
+/// [`Site::in_map_write_window`]) and ignores it elsewhere.
 #[inline(always)]
 pub fn yield_point(site: Site) -> Option<Fault> {
     if hook::any_installed() {

@@ -303,17 +303,26 @@ impl Site {
     /// the only places where a forced grow or forced evacuation keeps the
     /// backend's own contract (docs/design.md step 4). For `swissmap` these
     /// are the points before the writer reads its table from the directory,
-    /// so a forced grow there is seen by the write that follows; `swissmap`
-    /// ignores the evacuation faults (it has no incremental evacuation).
+    /// so a forced grow there is seen by the write that follows.
+    pub fn in_map_write_window(self) -> bool {
+        self.in_gomap_write_window() || self.in_swiss_write_window()
+    }
+
+    /// [`Site::in_map_write_window`] for `gomap`: every resize fault applies.
     pub fn in_gomap_write_window(self) -> bool {
         matches!(
             self,
-            Site::AssignFlagSet
-                | Site::GrowWork
-                | Site::DeleteFlagSet
-                | Site::SwissAssignFlagSet
-                | Site::SwissDeleteFlagSet
-                | Site::SwissRehashed
+            Site::AssignFlagSet | Site::GrowWork | Site::DeleteFlagSet
+        )
+    }
+
+    /// [`Site::in_map_write_window`] for `swissmap`, which has no incremental
+    /// evacuation and no same-size grow: only a forced grow (or split)
+    /// applies.
+    pub fn in_swiss_write_window(self) -> bool {
+        matches!(
+            self,
+            Site::SwissAssignFlagSet | Site::SwissDeleteFlagSet | Site::SwissRehashed
         )
     }
 

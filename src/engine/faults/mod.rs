@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | [`Site::in_gomap_write_window`] | [`Fault::Grow`], [`Fault::SameSizeGrow`] | `resize_rate` |
 //! | [`Site::in_gomap_write_window`] | [`Fault::Evacuate`], [`Fault::WithholdEvacuation`] | `evacuate_rate` |
+//! | [`Site::in_swiss_write_window`] | [`Fault::Grow`] (a grow, or a split at 1024 slots) | `resize_rate` |
 //! | [`Site::in_syncmap_locked`] | [`Fault::Promote`], [`Fault::RebuildDirty`] | `promote_rate` |
 //! | [`Site::in_trie_recheck`] | [`Fault::Grow`] (`resize_rate`), [`Fault::Evacuate`] (`evacuate_rate`) | as named |
 //! | [`Site::OpBoundary`] (the engine calls the backend's resize hook) | all but `WithholdEvacuation`, at a quarter of their rates | as above |

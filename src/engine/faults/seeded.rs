@@ -17,6 +17,8 @@ pub(super) fn candidates(site: Site) -> &'static [Fault] {
             Fault::Evacuate,
             Fault::WithholdEvacuation,
         ]
+    } else if site.in_swiss_write_window() {
+        &[Fault::Grow]
     } else if site.in_syncmap_locked() {
         &[Fault::Promote, Fault::RebuildDirty]
     } else if site.in_trie_recheck() {

@@ -9,7 +9,7 @@
 //!
 //! Faults from the engine apply only where this thread owns the window and
 //! has not yet read its table from the directory
-//! ([`Site::in_gomap_write_window`]: `SwissAssignFlagSet`,
+//! ([`Site::in_swiss_write_window`]: `SwissAssignFlagSet`,
 //! `SwissDeleteFlagSet`, `SwissRehashed`): a forced rehash there is the map's
 //! own growth at an unlucky moment, and the write that follows sees the new
 //! table, as a write after a natural rehash does.
@@ -65,7 +65,7 @@ impl SwissMap {
     #[inline(always)]
     pub(super) fn apply_fault(&self, site: Site, hash: u64) -> Result<(), Throw> {
         match yield_point(site) {
-            Some(Fault::Grow) if site.in_gomap_write_window() => {
+            Some(Fault::Grow) if site.in_swiss_write_window() => {
                 if self.forced_rehash(Some(hash))? {
                     cover(Cover::ForcedGrowMidOp);
                 }
@@ -254,7 +254,7 @@ mod tests {
 
     impl Hook for GrowEverywhere {
         fn yield_point(&self, site: Site) -> Option<Fault> {
-            site.in_gomap_write_window().then_some(Fault::Grow)
+            site.in_swiss_write_window().then_some(Fault::Grow)
         }
     }
 
