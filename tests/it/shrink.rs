@@ -244,10 +244,11 @@ fn a_stress_only_failure_shrinks_to_a_stress_scenario_that_fails_k_of_n() {
     let _ = STRESS_K;
 }
 
-#[test]
-fn a_gomap_throw_from_8_threads_of_10000_ops_shrinks_to_two_ops() {
+/// A throw on `backend` found by 8 threads of 10,000 sched ops shrinks to
+/// two ops in two threads, and the repro replays its very history.
+fn big_throw_shrinks_to_two_ops(backend: &str) {
     let s = Scenario {
-        backend: "gomap".into(),
+        backend: backend.into(),
         threads: 8,
         ops: 10_000,
         keys: 1000,
@@ -255,7 +256,7 @@ fn a_gomap_throw_from_8_threads_of_10000_ops_shrinks_to_two_ops() {
         mode: Mode::Sched,
         ..Scenario::default()
     };
-    let info = registry::lookup("gomap").unwrap();
+    let info = registry::lookup(backend).unwrap();
     let build = move |seed| info.build(seed);
     let (seed, sig) = (0..20)
         .map(Seed)
@@ -266,52 +267,13 @@ fn a_gomap_throw_from_8_threads_of_10000_ops_shrinks_to_two_ops() {
                 .find(|f| f.kind == FindingKind::Throw)
                 .map(|f| (seed, f.signature()))
         })
-        .expect("8 threads of 10,000 gomap ops throw on every seed we have seen");
-    let made = make(&s, seed, &sig, &build, &MakeOptions::default()).unwrap();
-    assert_eq!(
-        made.repro.script.threads.len(),
-        2,
-        "{}",
-        made.repro.to_toml()
-    );
-    assert!(made.repro.script.ops() <= 2, "{}", made.repro.to_toml());
-    let replayed = replay(&made.repro, &build);
-    assert!(replayed.reproduced());
-    assert_eq!(replayed.history_matches, Some(true));
-}
-
-/// The same for Go 1.24+'s map: a `swissmap` throw found by 8 threads of
-/// 10,000 ops shrinks to two ops in two threads. Measured (dev profile, 2
-/// shared cores): seed 0 throws `concurrent map writes` within its first
-/// steps, and the shrink to 2 ops takes 14 ms (140 executions); the whole
-/// test 0.02 s.
-#[test]
-fn a_swissmap_throw_from_8_threads_of_10000_ops_shrinks_to_two_ops() {
-    let s = Scenario {
-        backend: "swissmap".into(),
-        threads: 8,
-        ops: 10_000,
-        keys: 1000,
-        mix: "load=50,store=50".parse().unwrap(),
-        mode: Mode::Sched,
-        ..Scenario::default()
-    };
-    let info = registry::lookup("swissmap").unwrap();
-    let build = move |seed| info.build(seed);
-    let (seed, sig) = (0..20)
-        .map(Seed)
-        .find_map(|seed| {
-            let e = execute(&s, seed, &build);
-            e.findings
-                .iter()
-                .find(|f| f.kind == FindingKind::Throw)
-                .map(|f| (seed, f.signature()))
-        })
-        .expect("8 threads of 10,000 swissmap ops throw on every seed we have seen");
+        .unwrap_or_else(|| {
+            panic!("8 threads of 10,000 {backend} ops throw on every seed we have seen")
+        });
     let started = std::time::Instant::now();
     let made = make(&s, seed, &sig, &build, &MakeOptions::default()).unwrap();
     eprintln!(
-        "{seed}: {sig:?} shrunk to {} ops in {:.1?} ({} executions)",
+        "{backend} {seed}: {sig:?} shrunk to {} ops in {:.1?} ({} executions)",
         made.repro.script.ops(),
         started.elapsed(),
         made.executions()
@@ -326,6 +288,19 @@ fn a_swissmap_throw_from_8_threads_of_10000_ops_shrinks_to_two_ops() {
     let replayed = replay(&made.repro, &build);
     assert!(replayed.reproduced());
     assert_eq!(replayed.history_matches, Some(true));
+}
+
+#[test]
+fn a_gomap_throw_from_8_threads_of_10000_ops_shrinks_to_two_ops() {
+    big_throw_shrinks_to_two_ops("gomap");
+}
+
+/// The same for Go 1.24+'s map. Measured (dev profile, 2 shared cores):
+/// seed 0 throws `concurrent map writes` within its first steps, and the
+/// shrink to 2 ops takes 14 ms (140 executions); the whole test 0.02 s.
+#[test]
+fn a_swissmap_throw_from_8_threads_of_10000_ops_shrinks_to_two_ops() {
+    big_throw_shrinks_to_two_ops("swissmap");
 }
 
 /// The shrink's progress callback hears of every execution, with the stage
