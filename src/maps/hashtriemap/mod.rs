@@ -91,14 +91,6 @@ struct Spot {
     n: NodeRef,
 }
 
-/// What a walk for a key found.
-enum Walk {
-    /// A nil slot or an entry (not necessarily the key's): where to write.
-    At(Spot),
-    /// A lock-free `LoadOrStore` met its key.
-    Loaded(Value),
-}
-
 impl HashTrieMap {
     /// An empty map whose hash is seeded by `seed`.
     pub fn new(seed: u64) -> Self {
@@ -181,26 +173,17 @@ impl HashTrieMap {
         None
     }
 
-    /// The lock-free walk of a writer (`Swap`, `LoadOrStore`): down to a nil
-    /// slot or an entry. With `load_or_store`, an entry holding the key ends
-    /// the operation there (Go's `LoadOrStore` returns without a lock).
-    fn walk(&self, hash: u64, load_or_store: Option<Key>) -> OpResult<Walk> {
+    /// The lock-free walk every operation starts with (a `Load` is nothing
+    /// more): down to a nil slot or an entry (not necessarily the key's).
+    fn walk(&self, hash: u64) -> Spot {
         let mut i = self.root();
         let mut shift = HASH_BITS;
         while shift != 0 {
             shift -= CHILDREN_LOG2;
             let slot = Self::index(hash, shift);
             let n = self.load_slot(i, slot);
-            if n.is_nil() {
-                return Ok(Walk::At(Spot { i, shift, slot, n }));
-            }
-            if n.is_entry() {
-                if let Some(key) = load_or_store {
-                    if let Some(v) = self.lookup(n, key) {
-                        return Ok(Walk::Loaded(v));
-                    }
-                }
-                return Ok(Walk::At(Spot { i, shift, slot, n }));
+            if n.is_nil() || n.is_entry() {
+                return Spot { i, shift, slot, n };
             }
             i = n.index();
         }
@@ -275,43 +258,23 @@ impl HashTrieMap {
 
     /// `find`: the locked spot of `key` (with its value equal to `old` when
     /// given), or `None` when it is not there. The guard is held on return.
-    fn find(
-        &self,
-        key: Key,
-        hash: u64,
-        old: Option<Value>,
-    ) -> OpResult<Option<(Spot, MutexGuard<'_, ()>)>> {
+    fn find(&self, key: Key, hash: u64, old: Option<Value>) -> Option<(Spot, MutexGuard<'_, ()>)> {
         loop {
-            let mut i = self.root();
-            let mut shift = HASH_BITS;
-            let mut spot = None;
-            while shift != 0 {
-                shift -= CHILDREN_LOG2;
-                let slot = Self::index(hash, shift);
-                let n = self.load_slot(i, slot);
-                if n.is_nil() {
-                    return Ok(None);
-                }
-                if n.is_entry() {
-                    match self.lookup(n, key) {
-                        Some(v) if old.is_none_or(|o| o == v) => {
-                            spot = Some(Spot { i, shift, slot, n });
-                            break;
-                        }
-                        _ => return Ok(None),
-                    }
-                }
-                i = n.index();
+            let mut spot = self.walk(hash);
+            match (!spot.n.is_nil())
+                .then(|| self.lookup(spot.n, key))
+                .flatten()
+            {
+                Some(v) if old.is_none_or(|o| o == v) => {}
+                // Not there (or not with `old`): nothing to compare with.
+                _ => return None,
             }
-            let Some(mut spot) = spot else {
-                panic!("internal/sync.HashTrieMap: ran out of hash bits while iterating")
-            };
             if let Some(g) = self.lock_and_recheck(&mut spot) {
                 if spot.n.is_nil() {
                     // Deleted meanwhile: nothing to operate on.
-                    return Ok(None);
+                    return None;
                 }
-                return Ok(Some((spot, g)));
+                return Some((spot, g));
             }
         }
     }
@@ -320,9 +283,7 @@ impl HashTrieMap {
     fn swap_inner(&self, key: Key, value: Value) -> OpResult<Option<Value>> {
         let hash = self.hash(key);
         let (spot, _g) = loop {
-            let Walk::At(mut spot) = self.walk(hash, None)? else {
-                unreachable!("only LoadOrStore loads")
-            };
+            let mut spot = self.walk(hash);
             if let Some(g) = self.lock_and_recheck(&mut spot) {
                 break (spot, g);
             }
@@ -401,7 +362,7 @@ impl HashTrieMap {
     /// `LoadAndDelete` and `CompareAndDelete`: the value removed, if any.
     fn delete_inner(&self, key: Key, old: Option<Value>) -> OpResult<Option<Value>> {
         let hash = self.hash(key);
-        let Some((spot, g)) = self.find(key, hash, old)? else {
+        let Some((spot, g)) = self.find(key, hash, old) else {
             return Ok(None);
         };
         let Some((rest, value)) = self.delete_in_chain(spot.n, key, old) else {
@@ -530,21 +491,12 @@ impl HashTrieMap {
 
 impl ChaosMap for HashTrieMap {
     fn load(&self, key: Key) -> OpResult<Option<Value>> {
-        let hash = self.hash(key);
-        let mut i = self.root();
-        let mut shift = HASH_BITS;
-        while shift != 0 {
-            shift -= CHILDREN_LOG2;
-            let n = self.load_slot(i, Self::index(hash, shift));
-            if n.is_nil() {
-                return Ok(None);
-            }
-            if n.is_entry() {
-                return Ok(self.lookup(n, key));
-            }
-            i = n.index();
-        }
-        panic!("internal/sync.HashTrieMap: ran out of hash bits while iterating")
+        let n = self.walk(self.hash(key)).n;
+        Ok(if n.is_nil() {
+            None
+        } else {
+            self.lookup(n, key)
+        })
     }
 
     fn store(&self, key: Key, value: Value) -> OpResult<()> {
@@ -558,10 +510,16 @@ impl ChaosMap for HashTrieMap {
     fn load_or_store(&self, key: Key, value: Value) -> OpResult<(Value, bool)> {
         let hash = self.hash(key);
         let (spot, _g) = loop {
-            let mut spot = match self.walk(hash, Some(key))? {
-                Walk::Loaded(v) => return Ok((v, true)),
-                Walk::At(spot) => spot,
-            };
+            let mut spot = self.walk(hash);
+            // An entry holding the key ends the operation without a lock.
+            if let Some(v) = spot
+                .n
+                .is_entry()
+                .then(|| self.lookup(spot.n, key))
+                .flatten()
+            {
+                return Ok((v, true));
+            }
             if let Some(g) = self.lock_and_recheck(&mut spot) {
                 break (spot, g);
             }
@@ -591,7 +549,7 @@ impl ChaosMap for HashTrieMap {
 
     fn compare_and_swap(&self, key: Key, old: Value, new: Value) -> OpResult<bool> {
         let hash = self.hash(key);
-        let Some((spot, _g)) = self.find(key, hash, Some(old))? else {
+        let Some((spot, _g)) = self.find(key, hash, Some(old)) else {
             return Ok(false);
         };
         // `entry.compareAndSwap`: only if the value still matches.
