@@ -34,6 +34,7 @@ mod hook;
 #[cfg(test)]
 pub(crate) use hook::testing;
 mod lock;
+mod shape;
 mod site;
 
 pub use access::{access, observe, Access, AccessGuard, AccessObserver, ObserverGuard};
@@ -42,6 +43,7 @@ pub use cover::Cover;
 pub(crate) use hook::{blocked_on, released};
 pub use hook::{install, yield_now, Blocking, Fault, Hook, HookGuard, ResourceId};
 pub use lock::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use shape::Shape;
 pub use site::Site;
 
 /// Marks a race window: the engine may switch threads, perturb timing or

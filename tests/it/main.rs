@@ -35,6 +35,7 @@ mod engine_budget;
 mod engine_race;
 mod engine_sched;
 mod engine_stress;
+mod fault_shapes;
 mod fixtures_replay;
 mod go_backends;
 mod go_module;

@@ -87,17 +87,17 @@ fn sequence(
 
 #[test]
 fn split_uses_old_depth_bit_passes_the_differential_until_something_splits() {
-    // 200 keys: at most 200 entries, so no table reaches the 256 a forced
-    // split of a 1024-slot table needs (nor the 896 of a natural one), and
+    // 120 keys: at most 120 entries, so no table reaches the 128 a forced
+    // split of a 1024-slot table needs (`chaos::sync::Shape`) (nor the 896 of a natural one), and
     // hundreds of forced grows change nothing a single thread can see.
     for seed in 0..3 {
-        let (diverged, grows, splits) = sequence(seed, 200, 20_000, true, false);
+        let (diverged, grows, splits) = sequence(seed, 120, 20_000, true, false);
         assert_eq!(diverged, None, "seed {seed}");
         assert!(grows > 0, "seed {seed}: no grow");
         assert_eq!(splits, 0, "seed {seed}");
     }
     // 600 keys (about 300 present) with the same forced grows: a 1024-slot
-    // table holding 256 or more splits, and the sequence diverges; the
+    // table holding 128 or more splits, and the sequence diverges; the
     // real map, same sequence, splits and stays right.
     for seed in 0..3 {
         let (diverged, _, splits) = sequence(seed, 600, 20_000, true, false);

@@ -24,6 +24,12 @@
 //! 2. At every visit of a site, each *active* pair fires with its rate; if
 //!    several fire, one of them is chosen uniformly.
 //!
+//! The injector draws by rate alone; where a drawn fault lands, the backend
+//! reads its own structure and [`crate::sync::Shape`]'s rules decide whether
+//! it applies, changes (a doubling grow of a classic map without overflow
+//! chains becomes a same-size grow) or is dropped: a fault should make a
+//! rare state more likely, never erase one.
+//!
 //! A zero rate disables its pairs entirely: no random draws at all, so a run
 //! with every rate zero schedules exactly like a run without an injector.
 //! Every draw comes from ChaCha8 keyed by the seed, on streams of its own,

@@ -15,10 +15,10 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::{bucket_shift, GoMap, HASH_WRITING};
+use super::{bucket_shift, GoMap, HASH_WRITING, ITERATOR};
 use crate::maps::Throw;
 use crate::sync::Access;
-use crate::sync::{cover, Cover, Fault, Site};
+use crate::sync::{cover, Cover, Fault, Shape, Site};
 
 /// Evacuation steps a [`Fault::Evacuate`] runs, wherever it fires (inside a
 /// write's window or through [`GoMap::force_resize`] between two ops, on the
@@ -96,6 +96,9 @@ impl GoMap {
         if !site.in_gomap_write_window() {
             return Ok(false);
         }
+        let Some(fault) = fault.admit(&self.shape()) else {
+            return Ok(false);
+        };
         match fault {
             Fault::Grow | Fault::SameSizeGrow => {
                 let started = self.try_hash_grow(fault == Fault::SameSizeGrow);
@@ -111,6 +114,25 @@ impl GoMap {
                 Ok(false)
             }
             Fault::WithholdEvacuation | Fault::Promote | Fault::RebuildDirty => Ok(false),
+        }
+    }
+
+    /// The map's structure as the fault rules read it ([`Shape`]): overflow
+    /// chains, whether the next old bucket to evacuate
+    /// has a chain, and whether an iterator ever started. Plain reads, as
+    /// racy as Go's own; under the scheduler they are exact.
+    pub fn shape(&self) -> Shape {
+        let stats = self.stats();
+        let next_has_overflow = stats.growing
+            && self.oldbuckets.load().is_some_and(|old| {
+                old.bucket(stats.nevacuate)
+                    .is_ok_and(|b| b.overflow().is_some())
+            });
+        Shape::GoMap {
+            overflow: stats.overflow_buckets > 0,
+            next_has_overflow,
+            // Relaxed: a plain read of flags.
+            iterated: self.flags.load(Relaxed) & ITERATOR != 0,
         }
     }
 
@@ -158,6 +180,9 @@ impl GoMap {
     /// plain Go map (`sync.Map`'s, and withholding evacuation, which only a
     /// write in progress can do) do nothing.
     pub fn force_resize(&self, fault: Fault) -> Result<bool, Throw> {
+        let Some(fault) = fault.admit(&self.shape()) else {
+            return Ok(false);
+        };
         match fault {
             Fault::Grow => self.force_grow(false),
             Fault::SameSizeGrow => self.force_grow(true),

@@ -17,15 +17,10 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::group::NIL;
+use super::table::MAX_TABLE_CAPACITY;
 use super::SwissMap;
 use crate::maps::Throw;
-use crate::sync::{cover, yield_point, Access, Cover, Fault, Site};
-
-/// A forced rehash of a table of at least this capacity is refused when it
-/// holds fewer than a quarter of its capacity: a fault injector forcing
-/// rehashes repeatedly would otherwise inflate a small map to any number
-/// of empty 1024-slot tables. Natural rehashes are never refused.
-const FORCED_REHASH_FREE_CAPACITY: u16 = 64;
+use crate::sync::{cover, yield_point, Access, Cover, Fault, Shape, Site};
 
 impl SwissMap {
     /// A write's entry check: `writing != 0` → `fatal("concurrent map writes")`.
@@ -77,9 +72,10 @@ impl SwissMap {
 
     /// Rehashes a table now: the one `hash` picks, or with `None` one the
     /// map's random source picks. A small map is promoted to a table
-    /// instead; a map with nothing allocated is left alone; a rehash that
-    /// would leave the new table(s) under 1/8 full is refused (see
-    /// `FORCED_REHASH_FREE_CAPACITY`). Returns whether anything was done.
+    /// instead; a map with nothing allocated is left alone; a rehash the
+    /// fault rules drop ([`Shape`]: a table of 64 slots or more, under a
+    /// quarter full and short of half its split size, which a forced rehash
+    /// would only inflate) is refused. Returns whether anything was done.
     pub(super) fn forced_rehash(&self, hash: Option<u64>) -> Result<bool, Throw> {
         // Relaxed: plain loads under this thread's own window.
         if self.dir_ptr.load(Relaxed) == NIL {
@@ -95,8 +91,12 @@ impl SwissMap {
             None => (self.rng.next_u64() as usize) & (dir_len - 1),
         };
         let (_, t) = self.directory_at(idx)?;
-        let used = u32::from(t.used.load(Relaxed));
-        if t.capacity >= FORCED_REHASH_FREE_CAPACITY && used * 4 < u32::from(t.capacity) {
+        let shape = Shape::Swiss {
+            capacity: u64::from(t.capacity),
+            used: u64::from(t.used.load(Relaxed)),
+            max_capacity: u64::from(MAX_TABLE_CAPACITY),
+        };
+        if Fault::Grow.admit(&shape).is_none() {
             return Ok(false);
         }
         self.rehash(t)?;
