@@ -10,7 +10,7 @@
 //!
 //! | what | derived by |
 //! |---|---|
-//! | a workload thread, the scheduler, the injector, the backend, perturbation | [`Seed::derive`] with a [`Stream`] |
+//! | a workload thread, the scheduler, the injector, the backend, perturbation, a swarm's choices | [`Seed::derive`] with a [`Stream`] |
 //! | a backend's `index`-th inner map | [`sub_seed`] |
 //! | the `i`-th seed a shrinker or a stress vote tries | [`Seed::candidate`] |
 //! | the scheduler's and the injector's ChaCha8 streams | [`chacha`] with [`SCHED_STREAM`], [`FIRING_STREAM`], [`activation_stream`] |
@@ -41,6 +41,8 @@ pub enum Stream {
     Backend,
     /// Stress-mode perturbation of OS thread `i`.
     Perturb(u32),
+    /// A swarm scenario's choices for this seed (the workload's shape).
+    Swarm,
 }
 
 impl Seed {
@@ -53,6 +55,7 @@ impl Seed {
             Stream::Faults(i) => (3, i),
             Stream::Backend => (4, 0),
             Stream::Perturb(i) => (5, i),
+            Stream::Swarm => (6, 0),
         };
         splitmix(self.0 ^ splitmix(tag << 32 | u64::from(i)))
     }
@@ -230,6 +233,7 @@ mod tests {
         assert_eq!(s.derive(Stream::Faults(1)), PINNED[3]);
         assert_eq!(s.derive(Stream::Backend), PINNED[4]);
         assert_eq!(s.derive(Stream::Perturb(2)), PINNED[5]);
+        assert_eq!(s.derive(Stream::Swarm), 0x44cf_ac54_0729_7b8b);
         assert_eq!(s.candidate(0), s);
         assert_eq!(s.candidate(5).0, PINNED[6]);
         assert_eq!(sub_seed(7, 0), PINNED[7]);

@@ -85,7 +85,7 @@ pub struct BackendsArgs {
 }
 
 /// Flags for every scenario field; they override `--scenario FILE`.
-#[derive(Debug, Args, Default)]
+#[derive(Clone, Debug, Args, Default)]
 pub struct ScenarioArgs {
     /// Load a scenario TOML file (flags override its fields).
     #[arg(long, value_name = "FILE")]
@@ -148,6 +148,15 @@ pub struct ScenarioArgs {
     /// target, built with the Go toolchain on PATH or $CHAOS_GO).
     #[arg(long, value_name = "PATH")]
     pub go_target: Option<String>,
+    /// Swarm: each seed chooses its op mix, key count and distribution,
+    /// prefill and fault kinds, within --mix (the ops to choose from),
+    /// --keys, --prefill and the rates. On by default for a hunt with no
+    /// --scenario, --mix, --keys, --prefill or --distribution.
+    #[arg(long, conflicts_with = "no_swarm")]
+    pub swarm: bool,
+    /// Turn swarm off (a hunt's default, or a scenario file's `swarm = true`).
+    #[arg(long)]
+    pub no_swarm: bool,
 }
 
 impl ScenarioArgs {
@@ -172,10 +181,29 @@ impl ScenarioArgs {
             max_steps: self.max_steps,
             timeout_ms: self.timeout_ms,
             go_target: self.go_target.clone(),
+            swarm: match (self.swarm, self.no_swarm) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
         }
     }
 
     /// Whether no scenario field or file was given at all.
+    /// Whether a hunt with these arguments runs swarm by default: no
+    /// scenario file and nothing that shapes the workload (`--mix`,
+    /// `--keys`, `--prefill`, `--distribution`), and no `--swarm` or
+    /// `--no-swarm`.
+    pub fn swarm_by_default(&self) -> bool {
+        self.scenario.is_none()
+            && self.mix.is_none()
+            && self.keys.is_none()
+            && self.prefill.is_none()
+            && self.distribution.is_none()
+            && !self.swarm
+            && !self.no_swarm
+    }
+
     pub fn is_empty(&self) -> bool {
         self.scenario.is_none() && self.to_raw() == RawScenario::default()
     }

@@ -20,7 +20,8 @@ use super::{BadInput, Exit};
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  chaos hunt --backend rwmutex --threads 8 --resize-rate 0.05 --seeds 0..10000
+  chaos hunt --backend rwmutex --seeds 0..10000     # swarm: each seed picks its own mix, keys, prefill and faults
+  chaos hunt --backend rwmutex --threads 8 --resize-rate 0.05 --no-swarm --seeds 0..10000
   chaos hunt --scenario chaos/syncmap.toml --time-budget 10m --keep-going
   chaos hunt --scenario chaos/gomap-race.toml --seeds 0..100000 --shard 2/4 --json")]
 pub struct HuntArgs {
@@ -82,7 +83,11 @@ static INTERRUPT: AtomicBool = AtomicBool::new(false);
 
 /// `chaos hunt`.
 pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
-    let scenario = super::run::scenario_of(&args.scenario)?;
+    // A hunt with no scenario file and no workload shape given is a swarm
+    // hunt: each seed tries a shape of its own.
+    let mut scenario_args = args.scenario.clone();
+    scenario_args.swarm |= scenario_args.swarm_by_default();
+    let scenario = super::run::scenario_of(&scenario_args)?;
     let make = super::run::factory(&scenario)?;
     if args.time_budget == Some(Duration::ZERO) {
         return Err(BadInput(
@@ -136,8 +141,10 @@ pub fn hunt_command(args: &HuntArgs) -> Result<Exit, BadInput> {
         };
         let sig = f.signature();
         bar.set_message(format!("shrinking {sig}"));
+        // The hunt's own scenario: under swarm, make resolves the seed's
+        // shape and records it.
         let made = repro::make(
-            &exec.scenario,
+            &scenario,
             exec.seed,
             &sig,
             make,

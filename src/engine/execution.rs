@@ -12,9 +12,9 @@ use super::stress::{self, StressEnd, StressOptions};
 use crate::check::{Checked, Finding, FindingKind, Overlap};
 use crate::history::History;
 use crate::maps::{ChaosMap, Constructor, Semantics};
-use crate::scenario::{Expect, Mode, Scenario, Strategy};
+use crate::scenario::{Expect, Mode, Scenario, Strategy, SwarmChoice};
 use crate::seed::{Seed, Stream};
-use crate::sync::Cover;
+use crate::sync::{Class, Cover};
 use crate::workload::{prefill_value, Workload};
 
 /// The result of one execution.
@@ -35,12 +35,19 @@ pub struct Execution {
     pub checked: Check,
     /// Coverage marks.
     pub coverage: BTreeMap<Cover, u64>,
+    /// The coverage marks that fired while another thread was mid-op.
+    pub interleaved: BTreeMap<Cover, u64>,
+    /// The backend's interleaving classes ([`Execution::classes_reached`]).
+    pub classes: &'static [Class],
     /// Wall time of the execution.
     pub elapsed: Duration,
     /// What only one mode produces.
     pub detail: ModeDetail,
     /// A `go:` backend's runtime: `go1.26.8, swiss map, built-in target`.
     pub runtime: Option<String>,
+    /// Under a swarm scenario, what the seed chose; [`Execution::scenario`]
+    /// is the plain scenario of that choice.
+    pub swarm: Option<SwarmChoice>,
 }
 
 /// What the checker assumed and left undecided in one execution.
@@ -222,6 +229,14 @@ impl Execution {
         out
     }
 
+    /// The backend's interleaving classes this execution reached: each
+    /// class's mark fired while another thread was mid-op.
+    pub fn classes_reached(&self) -> impl Iterator<Item = &'static Class> + '_ {
+        self.classes
+            .iter()
+            .filter(|c| self.interleaved.get(&c.mark).is_some_and(|&n| n > 0))
+    }
+
     /// Sched mode, two threads or more: no op reached a scheduling point,
     /// so the scheduler could only interleave whole ops.
     pub fn whole_ops_only(&self) -> bool {
@@ -255,7 +270,17 @@ pub fn execute(scenario: &Scenario, seed: Seed, build: &Constructor<'_>) -> Exec
 /// findings are reported: a mismatch (hidden randomness, time, or real locks
 /// in the backend) is itself a finding, first in the list, naming the first
 /// event where they part.
+///
+/// A swarm scenario runs as the plain scenario its seed chooses
+/// ([`Scenario::for_seed`]); the execution's scenario is that plain one.
 pub fn run(request: &Request<'_>) -> Execution {
+    if request.scenario.swarm {
+        let choice = request.scenario.swarm_choice(request.seed);
+        let plain = request.scenario.for_seed(request.seed).into_owned();
+        let mut exec = run(&request.resolved(&plain));
+        exec.swarm = choice;
+        return exec;
+    }
     let workload = request.ops();
     let mut exec = run_once(request, workload.clone());
     if request.recheck && request.mode == Mode::Sched && !exec.findings.is_empty() {
@@ -328,9 +353,12 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
                 undecided: run.checked.undecided,
             },
             coverage: BTreeMap::new(),
+            interleaved: BTreeMap::new(),
+            classes: &[],
             elapsed: run.elapsed,
             detail: ModeDetail::Stress { truncated: false },
             runtime: run.runtime,
+            swarm: None,
         };
     }
     let map: Arc<dyn ChaosMap> = Arc::from((request.build)(seed.derive(Stream::Backend)));
@@ -341,6 +369,7 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
     }
     let backend = scenario.backend.as_str();
     let semantics = map.semantics();
+    let classes = map.interleaving_classes();
     let found = |f: Finding| Checked {
         findings: vec![f],
         undecided: None,
@@ -374,11 +403,14 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
                     undecided: checked.undecided,
                 },
                 coverage: run.coverage,
+                interleaved: run.interleaved,
+                classes,
                 elapsed: run.elapsed,
                 detail: ModeDetail::Stress {
                     truncated: run.truncated,
                 },
                 runtime: None,
+                swarm: None,
             }
         }
         Mode::Sched => {
@@ -398,6 +430,8 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
                     undecided: checked.undecided,
                 },
                 coverage: run.report.coverage,
+                interleaved: run.report.interleaved,
+                classes,
                 elapsed: started.elapsed(),
                 detail: ModeDetail::Sched(SchedDetail {
                     inner_points: run.report.inner_points,
@@ -408,6 +442,7 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
                     sites,
                 }),
                 runtime: None,
+                swarm: None,
             }
         }
     }

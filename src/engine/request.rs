@@ -123,6 +123,31 @@ impl<'a> Request<'a> {
         self
     }
 
+    /// This request over `plain`, the plain scenario a swarm scenario
+    /// resolves to under this seed: seeded faults take `plain`'s rates
+    /// (the seed's swarm choice), everything else is unchanged.
+    pub(super) fn resolved<'b>(&self, plain: &'b Scenario) -> Request<'b>
+    where
+        'a: 'b,
+    {
+        let faults = match &self.faults {
+            Faults::Seeded(_) => Faults::Seeded(rates(plain)),
+            Faults::Follow(trace, _) => Faults::Follow(trace.clone(), rates(plain)),
+            other => other.clone(),
+        };
+        Request {
+            scenario: plain,
+            seed: self.seed,
+            build: self.build,
+            workload: self.workload.clone(),
+            mode: self.mode,
+            choices: self.choices.clone(),
+            faults,
+            record_sites: self.record_sites,
+            recheck: self.recheck,
+        }
+    }
+
     /// The ops to run: the explicit workload, or the one the seed generates.
     pub(super) fn ops(&self) -> Arc<Workload> {
         match &self.workload {

@@ -112,6 +112,8 @@ pub struct StressRun {
     pub ops_completed: u64,
     /// Coverage marks counted by the threads' hooks.
     pub coverage: std::collections::BTreeMap<Cover, u64>,
+    /// The marks of `coverage` that fired while another thread was in an op.
+    pub interleaved: std::collections::BTreeMap<Cover, u64>,
 }
 
 /// One thread's private record of an op.
@@ -147,6 +149,9 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
     let abandon = Arc::new(AtomicBool::new(false));
     let positions: Arc<Vec<AtomicU32>> = Arc::new((0..n).map(|_| AtomicU32::new(0)).collect());
     let finished: Arc<Vec<AtomicBool>> = Arc::new((0..n).map(|_| AtomicBool::new(false)).collect());
+    // Which threads are inside an op: each thread writes only its own flag,
+    // and a coverage mark (rare) reads the others'.
+    let in_op: Arc<Vec<AtomicBool>> = Arc::new((0..n).map(|_| AtomicBool::new(false)).collect());
     let first_failure: Arc<StdMutex<Option<Failure>>> = Arc::new(StdMutex::new(None));
     let budget = HISTORY_LIMIT / n.max(1);
     let (done_tx, done_rx) = std::sync::mpsc::channel();
@@ -161,13 +166,14 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
         let (positions, finished, first_failure) =
             (positions.clone(), finished.clone(), first_failure.clone());
         let (done_tx, start, opts) = (done_tx.clone(), start.clone(), opts.clone());
-        let (clock, abandon) = (clock.clone(), abandon.clone());
+        let (clock, abandon, in_op) = (clock.clone(), abandon.clone(), in_op.clone());
         std::thread::Builder::new()
             .name(format!("chaos-stress-{t}"))
             .spawn(move || {
-                let hook = PerturbHook::new(&opts, t as u32, abandon);
+                let hook = PerturbHook::new(&opts, t as u32, abandon, in_op.clone());
                 let t32 = t as u32;
                 let coverage = hook.coverage.clone();
+                let interleaved = hook.interleaved.clone();
                 let _guard = crate::sync::install(hook);
                 let ops = &workload.threads[t];
                 let capacity = if opts.record {
@@ -207,6 +213,9 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                             }
                         }
                         let invoke = stamps.invoke();
+                        // Relaxed: read only by coverage counting, which
+                        // needs no ordering with the op.
+                        in_op[t].store(true, Ordering::Relaxed);
                         let ret = match catch_unwind(AssertUnwindSafe(|| op.apply(&*map))) {
                             Ok(r) => r,
                             Err(payload) if payload.is::<Abandoned>() => {
@@ -222,6 +231,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                             Err(payload) => Ret::Panic(super::panic_message(&*payload)),
                         };
                         let returned = stamps.ret();
+                        in_op[t].store(false, Ordering::Relaxed);
                         let failure = Failure::of(&ret, t32, i as u32);
                         if opts.record {
                             if records.len() < budget {
@@ -248,7 +258,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                     }
                 }
                 finished[t].store(true, Ordering::Release);
-                let cov = coverage.take();
+                let cov = (coverage.take(), interleaved.take());
                 // Done with the map before reporting: once every thread has
                 // reported, none holds it.
                 drop(map);
@@ -264,6 +274,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
     let mut per_thread: Vec<Vec<Record>> = (0..n).map(|_| Vec::new()).collect();
     let mut truncated = false;
     let mut coverage = std::collections::BTreeMap::new();
+    let mut interleaved = std::collections::BTreeMap::new();
     let mut reported = vec![false; n];
     let mut receive = |until: Instant, reported: &mut Vec<bool>| {
         while reported.iter().any(|r| !r) {
@@ -273,8 +284,11 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
             };
             per_thread[t] = records;
             truncated |= tr;
-            for (k, v) in cov {
+            for (k, v) in cov.0 {
                 *coverage.entry(k).or_insert(0) += v;
+            }
+            for (k, v) in cov.1 {
+                *interleaved.entry(k).or_insert(0) += v;
             }
             reported[t] = true;
         }
@@ -329,6 +343,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
         elapsed,
         ops_completed,
         coverage,
+        interleaved,
     }
 }
 
@@ -423,6 +438,11 @@ struct PerturbHook {
     rng: Cell<u64>,
     injector: Option<RefCell<FaultInjector>>,
     coverage: Rc<RefCell<std::collections::BTreeMap<Cover, u64>>>,
+    /// The marks counted while another thread was in an op.
+    interleaved: Rc<RefCell<std::collections::BTreeMap<Cover, u64>>>,
+    /// Every thread's in-an-op flag; this thread's is `thread`.
+    in_op: Arc<Vec<AtomicBool>>,
+    thread: usize,
     /// Set by the watchdog: unwind at the next yield point or lock wait.
     abandon: Arc<AtomicBool>,
     /// Polls of the current contended acquire (reset at every yield point,
@@ -431,7 +451,12 @@ struct PerturbHook {
 }
 
 impl PerturbHook {
-    fn new(opts: &StressOptions, thread: u32, abandon: Arc<AtomicBool>) -> Rc<Self> {
+    fn new(
+        opts: &StressOptions,
+        thread: u32,
+        abandon: Arc<AtomicBool>,
+        in_op: Arc<Vec<AtomicBool>>,
+    ) -> Rc<Self> {
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.derive(Stream::Perturb(thread)));
         Rc::new(PerturbHook {
             perturb: opts.perturb,
@@ -443,6 +468,9 @@ impl PerturbHook {
                 ))
             }),
             coverage: Rc::default(),
+            interleaved: Rc::default(),
+            in_op,
+            thread: thread as usize,
             abandon,
             polls: Cell::new(0),
         })
@@ -520,5 +548,14 @@ impl Hook for PerturbHook {
 
     fn cover(&self, mark: Cover) {
         *self.coverage.borrow_mut().entry(mark).or_insert(0) += 1;
+        let other_in_op = self
+            .in_op
+            .iter()
+            .enumerate()
+            // Relaxed: a racy sample is all a coverage count needs.
+            .any(|(t, f)| t != self.thread && f.load(Ordering::Relaxed));
+        if other_in_op {
+            *self.interleaved.borrow_mut().entry(mark).or_insert(0) += 1;
+        }
     }
 }

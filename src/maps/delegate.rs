@@ -4,7 +4,7 @@
 use crate::maps::{
     ChaosMap, ClearSemantics, Key, LenSemantics, OpResult, RangeSemantics, Value, Violation,
 };
-use crate::sync::Fault;
+use crate::sync::{Class, Fault};
 
 /// A [`ChaosMap`] that forwards to an inner map, overriding only what it
 /// changes.
@@ -180,6 +180,11 @@ pub trait Delegate: Send + Sync {
     fn len_semantics(&self) -> LenSemantics {
         self.inner().len_semantics()
     }
+
+    /// [`ChaosMap::interleaving_classes`]; default: the inner map's.
+    fn interleaving_classes(&self) -> &'static [Class] {
+        self.inner().interleaving_classes()
+    }
 }
 
 impl<D: Delegate> ChaosMap for D {
@@ -230,6 +235,9 @@ impl<D: Delegate> ChaosMap for D {
     }
     fn len_semantics(&self) -> LenSemantics {
         Delegate::len_semantics(self)
+    }
+    fn interleaving_classes(&self) -> &'static [Class] {
+        Delegate::interleaving_classes(self)
     }
 }
 

@@ -23,7 +23,7 @@ pub mod typed;
 pub use delegate::Delegate;
 pub use throw::Throw;
 
-use crate::sync::Fault;
+use crate::sync::{Class, Fault};
 
 use serde::{Deserialize, Serialize};
 
@@ -179,6 +179,14 @@ pub trait ChaosMap: Send + Sync {
     /// Structural invariants, checked at quiescence. Default: none known.
     fn check_invariants(&self) -> Vec<Violation> {
         Vec::new()
+    }
+
+    /// The interleavings a hunt reports it reached on this backend
+    /// ([`Class`]: a coverage mark fired while another thread was
+    /// mid-op). Default: none; a map built on a Go map model returns the
+    /// model's ([`crate::sync::GOMAP_CLASSES`], ...).
+    fn interleaving_classes(&self) -> &'static [Class] {
+        &[]
     }
 
     /// What the checker may assume about [`ChaosMap::range`].

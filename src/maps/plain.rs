@@ -10,7 +10,7 @@
 /// Implements [`crate::maps::ChaosMap`] for `$map` over its inherent Go
 /// primitives.
 macro_rules! plain_go_map {
-    ($map:ty) => {
+    ($map:ty, $classes:expr) => {
         impl $crate::maps::ChaosMap for $map {
             fn load(
                 &self,
@@ -117,6 +117,10 @@ macro_rules! plain_go_map {
 
             fn force_resize(&self, fault: $crate::sync::Fault) -> $crate::maps::OpResult<bool> {
                 <$map>::force_resize(self, fault)
+            }
+
+            fn interleaving_classes(&self) -> &'static [$crate::sync::Class] {
+                $classes
             }
 
             fn check_invariants(&self) -> Vec<$crate::maps::Violation> {

@@ -95,6 +95,10 @@ impl<M: ChaosMap> ChaosMap for RwMutexMap<M> {
         self.m.write().force_resize(fault)
     }
 
+    fn interleaving_classes(&self) -> &'static [crate::sync::Class] {
+        self.m.read().interleaving_classes()
+    }
+
     fn check_invariants(&self) -> Vec<Violation> {
         self.m.read().check_invariants()
     }

@@ -201,6 +201,10 @@ impl ChaosMap for Sharded {
         Some(Ok(guards.iter().map(|g| g.len()).sum()))
     }
 
+    fn interleaving_classes(&self) -> &'static [crate::sync::Class] {
+        crate::sync::GOMAP_CLASSES
+    }
+
     fn check_invariants(&self) -> Vec<Violation> {
         let mut out = Vec::new();
         for (i, shard) in self.shards.iter().enumerate() {

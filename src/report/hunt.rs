@@ -69,18 +69,21 @@ impl Hunted<'_> {
         let undecided = match (r.undecided, r.first_undecided) {
             (0, _) | (_, None) => String::new(),
             (n, Some(seed)) => format!(
-                "; {} undecided, the first seed {} (a budget ran out: the scheduler's steps while ops still completed, raise --max-steps; or the checker's search: `{} run --seed {}` says which)",
+                "; {} undecided, the first seed {} (a budget ran out: the scheduler's steps while ops still completed, raise --max-steps; or the checker's search: `{}` says which)",
                 plural(n, "seed"),
                 Seed(seed),
-                crate::scenario::program(),
-                Seed(seed)
+                self.scenario.command_line(Seed(seed))
             ),
         };
         let mut t = format!(
             "{}: {failed}{} run of {} ({} shard {}/{}) in {:.1}s, {:.0} seeds/s{interrupted}{undecided}\n",
             self.verdict(),
             plural(r.executed, "seed"),
-            self.scenario.backend,
+            if self.scenario.swarm {
+                format!("{} (swarm)", self.scenario.backend)
+            } else {
+                self.scenario.backend.clone()
+            },
             self.range,
             self.shard.index,
             self.shard.count,

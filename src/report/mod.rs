@@ -73,6 +73,7 @@ pub fn run_json(exec: &Execution) -> Json {
         "scenario": exec.scenario.to_raw(),
         "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
         "replay": exec.scenario.command_line(exec.seed),
+        "swarm": exec.swarm,
         "ops_recorded": exec.history.events.iter().filter(|e| matches!(e, crate::history::Event::Invoke { .. })).count(),
         "truncated": exec.truncated(),
         "warnings": exec.warnings(),
@@ -134,6 +135,9 @@ pub fn run_human(exec: &Execution) -> String {
     ));
     if let Some(rt) = &exec.runtime {
         out.push_str(&format!("  on the real Go runtime: {rt}\n"));
+    }
+    if let Some(choice) = &exec.swarm {
+        out.push_str(&format!("  swarm: seed {} chose {choice}\n", exec.seed));
     }
     for w in exec.warnings() {
         out.push_str(&format!("  warning: {w}\n"));

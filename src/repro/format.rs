@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Repro, ReproError, FORMAT};
+use super::{Repro, ReproError, SwarmOrigin, FORMAT};
 use crate::check::{Finding, FindingKind};
 use crate::engine::faults::FiredFault;
 use crate::engine::sched::Trace;
@@ -26,6 +26,8 @@ struct FileRepr {
     run: String,
     finding: FileFinding,
     scenario: RawScenario,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    swarm: Option<SwarmOrigin>,
     script: FileScript,
 }
 
@@ -99,6 +101,8 @@ impl Repro {
             run: String,
             finding: FileFinding,
             scenario: RawScenario,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            swarm: Option<&'a SwarmOrigin>,
         }
         let head = Head {
             format: FORMAT,
@@ -116,6 +120,7 @@ impl Repro {
                 detail: self.finding.detail.clone(),
             },
             scenario: self.scenario.to_raw(),
+            swarm: self.swarm.as_ref(),
         };
         let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
         let mut out = format!(
@@ -318,6 +323,7 @@ impl Repro {
             script,
             script_seed,
             history_hash,
+            swarm: file.swarm,
         })
     }
 
@@ -363,6 +369,28 @@ mod tests {
             text.contains(
                 "signature = \"panic: index N out of range for slice of length N [gomap]\""
             ),
+            "{text}"
+        );
+        assert_eq!(Repro::from_toml(&text).unwrap(), repro);
+    }
+
+    #[test]
+    fn a_swarm_origin_is_written_as_its_own_table_and_read_back() {
+        let mut repro = panic_repro();
+        let bounds = crate::scenario::RawScenario {
+            swarm: Some(true),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        let seed = Seed(u64::MAX - 1);
+        repro.swarm = Some(SwarmOrigin {
+            seed,
+            choice: bounds.swarm_choice(seed).unwrap(),
+        });
+        let text = repro.to_toml();
+        assert!(
+            text.contains("\n[swarm]\nseed = \"0xfffffffffffffffe\"\n"),
             "{text}"
         );
         assert_eq!(Repro::from_toml(&text).unwrap(), repro);

@@ -1,7 +1,7 @@
 //! From a failing run to a repro: seed-level shrinking, script
 //! minimisation, then a replay that describes what happens.
 
-use super::{replay, Repro};
+use super::{replay, Repro, SwarmOrigin};
 use crate::check::Signature;
 use crate::maps::Constructor;
 use crate::replay::Replayed;
@@ -74,6 +74,13 @@ pub fn make(
     build: &Constructor<'_>,
     opts: &MakeOptions,
 ) -> Result<Made, MakeError> {
+    // A swarm scenario is made plain first: the seed's own shape is what
+    // shrinks, and the repro records where it came from.
+    let origin = scenario
+        .swarm_choice(seed)
+        .map(|choice| SwarmOrigin { seed, choice });
+    let plain = scenario.for_seed(seed);
+    let scenario = &*plain;
     let mut shrunk = shrink::shrink(scenario, seed, signature, build, opts.shrink.clone())
         .ok_or_else(|| MakeError::NotFailing(signature.clone()))?;
     let mut minimised = match script::minimise(
@@ -160,6 +167,7 @@ pub fn make(
         return Err(MakeError::NotReproduced(signature.clone()));
     };
     repro.description = Timeline::build(&replayed.execution, finding).describe();
+    repro.swarm = origin;
     Ok(Made {
         repro,
         shrunk,

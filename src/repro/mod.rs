@@ -113,6 +113,39 @@ pub struct Repro {
     /// Sched mode: the recorded run's history hash, which a replay
     /// reproduces byte for byte.
     pub history_hash: Option<u64>,
+    /// Found by a swarm scenario: the seed it ran under and the shape that
+    /// seed chose. [`Repro::scenario`] is that shape (shrunk), swarm off,
+    /// so it replays without this; the record says where it came from.
+    pub swarm: Option<SwarmOrigin>,
+}
+
+/// A seed as its text, `0x`-hex, in a TOML file.
+mod seed_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::seed::Seed;
+
+    pub(super) fn serialize<S: Serializer>(seed: &Seed, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(seed)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Seed, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where a repro found by a swarm scenario came from.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SwarmOrigin {
+    /// The seed the swarm scenario ran under (written as text: TOML's
+    /// integers stop at 2^63).
+    #[serde(with = "seed_text")]
+    pub seed: Seed,
+    /// What that seed chose.
+    #[serde(flatten)]
+    pub choice: crate::scenario::SwarmChoice,
 }
 
 /// Why a repro file could not be read or written. One line each.
@@ -178,6 +211,7 @@ impl Repro {
             script: minimised.script.clone(),
             script_seed: minimised.seed,
             history_hash: minimised.history_hash,
+            swarm: None,
         }
     }
 

@@ -52,6 +52,20 @@ impl Mix {
         Ok(Mix { weights })
     }
 
+    /// Every operation, each with weight 1: swarm's default pool.
+    pub fn every_op() -> Self {
+        Mix {
+            weights: [1; OP_NAMES.len()],
+        }
+    }
+
+    /// From weights indexed like [`OP_NAMES`]; at least one is positive
+    /// and their sum fits 32 bits (swarm's draws: at most 10 each).
+    pub(crate) fn from_array(weights: [u32; OP_NAMES.len()]) -> Self {
+        debug_assert!(weights.iter().any(|&w| w > 0));
+        Mix { weights }
+    }
+
     /// The weights, named (zero weights left out).
     pub fn to_weights(&self) -> BTreeMap<String, u32> {
         OP_NAMES

@@ -8,8 +8,10 @@
 
 mod fields;
 mod mix;
+mod swarm;
 
 pub use mix::Mix;
+pub use swarm::{SwarmChoice, SWARM_KEYS, SWARM_RATE};
 
 use std::fmt;
 use std::path::Path;
@@ -115,6 +117,11 @@ pub struct Scenario {
     /// `go:` backend runs in, a binary or a Go package directory whose
     /// `main` calls `chaosmap.Serve` (`go/PROTOCOL.md`).
     pub go_target: Option<String>,
+    /// `swarm` (default false): each seed chooses the op mix, key count and
+    /// distribution, prefill and fault kinds, within the bounds `mix`,
+    /// `keys`, `prefill` and the rates give ([`SwarmChoice`]).
+    #[serde(default)]
+    pub swarm: bool,
 }
 
 /// The command a person types to run this process's command line again:
@@ -235,6 +242,7 @@ impl Default for Scenario {
             promote_rate: 0.0,
             expect: Expect::Clean,
             go_target: None,
+            swarm: false,
         }
     }
 }
@@ -266,6 +274,7 @@ pub struct RawScenario {
     pub max_steps: Option<u64>,
     pub timeout_ms: Option<u64>,
     pub go_target: Option<String>,
+    pub swarm: Option<bool>,
 }
 
 /// Why a scenario was rejected. One line, naming the field or the file.
@@ -339,15 +348,33 @@ impl RawScenario {
             expect,
             max_steps,
             timeout_ms,
-            go_target
+            go_target,
+            swarm
         );
         self
     }
 
-    /// Merges over the defaults and validates.
+    /// Merges over the defaults and validates. Under `swarm` the defaults
+    /// of the fields that bound the seed's choices are swarm's own: every
+    /// op, [`SWARM_KEYS`] keys, a prefill up to the key count, and each
+    /// fault at [`SWARM_RATE`] when on (none for a `go:` backend).
     pub fn validate(self) -> Result<Scenario, ScenarioError> {
         let d = Scenario::default();
+        let swarm = self.swarm.unwrap_or(d.swarm);
         let backend = self.backend.unwrap_or(d.backend);
+        if swarm && self.distribution.is_some() {
+            return Err(field(
+                "distribution",
+                "swarm draws the distribution for each seed: leave it out, or turn swarm off to fix one",
+            ));
+        }
+        let is_go = backend.starts_with(GO_PREFIX);
+        let keys = self.keys.unwrap_or(if swarm { SWARM_KEYS } else { d.keys });
+        let rate = |r: Option<f64>| match r {
+            Some(r) => r,
+            None if swarm && !is_go => SWARM_RATE,
+            None => 0.0,
+        };
         // A Go target runs on real threads only: its default mode is stress.
         let mode = match self.mode {
             Some(m) => m,
@@ -358,13 +385,18 @@ impl RawScenario {
             backend,
             threads: self.threads.unwrap_or(d.threads),
             ops: self.ops.unwrap_or(d.ops),
-            keys: self.keys.unwrap_or(d.keys),
+            keys,
             distribution: self.distribution.unwrap_or(d.distribution),
             mix: match self.mix {
                 Some(m) => Mix::from_weights(&m).map_err(|r| field("mix", r))?,
+                None if swarm => Mix::every_op(),
                 None => d.mix,
             },
-            prefill: self.prefill.unwrap_or(d.prefill),
+            prefill: self.prefill.unwrap_or(if swarm {
+                keys.min(MAX_PREFILL)
+            } else {
+                d.prefill
+            }),
             mode,
             sched: SchedSettings {
                 strategy: self.strategy.unwrap_or(d.sched.strategy),
@@ -375,11 +407,12 @@ impl RawScenario {
                 perturb: self.perturb.unwrap_or(d.stress.perturb),
                 timeout_ms: self.timeout_ms.unwrap_or(d.stress.timeout_ms),
             },
-            resize_rate: self.resize_rate.unwrap_or(d.resize_rate),
-            evacuate_rate: self.evacuate_rate.unwrap_or(d.evacuate_rate),
-            promote_rate: self.promote_rate.unwrap_or(d.promote_rate),
+            resize_rate: rate(self.resize_rate),
+            evacuate_rate: rate(self.evacuate_rate),
+            promote_rate: rate(self.promote_rate),
             expect: self.expect.unwrap_or(d.expect),
             go_target: self.go_target.or(d.go_target),
+            swarm,
         };
         s.check()?;
         Ok(s)
@@ -515,21 +548,24 @@ impl Scenario {
     /// not read is left out.
     pub fn flags(&self) -> Vec<String> {
         let d = Scenario::default();
-        let mut args = vec![
-            format!("--backend {}", self.backend),
+        let mut args = vec![format!("--backend {}", self.backend)];
+        if self.swarm {
+            args.push("--swarm".into());
+        }
+        args.extend([
             format!("--threads {}", self.threads),
             format!("--ops {}", self.ops),
             format!("--keys {}", self.keys),
             format!("--mix {}", self.mix),
             format!("--mode {}", enum_name(&self.mode)),
-        ];
+        ]);
         let mut opt = |differs: bool, flag: &str, value: String| {
             if differs {
                 args.push(format!("--{flag} {value}"));
             }
         };
         opt(
-            self.distribution != d.distribution,
+            !self.swarm && self.distribution != d.distribution,
             "distribution",
             enum_name(&self.distribution),
         );
@@ -614,7 +650,8 @@ impl Scenario {
             threads: Some(self.threads),
             ops: Some(self.ops),
             keys: Some(self.keys),
-            distribution: Some(self.distribution),
+            // Under swarm the distribution is drawn, never given.
+            distribution: (!self.swarm).then_some(self.distribution),
             mix: Some(self.mix.to_weights()),
             prefill: Some(self.prefill),
             mode: Some(self.mode),
@@ -628,6 +665,7 @@ impl Scenario {
             max_steps: self.sched.max_steps,
             timeout_ms: Some(self.stress.timeout_ms),
             go_target: self.go_target.clone(),
+            swarm: self.swarm.then_some(true),
         }
     }
 }

@@ -288,6 +288,9 @@ pub fn shrink(
     if scenario.check().is_err() {
         return None;
     }
+    // Under swarm the seed's own shape is what shrinks.
+    let plain = scenario.for_seed(seed);
+    let scenario = &*plain;
     let mut best = match scenario.mode {
         // Deterministic: the given seed, and only it, is the failing run.
         Mode::Sched => {

@@ -48,4 +48,145 @@ pub enum Cover {
     TriePrune,
     /// The fault injector pushed a hash-trie entry one level down.
     TrieForcedExpand,
+    /// A classic-map write (assign or delete) did its `growWork` while a
+    /// grow was in progress.
+    WriteDuringGrow,
+    /// `sync.Map`'s misses reached `len(dirty)` and a miss promoted dirty.
+    SyncMapMissPromotion,
+    /// A Swiss table grew (rehashed into a table of twice its capacity).
+    SwissGrow,
+    /// A Swiss table split into two.
+    SwissSplit,
+    /// A Swiss map's directory doubled for a split.
+    SwissDirectoryGrow,
+    /// A Swiss iterator met a table replaced (grown or split) since it
+    /// started, and looked its key up in the map as it is now.
+    SwissIterAcrossGrow,
+    /// A hash-trie insert expanded a slot into new indirect nodes.
+    TrieExpand,
 }
+
+/// A named interleaving a hunt reports it reached: a coverage mark that
+/// fired while another workload thread was in the middle of an op, so the
+/// rare path ran *under* another thread's op, not beside an idle map.
+/// A backend lists its classes ([`crate::maps::ChaosMap::interleaving_classes`]);
+/// `docs/design.md` documents each set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Class {
+    /// The class's stable name (`write-during-grow`).
+    pub name: &'static str,
+    /// The mark that must fire while another thread is mid-op.
+    pub mark: Cover,
+    /// What it means, in a few words.
+    pub what: &'static str,
+}
+
+const fn class(name: &'static str, mark: Cover, what: &'static str) -> Class {
+    Class { name, mark, what }
+}
+
+/// The classic Go map's interleavings (`gomap` and every map built on it).
+pub const GOMAP_CLASSES: &[Class] = &[
+    class(
+        "write-during-grow",
+        Cover::WriteDuringGrow,
+        "a write did its growWork while a grow was in progress",
+    ),
+    class(
+        "read-during-grow",
+        Cover::ReadDuringGrow,
+        "a lookup ran while a grow was in progress",
+    ),
+    class(
+        "read-from-old-bucket",
+        Cover::ReadFromOldBucket,
+        "a lookup searched an old, not yet evacuated bucket",
+    ),
+    class(
+        "iteration-across-evacuation",
+        Cover::IterDuringGrow,
+        "an iteration step ran while a grow was moving buckets",
+    ),
+    class(
+        "same-size-grow",
+        Cover::SameSizeGrow,
+        "a same-size grow started, triggered by overflow buckets under churn",
+    ),
+    class(
+        "overflow-chain-evacuation",
+        Cover::EvacuatedOverflowChain,
+        "evacuate moved a bucket whose chain had overflow buckets",
+    ),
+];
+
+/// Go 1.20–1.23's `sync.Map` (`syncmap`).
+pub const SYNCMAP_CLASSES: &[Class] = &[
+    class(
+        "promotion",
+        Cover::SyncMapPromotion,
+        "dirty was promoted to read",
+    ),
+    class(
+        "miss-promotion",
+        Cover::SyncMapMissPromotion,
+        "a miss reached len(dirty) and promoted dirty",
+    ),
+    class(
+        "dirty-rebuild",
+        Cover::SyncMapDirtyRebuild,
+        "dirty was rebuilt from read (dirtyLocked)",
+    ),
+    class(
+        "expunge",
+        Cover::SyncMapExpunge,
+        "a deleted entry was expunged",
+    ),
+    class(
+        "unexpunge",
+        Cover::SyncMapUnexpunge,
+        "a store brought an expunged entry back",
+    ),
+];
+
+/// Go 1.24+'s Swiss-table map (`swissmap` and maps built on it).
+pub const SWISS_CLASSES: &[Class] = &[
+    class(
+        "table-grow",
+        Cover::SwissGrow,
+        "a table grew to twice its capacity",
+    ),
+    class(
+        "table-split",
+        Cover::SwissSplit,
+        "a full-size table split in two",
+    ),
+    class(
+        "directory-doubling",
+        Cover::SwissDirectoryGrow,
+        "the directory doubled for a split",
+    ),
+    class(
+        "iteration-across-grow",
+        Cover::SwissIterAcrossGrow,
+        "an iterator met a table grown or split since it started",
+    ),
+];
+
+/// Go 1.24+'s `sync.Map` (`hashtriemap`).
+pub const TRIE_CLASSES: &[Class] = &[
+    class(
+        "expand",
+        Cover::TrieExpand,
+        "an insert expanded a slot into new indirect nodes",
+    ),
+    class(
+        "restart",
+        Cover::TrieRestart,
+        "a writer's re-check failed and it restarted from the root",
+    ),
+    class(
+        "prune",
+        Cover::TriePrune,
+        "a delete pruned an emptied indirect node",
+    ),
+];

@@ -280,6 +280,20 @@ fn every_commands_json_is_exactly_what_docs_json_md_documents() {
         ],
         0,
     );
+    // run: a swarm run, which says what its seed chose.
+    c.command(
+        "run",
+        &[
+            "--backend",
+            "rwmutex",
+            "--swarm",
+            "--ops",
+            "20",
+            "--seed",
+            "3",
+        ],
+        0,
+    );
     // hunt: a race found and its repro written.
     let gomap = [
         "--backend",

@@ -57,6 +57,7 @@ mod sched_faults;
 mod sched_follow;
 mod sched_locks;
 mod shrink;
+mod swarm;
 mod swissmap_differential;
 mod swissmap_growth;
 mod swissmap_mutations;

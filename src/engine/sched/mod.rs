@@ -319,6 +319,8 @@ pub struct SchedReport {
     pub end: End,
     /// Coverage marks counted during the execution.
     pub coverage: BTreeMap<Cover, u64>,
+    /// The coverage marks that fired while another thread was mid-op.
+    pub interleaved: BTreeMap<Cover, u64>,
     /// Every thread's position at the end (before suspended threads were
     /// unwound).
     pub positions: Vec<ThreadPosition>,

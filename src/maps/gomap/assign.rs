@@ -82,6 +82,7 @@ impl GoMap {
                 continue;
             }
             if self.growing() {
+                cover(Cover::WriteDuringGrow);
                 self.grow_work(bucket, fault == Some(Fault::WithholdEvacuation))?;
             }
             let head = self.buckets.load().ok_or(Throw::Fault)?.bucket(bucket)?;

@@ -3,7 +3,7 @@
 
 use super::GoMap;
 
-crate::maps::plain::plain_go_map!(GoMap);
+crate::maps::plain::plain_go_map!(GoMap, crate::sync::GOMAP_CLASSES);
 
 #[cfg(test)]
 mod tests {

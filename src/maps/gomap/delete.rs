@@ -8,7 +8,7 @@ use super::tophash::Tophash;
 use super::{bucket_mask, GoMap};
 use crate::maps::Throw;
 use crate::sync::Access;
-use crate::sync::{yield_point, Fault, Site};
+use crate::sync::{cover, yield_point, Cover, Fault, Site};
 
 impl GoMap {
     /// `delete(m, key)`: `mapdelete`. A no-op without any check on an empty
@@ -36,6 +36,7 @@ impl GoMap {
                 continue; // a forced grow changed B: choose the bucket again
             }
             if self.growing() {
+                cover(Cover::WriteDuringGrow);
                 self.grow_work(bucket, fault == Some(Fault::WithholdEvacuation))?;
             }
             break self.buckets.load().ok_or(Throw::Fault)?.bucket(bucket)?;

@@ -234,6 +234,7 @@ impl HashTrieMap {
         if old_hash == new_hash {
             return self.new_entry(new_key, new_value, old);
         }
+        crate::sync::cover(crate::sync::Cover::TrieExpand);
         let new = self.new_entry(new_key, new_value, NodeRef::NIL);
         let top = self.new_indirect(Some(spot.i));
         let mut ind = top;
@@ -589,6 +590,10 @@ impl ChaosMap for HashTrieMap {
         Ok(self
             .first_entry_slot(self.root())
             .is_some_and(|(i, slot)| self.apply_fault(fault, i, slot)))
+    }
+
+    fn interleaving_classes(&self) -> &'static [crate::sync::Class] {
+        crate::sync::TRIE_CLASSES
     }
 
     fn check_invariants(&self) -> Vec<Violation> {

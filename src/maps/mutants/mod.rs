@@ -210,6 +210,9 @@ macro_rules! impl_chaos_map_for_go_shaped {
             fn check_invariants(&self) -> Vec<$crate::maps::Violation> {
                 $crate::maps::mutants::GoShapedWrapper::check_invariants(self)
             }
+            fn interleaving_classes(&self) -> &'static [$crate::sync::Class] {
+                $crate::sync::GOMAP_CLASSES
+            }
         }
     };
 }

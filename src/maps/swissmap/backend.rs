@@ -3,4 +3,4 @@
 
 use super::SwissMap;
 
-crate::maps::plain::plain_go_map!(SwissMap);
+crate::maps::plain::plain_go_map!(SwissMap, crate::sync::SWISS_CLASSES);

@@ -62,6 +62,7 @@ impl SwissMap {
         t.index.store(-1, Relaxed);
         // Relaxed: a statistic of ours, not a Go field.
         self.grows.fetch_add(1, Relaxed);
+        cover(Cover::SwissGrow);
         Ok(())
     }
 
@@ -92,6 +93,7 @@ impl SwissMap {
         // Relaxed: a plain store in Go; a statistic of ours.
         t.index.store(-1, Relaxed);
         self.splits.fetch_add(1, Relaxed);
+        cover(Cover::SwissSplit);
         Ok(())
     }
 
@@ -123,6 +125,7 @@ impl SwissMap {
             self.dir_ptr.store(dir, Relaxed);
             let _ = yield_point(Site::SwissDirectoryDouble);
             self.dir_len.store(2 * n, Relaxed);
+            cover(Cover::SwissDirectoryGrow);
             self.dir_doublings.fetch_add(1, Relaxed);
         }
         let left = self.tables.at(l)?;

@@ -16,7 +16,7 @@ use super::group::Group;
 use super::table::Table;
 use super::SwissMap;
 use crate::maps::Throw;
-use crate::sync::{yield_point, Access, Site};
+use crate::sync::{cover, yield_point, Access, Cover, Site};
 
 /// An iterator over a [`SwissMap`] (Go's `Iter`): yields `(key, elem)`, or
 /// a throw after which it ends.
@@ -163,6 +163,7 @@ impl<'a> Iter<'a> {
                 let key = g.key(slot);
                 let grown = tab.index() == -1;
                 if grown {
+                    cover(Cover::SwissIterAcrossGrow);
                     match Self::grown_key_elem(m, key)? {
                         Some(elem) => return Ok(Some((key, elem))),
                         None => continue,

@@ -61,6 +61,7 @@ impl SyncMap {
         let _ = yield_point(Site::SyncMapPromote);
         if self.promote_locked(l)? {
             cover(Cover::SyncMapPromotion);
+            cover(Cover::SyncMapMissPromotion);
         }
         Ok(())
     }

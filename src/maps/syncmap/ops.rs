@@ -216,6 +216,10 @@ impl ChaosMap for SyncMap {
         }
     }
     /// §8.10, plus both inner maps' own invariants. Taken under `mu`.
+    fn interleaving_classes(&self) -> &'static [crate::sync::Class] {
+        crate::sync::SYNCMAP_CLASSES
+    }
+
     fn check_invariants(&self) -> Vec<Violation> {
         self.invariant_violations()
     }

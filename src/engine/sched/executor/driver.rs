@@ -137,6 +137,12 @@ impl Exec {
                 .flatten()
                 .copied()
                 .collect::<BTreeMap<_, _>>(),
+            interleaved: st
+                .interleaved
+                .iter()
+                .flatten()
+                .copied()
+                .collect::<BTreeMap<_, _>>(),
             positions,
             panics: Vec::new(),
             sites: st.sites.take().unwrap_or_default(),

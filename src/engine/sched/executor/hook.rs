@@ -131,7 +131,17 @@ impl Hook for Exec {
         let i = mark as usize;
         if st.coverage.len() <= i {
             st.coverage.resize(i + 1, None);
+            st.interleaved.resize(i + 1, None);
         }
         st.coverage[i].get_or_insert((mark, 0)).1 += 1;
+        // Another thread is mid-op when it is parked at a yield point
+        // inside an op (not between two ops, not done).
+        let here = self.running_here(&st);
+        let other_mid_op = st.threads.iter().enumerate().any(|(t, th)| {
+            Some(t) != here && !th.finished && th.last_site.is_some_and(|s| s != Site::OpBoundary)
+        });
+        if other_mid_op {
+            st.interleaved[i].get_or_insert((mark, 0)).1 += 1;
+        }
     }
 }

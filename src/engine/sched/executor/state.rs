@@ -61,6 +61,9 @@ pub(super) struct State {
     pub(super) choices: Vec<u32>,
     /// Indexed by the `Cover` discriminant.
     pub(super) coverage: Vec<Option<(Cover, u64)>>,
+    /// The marks of `coverage` that fired while another thread was mid-op
+    /// (its last yield point inside an op), indexed the same way.
+    pub(super) interleaved: Vec<Option<(Cover, u64)>>,
     pub(super) end: Option<End>,
     pub(super) stopped_by: Option<usize>,
     pub(super) panics: Vec<(usize, String)>,
@@ -91,6 +94,7 @@ impl State {
             injector: None,
             choices: Vec::new(),
             coverage: Vec::new(),
+            interleaved: Vec::new(),
             end: None,
             stopped_by: None,
             panics: Vec::new(),
