@@ -124,9 +124,12 @@ class Nightly(unittest.TestCase):
             (d / "exit-code").write_text(f"{code}\n")
         return d
 
-    def nightly(self, *args, path=None):
+    def nightly(self, *args, path=None, env=None):
+        extra = env or {}
         env = dict(os.environ, FAKE_GH_LOG=str(self.gh_log), FAKE_GH_CONFIG=str(self.gh_config),
                    RUN_URL="https://github.com/owner/repo/actions/runs/1")
+        env.pop("REPROS_URL", None)
+        env.update(extra)
         env["PATH"] = path if path is not None else f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}"
         return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
                               env=env, timeout=60)
@@ -286,6 +289,32 @@ class EverySignature(Nightly):
             self.assertIn(f"- `{sig}`", out.stdout)
         self.assertIn(f"- `{self.A}` — 2 seed(s) in syncmap", out.stdout)
         self.assertIn("  - repro: `syncmap-2/repros/c.toml`", out.stdout)
+        # No page was drawn beside these repros: none is linked.
+        self.assertNotIn("  - page:", out.stdout)
+
+    def test_summary_links_the_page_drawn_beside_each_repro_to_the_artifact(self):
+        (self.results / "syncmap-2" / "repros").mkdir(parents=True)
+        (self.results / "syncmap-2" / "repros" / "c.html").write_text("<!DOCTYPE html>\n")
+        url = "https://github.com/owner/repo/actions/runs/1/artifacts/7"
+        out = self.nightly("summary", str(self.results), env={"REPROS_URL": url})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(f"  - page: [`syncmap-2/repros/c.html`]({url}) (in the `repros` artifact)", out.stdout)
+        # Only the repro whose page exists gets a page line.
+        self.assertEqual(out.stdout.count("  - page:"), 1, out.stdout)
+        # Without the artifact's address, the path alone.
+        out = self.nightly("summary", str(self.results))
+        self.assertIn("  - page: `syncmap-2/repros/c.html` (in the `repros` artifact)", out.stdout)
+
+    def test_hunt_job_draws_a_page_per_repro_and_the_summary_links_their_artifact(self):
+        workflow = WORKFLOW.read_text()
+        hunt = workflow[workflow.index("\n  hunt:"):workflow.index("\n  report:")]
+        report = workflow[workflow.index("\n  report:"):]
+        self.assertIn('replay "$repro" --html "${repro%.toml}.html"', hunt)
+        # The page is drawn before the shard's upload, under out/.
+        self.assertLess(hunt.index("--html"), hunt.index("actions/upload-artifact"))
+        self.assertIn("id: repros", report)
+        self.assertIn("REPROS_URL: ${{ steps.repros.outputs.artifact-url }}", report)
+        self.assertLess(report.index("id: repros"), report.index("nightly.py summary"))
 
 
     def test_seeds_are_counted_from_the_hunt_tally_beyond_the_runs_it_kept(self):
