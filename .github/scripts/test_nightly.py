@@ -514,7 +514,7 @@ class TimeBudget(Nightly):
 
 @unittest.skipUnless(all(shutil.which(t) for t in ("bash", "dirname", "mkdir", "rm")), "needs bash, dirname, mkdir and rm")
 class CiRunNode(unittest.TestCase):
-    """.ci/run says what to do without Node.js, and fails in CI without it."""
+    """.ci/run says what to do without Node.js or Chromium, and fails in CI without them."""
 
     def setUp(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="ci-run-test-"))
@@ -527,6 +527,7 @@ class CiRunNode(unittest.TestCase):
             os.symlink(shutil.which(tool), self.bin / tool)
         self.fake("cargo")
         self.fake("go")
+        self.fake("chromium")
 
     def fake(self, name):
         tool = self.bin / name
@@ -583,6 +584,58 @@ class CiRunNode(unittest.TestCase):
         self.assertEqual(init, ["cargo run --quiet -- init --dir target/ci-init-demo --go"], calls)
         self.assertLess(calls.index(init[0]), calls.index(lint[0]))
         self.assertEqual(calls[-2:], ["go version", "cargo test"])
+
+    def test_the_default_runs_page_is_written_and_checked_in_chromium(self):
+        self.fake("node")
+        self.fake("npm")
+        out = self.ci_run(ci=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        calls = self.calls()
+        page = "cargo run --quiet -- run --html target/html-report.html"
+        check = ("node .ci/browser/check.cjs target/html-report.html target/html-report.png "
+                 "throw: concurrent map writes [gomap]")
+        self.assertIn(page, calls)
+        self.assertIn(check, calls)
+        self.assertLess(calls.index(page), calls.index(check))
+        self.assertEqual(calls[-2:], ["go version", "cargo test"])
+
+    def test_without_chromium_or_apt_get_in_ci_ci_run_fails_in_one_line(self):
+        self.fake("node")
+        self.fake("npm")
+        (self.bin / "chromium").unlink()
+        out = self.ci_run(ci=True)
+        self.assertEqual(out.returncode, 1, out.stdout)
+        self.assertEqual(len(out.stderr.splitlines()), 1, out.stderr)
+        self.assertIn("the HTML page check needs Chromium", out.stderr)
+        self.assertNotIn("cargo test", self.calls())
+
+    def test_without_chromium_or_apt_get_outside_ci_the_page_check_is_skipped_in_a_visible_line(self):
+        self.fake("node")
+        self.fake("npm")
+        (self.bin / "chromium").unlink()
+        out = self.ci_run(ci=False)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        (line,) = [l for l in out.stdout.splitlines() if "HTML page check SKIPPED" in l]
+        self.assertIn("no chromium on PATH", line)
+        self.assertFalse([c for c in self.calls() if "check.cjs" in c])
+        self.assertEqual(self.calls()[-2:], ["go version", "cargo test"])
+
+    def test_without_chromium_apt_get_installs_it(self):
+        self.fake("node")
+        self.fake("npm")
+        (self.bin / "chromium").unlink()
+        # apt-get that "installs" chromium by putting a fake on PATH.
+        apt = self.bin / "apt-get"
+        apt.write_text('#!/bin/sh\necho "apt-get $*" >> "$FAKE_LOG"\n'
+                       f'case "$*" in *install*) printf "#!/bin/sh\\n" > "{self.bin}/chromium"; '
+                       f'chmod +x "{self.bin}/chromium";; esac\n')
+        apt.chmod(0o755)
+        os.symlink(shutil.which("chmod"), self.bin / "chmod")
+        out = self.ci_run(ci=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        calls = self.calls()
+        self.assertIn("apt-get install -y -qq --no-install-recommends chromium", calls)
+        self.assertTrue([c for c in calls if c.startswith("node .ci/browser/check.cjs")], calls)
 
     def test_without_go_or_python_in_ci_ci_run_fails_in_one_line(self):
         self.fake("node")
