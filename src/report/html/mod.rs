@@ -351,7 +351,7 @@ pub fn run_page(exec: &Execution, made: Option<&Made>) -> String {
             "<p class=\"note\">A clean run has no failure to draw: the page shows the scenario and the line that runs it again.</p>"
         );
     }
-    sections.push(Section::new("verdict", "Verdict", head));
+    sections.push(Section::new("verdict", "Verdict of the run", head));
     let first = exec.first_bug();
     let drawn = match (made, first) {
         (Some(m), _) if m.replayed.finding.is_some() => {
