@@ -89,6 +89,7 @@ dl.facts dt { color: #5b6475; }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 code, pre { font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 pre { background: #f0f2f6; border: 1px solid #dde1e8; border-radius: 6px; padding: 8px 10px; overflow-x: auto; margin: 6px 0; }
+pre.command { white-space: pre-wrap; overflow-wrap: anywhere; }
 .note { color: #5b6475; font-size: 13px; }
 .scroll { overflow-x: auto; padding-bottom: 4px; }
 .legend { display: flex; flex-wrap: wrap; gap: 6px 18px; margin: 0 0 10px; padding: 0; list-style: none; font-size: 13px; color: #3a4254; }
@@ -264,10 +265,7 @@ fn lanes_section(
     );
     let mut notes = Vec::new();
     match &lanes.window {
-        Some(w) => notes.push(format!(
-            "The race window runs from {} to the failure.",
-            w.start
-        )),
+        Some(w) => notes.push(w.rule.to_string()),
         None => notes.push(
             "No race window: the finding was made at quiescence, after the ops, and names no op that failed."
                 .to_string(),

@@ -111,8 +111,8 @@ pub(crate) struct Window {
     pub from: usize,
     /// Last column.
     pub to: usize,
-    /// What the start is, in words.
-    pub start: &'static str,
+    /// How it was found, in one sentence.
+    pub rule: &'static str,
 }
 
 /// The lanes of one failure.
@@ -310,7 +310,7 @@ fn window(exec: &Execution, finding: &Finding, boxes: &[OpBox], steps: &[u64]) -
             return Some(Window {
                 from: b.from,
                 to: to.max(b.from),
-                start: "the start of the op whose access was in flight when another thread's began (the race finding's step)",
+                rule: "The race window runs from the start of the op whose access was in flight when another thread's access began (the step of the race finding) to the failure.",
             });
         }
     }
@@ -329,20 +329,28 @@ fn window(exec: &Execution, finding: &Finding, boxes: &[OpBox], steps: &[u64]) -
     Some(Window {
         from,
         to,
-        start: "the start of the earliest op that overlaps the failing one",
+        rule: if failing.is_some() {
+            "The race window runs from the start of the earliest op that overlaps the failing one to its failure."
+        } else {
+            "The window runs over the op the finding names, from the start of the earliest op that overlaps it: the finding was made after the ops, at quiescence."
+        },
     })
 }
 
 /// Layout, in pixels.
 const LEFT: usize = 96;
 const TOP: usize = 44;
-const LANE_H: usize = 74;
-const BOX_H: usize = 50;
+const LANE_H: usize = 80;
+const BOX_H: usize = 58;
 const RIGHT: usize = 24;
 const BOTTOM: usize = 16;
 /// The longest label a column is widened for; a longer one is clipped to
 /// its box (the whole text is in the box's title).
-const MAX_LABEL: usize = 30;
+const MAX_LABEL: usize = 44;
+/// The narrowest the columns are together, in pixels.
+const MIN_WIDTH: usize = 880;
+/// The narrowest column.
+const MIN_COLUMN: usize = 28;
 /// Width of a character of the 12px monospace labels.
 const CHAR_W: usize = 8;
 
@@ -356,25 +364,58 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
+/// Each column's width: enough for its step's label, and, with the columns
+/// it spans, for each box's label (the narrowest boxes first, each widening
+/// its own columns evenly), so a box is as wide as its text and no wider
+/// than the events in it need.
+fn column_widths(lanes: &Lanes) -> Vec<usize> {
+    let mut widths: Vec<usize> = (0..lanes.steps.len().max(1))
+        .map(|col| {
+            let digits = lanes.steps.get(col).map_or(1, |s| s.to_string().len());
+            (digits * 7 + 10).max(MIN_COLUMN)
+        })
+        .collect();
+    let mut boxes: Vec<&OpBox> = lanes.boxes.iter().collect();
+    boxes.sort_by_key(|b| b.to - b.from);
+    for b in boxes {
+        let chars = clip(&b.label, MAX_LABEL)
+            .chars()
+            .count()
+            .max(clip(&b.result, MAX_LABEL).chars().count());
+        let need = chars * CHAR_W + 22;
+        let span = &mut widths[b.from..=b.to];
+        let have: usize = span.iter().sum();
+        if have < need {
+            let n = span.len();
+            let more = (need - have).div_ceil(n);
+            for w in span.iter_mut() {
+                *w += more;
+            }
+        }
+    }
+    // A short failure still fills a readable width: its columns widen
+    // in proportion.
+    let total: usize = widths.iter().sum();
+    if total < MIN_WIDTH {
+        for w in &mut widths {
+            *w = *w * MIN_WIDTH / total;
+        }
+    }
+    widths
+}
+
 /// The lanes as one `<svg>` element (no external reference: inline only);
 /// `prefix` keeps its ids unique in a page of several.
 pub(crate) fn render(lanes: &Lanes, prefix: &str) -> String {
     let cols = lanes.steps.len().max(1);
-    // Wide enough columns that each box's label fits in it.
-    let col_w = lanes
-        .boxes
-        .iter()
-        .map(|b| {
-            let chars = clip(&b.label, MAX_LABEL)
-                .chars()
-                .count()
-                .max(clip(&b.result, MAX_LABEL).chars().count());
-            (chars * CHAR_W + 20).div_ceil(b.to - b.from + 1)
-        })
-        .max()
-        .unwrap_or(0)
-        .clamp(56, 160);
-    let x = |col: usize| LEFT + col * col_w;
+    let widths = column_widths(lanes);
+    let mut left = Vec::with_capacity(cols + 1);
+    left.push(LEFT);
+    for w in &widths {
+        left.push(left[left.len() - 1] + w);
+    }
+    let x = |col: usize| left[col.min(cols)];
+    let mid = |col: usize| x(col) + widths.get(col).copied().unwrap_or(0) / 2;
     let lane_y = |t: u32| TOP + t as usize * LANE_H;
     let width = x(cols) + RIGHT;
     let height = lane_y(lanes.threads) + BOTTOM;
@@ -402,7 +443,7 @@ pub(crate) fn render(lanes: &Lanes, prefix: &str) -> String {
             let _ = write!(
                 s,
                 r#"<text class="tick" x="{}" y="18">{step}</text>"#,
-                x(col) + col_w / 2
+                mid(col)
             );
         }
         let _ = write!(
@@ -429,11 +470,11 @@ pub(crate) fn render(lanes: &Lanes, prefix: &str) -> String {
         let (x0, x1) = (x(w.from), x(w.to + 1));
         let _ = write!(
             s,
-            r#"<g id="{prefix}race-window" class="race-window" data-from-step="{}" data-to-step="{}" data-ops="{}"><title>race window: from {} to the failure</title><rect x="{x0}" y="28" width="{}" height="{}"/><text x="{}" y="40">race window</text></g>"#,
+            r#"<g id="{prefix}race-window" class="race-window" data-from-step="{}" data-to-step="{}" data-ops="{}"><title>{}</title><rect x="{x0}" y="28" width="{}" height="{}"/><text x="{}" y="40">race window</text></g>"#,
             lanes.steps[w.from],
             lanes.steps[w.to],
             lanes.window_ops().join(" "),
-            escape(w.start),
+            escape(w.rule),
             x1 - x0,
             height - BOTTOM - 28,
             x0 + 6,
@@ -459,15 +500,15 @@ pub(crate) fn render(lanes: &Lanes, prefix: &str) -> String {
                 escape(&b.result),
                 x1 - x0,
                 x0 + 8,
-                y + 20,
+                y + 19,
                 escape(&clip(&b.label, fits)),
                 x0 + 8,
-                y + 38,
+                y + 36,
                 escape(&clip(&b.result, fits)),
             );
         }
         for m in lanes.marks.iter().filter(|m| m.thread == t) {
-            let cx = x(m.col) + col_w / 2;
+            let cx = mid(m.col);
             let cy = lane_y(t) + LANE_H - (LANE_H - BOX_H) / 2 - 1;
             let (class, shape) = match m.kind {
                 MarkKind::Paused => (
