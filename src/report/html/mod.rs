@@ -314,7 +314,7 @@ pub fn run_page(exec: &Execution, made: Option<&Made>) -> String {
         _ if findings.is_empty() => (
             "clean",
             format!(
-                "clean: no finding in {} ({} checked)",
+                "clean: no finding in {} · {}",
                 plural(
                     exec.history
                         .events
@@ -348,6 +348,9 @@ pub fn run_page(exec: &Execution, made: Option<&Made>) -> String {
             head,
             "<p class=\"note\">A clean run has no failure to draw: the page shows the scenario and the line that runs it again.</p>"
         );
+    }
+    for w in exec.warnings() {
+        let _ = write!(head, "<p class=\"note\">warning: {}</p>", escape(&w));
     }
     sections.push(Section::new("verdict", "Verdict of the run", head));
     let first = exec.first_bug();
