@@ -294,6 +294,31 @@ fn replay_html_shows_the_verdict_and_the_replayed_failure() {
 }
 
 #[test]
+fn replay_html_of_a_finding_at_quiescence_draws_every_op_and_a_window_over_the_named_one() {
+    // A lost write: no op fails; the finding names the write that was lost.
+    // The timeline keeps only the ops that overlap it; the page draws the
+    // whole minimal script.
+    let dir = Scratch::new("html-replay-lost");
+    let page = dir.0.join("lost.html");
+    let fixture = "fixtures/mutant-expunged-store-lost-write.toml";
+    let o = chaos(&["replay", fixture, "--html", page.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let repro = Repro::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture)).unwrap();
+    let text = read(&page);
+    let doc = parse(&text);
+    assert_self_contained(&doc);
+    let drawn = lanes(&doc);
+    assert_eq!(labels(&drawn), expected_lanes(&repro), "{drawn:?}");
+    let named = format!(
+        "{}:{}",
+        repro.finding.thread.unwrap(),
+        repro.finding.op.unwrap()
+    );
+    assert!(window_ops(&doc).contains(&named), "{:?}", window_ops(&doc));
+    assert!(text_of(doc.root_element()).contains(&repro.signature().0));
+}
+
+#[test]
 fn replay_html_of_several_files_has_one_section_each_with_unique_ids() {
     let dir = Scratch::new("html-replay-many");
     let page = dir.0.join("replay.html");
