@@ -157,10 +157,11 @@ def tallies(shard):
 
 def signatures(by_name):
     """{signature: {"scenarios", "count", "seeds", "example": (shard, run,
-    finding), "repros"}}: every finding of every run of every shard of the
-    `clean` scenarios (a throw or finding *expected* of a mutant or raw map
-    is not news), with every repro file a shard wrote for it. `count` is how
-    many seeds showed it, `seeds` the (scenario, seed) of the runs at hand."""
+    finding), "repros", "pages"}}: every finding of every run of every shard
+    of the `clean` scenarios (a throw or finding *expected* of a mutant or
+    raw map is not news), with every repro file a shard wrote for it and the
+    HTML page drawn beside each. `count` is how many seeds showed it,
+    `seeds` the (scenario, seed) of the runs at hand."""
     sigs = {}
     clean = [s for found in by_name.values() for s in found if s.expect == "clean"]
     for shard in clean:
@@ -168,7 +169,7 @@ def signatures(by_name):
         for run in shard.data.get("found", []):
             for f in run.get("findings", []):
                 s = sigs.setdefault(f["signature"], {"scenarios": set(), "count": 0, "seeds": set(),
-                                                     "example": None, "repros": []})
+                                                     "example": None, "repros": [], "pages": []})
                 s["scenarios"].add(shard.scenario)
                 s["seeds"].add((shard.scenario, run.get("seed")))
                 s["example"] = s["example"] or (shard, run, f)
@@ -182,7 +183,12 @@ def signatures(by_name):
         for r in shard.data.get("repros", []):
             if r.get("signature") in sigs:
                 # Where it sits in the run's `repros` artifact.
-                sigs[r["signature"]]["repros"].append(f"{shard.path.name}/repros/{Path(r['file']).name}")
+                name = Path(r["file"]).name
+                sigs[r["signature"]]["repros"].append(f"{shard.path.name}/repros/{name}")
+                # The page the hunt job drew beside it, if it did.
+                page = Path(name).with_suffix(".html").name
+                if (shard.path / "repros" / page).is_file():
+                    sigs[r["signature"]]["pages"].append(f"{shard.path.name}/repros/{page}")
     return sigs
 
 
@@ -224,6 +230,15 @@ def marker(sig):
     return f"chaos-signature: {sig_hash(sig)}"
 
 
+def artifact_link(path):
+    """`path` in the `repros` artifact, linked to that artifact when the
+    workflow gave its address (REPROS_URL: the upload step's artifact-url)."""
+    url = os.environ.get("REPROS_URL", "").strip()
+    if url:
+        return f"[`{path}`]({url}) (in the `repros` artifact)"
+    return f"`{path}` (in the `repros` artifact)"
+
+
 def summary(by_name):
     sigs = signatures(by_name)
     print("## chaos nightly\n")
@@ -245,6 +260,8 @@ def summary(by_name):
         print(f"  - replay: `{run.get('replay', '?')}`")
         for r in s["repros"]:
             print(f"  - repro: `{r}` (in the `repros` artifact)")
+        for p in s["pages"]:
+            print(f"  - page: {artifact_link(p)}: the lanes of the minimal failure")
         if f.get("detail"):
             print(f"  - {f['detail'][:300]}")
     return 0

@@ -124,9 +124,12 @@ class Nightly(unittest.TestCase):
             (d / "exit-code").write_text(f"{code}\n")
         return d
 
-    def nightly(self, *args, path=None):
+    def nightly(self, *args, path=None, env=None):
+        extra = env or {}
         env = dict(os.environ, FAKE_GH_LOG=str(self.gh_log), FAKE_GH_CONFIG=str(self.gh_config),
                    RUN_URL="https://github.com/owner/repo/actions/runs/1")
+        env.pop("REPROS_URL", None)
+        env.update(extra)
         env["PATH"] = path if path is not None else f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}"
         return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
                               env=env, timeout=60)
@@ -286,6 +289,32 @@ class EverySignature(Nightly):
             self.assertIn(f"- `{sig}`", out.stdout)
         self.assertIn(f"- `{self.A}` — 2 seed(s) in syncmap", out.stdout)
         self.assertIn("  - repro: `syncmap-2/repros/c.toml`", out.stdout)
+        # No page was drawn beside these repros: none is linked.
+        self.assertNotIn("  - page:", out.stdout)
+
+    def test_summary_links_the_page_drawn_beside_each_repro_to_the_artifact(self):
+        (self.results / "syncmap-2" / "repros").mkdir(parents=True)
+        (self.results / "syncmap-2" / "repros" / "c.html").write_text("<!DOCTYPE html>\n")
+        url = "https://github.com/owner/repo/actions/runs/1/artifacts/7"
+        out = self.nightly("summary", str(self.results), env={"REPROS_URL": url})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(f"  - page: [`syncmap-2/repros/c.html`]({url}) (in the `repros` artifact)", out.stdout)
+        # Only the repro whose page exists gets a page line.
+        self.assertEqual(out.stdout.count("  - page:"), 1, out.stdout)
+        # Without the artifact's address, the path alone.
+        out = self.nightly("summary", str(self.results))
+        self.assertIn("  - page: `syncmap-2/repros/c.html` (in the `repros` artifact)", out.stdout)
+
+    def test_hunt_job_draws_a_page_per_repro_and_the_summary_links_their_artifact(self):
+        workflow = WORKFLOW.read_text()
+        hunt = workflow[workflow.index("\n  hunt:"):workflow.index("\n  report:")]
+        report = workflow[workflow.index("\n  report:"):]
+        self.assertIn('replay "$repro" --html "${repro%.toml}.html"', hunt)
+        # The page is drawn before the shard's upload, under out/.
+        self.assertLess(hunt.index("--html"), hunt.index("actions/upload-artifact"))
+        self.assertIn("id: repros", report)
+        self.assertIn("REPROS_URL: ${{ steps.repros.outputs.artifact-url }}", report)
+        self.assertLess(report.index("id: repros"), report.index("nightly.py summary"))
 
 
     def test_seeds_are_counted_from_the_hunt_tally_beyond_the_runs_it_kept(self):
@@ -485,7 +514,7 @@ class TimeBudget(Nightly):
 
 @unittest.skipUnless(all(shutil.which(t) for t in ("bash", "dirname", "mkdir", "rm")), "needs bash, dirname, mkdir and rm")
 class CiRunNode(unittest.TestCase):
-    """.ci/run says what to do without Node.js, and fails in CI without it."""
+    """.ci/run says what to do without Node.js or Chromium, and fails in CI without them."""
 
     def setUp(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="ci-run-test-"))
@@ -498,6 +527,7 @@ class CiRunNode(unittest.TestCase):
             os.symlink(shutil.which(tool), self.bin / tool)
         self.fake("cargo")
         self.fake("go")
+        self.fake("chromium")
 
     def fake(self, name):
         tool = self.bin / name
@@ -554,6 +584,58 @@ class CiRunNode(unittest.TestCase):
         self.assertEqual(init, ["cargo run --quiet -- init --dir target/ci-init-demo --go"], calls)
         self.assertLess(calls.index(init[0]), calls.index(lint[0]))
         self.assertEqual(calls[-2:], ["go version", "cargo test"])
+
+    def test_the_default_runs_page_is_written_and_checked_in_chromium(self):
+        self.fake("node")
+        self.fake("npm")
+        out = self.ci_run(ci=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        calls = self.calls()
+        page = "cargo run --quiet -- run --html target/html-report.html"
+        check = ("node .ci/browser/check.cjs target/html-report.html target/html-report.png "
+                 "throw: concurrent map writes [gomap]")
+        self.assertIn(page, calls)
+        self.assertIn(check, calls)
+        self.assertLess(calls.index(page), calls.index(check))
+        self.assertEqual(calls[-2:], ["go version", "cargo test"])
+
+    def test_without_chromium_or_apt_get_in_ci_ci_run_fails_in_one_line(self):
+        self.fake("node")
+        self.fake("npm")
+        (self.bin / "chromium").unlink()
+        out = self.ci_run(ci=True)
+        self.assertEqual(out.returncode, 1, out.stdout)
+        self.assertEqual(len(out.stderr.splitlines()), 1, out.stderr)
+        self.assertIn("the HTML page check needs Chromium", out.stderr)
+        self.assertNotIn("cargo test", self.calls())
+
+    def test_without_chromium_or_apt_get_outside_ci_the_page_check_is_skipped_in_a_visible_line(self):
+        self.fake("node")
+        self.fake("npm")
+        (self.bin / "chromium").unlink()
+        out = self.ci_run(ci=False)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        (line,) = [l for l in out.stdout.splitlines() if "HTML page check SKIPPED" in l]
+        self.assertIn("no chromium on PATH", line)
+        self.assertFalse([c for c in self.calls() if "check.cjs" in c])
+        self.assertEqual(self.calls()[-2:], ["go version", "cargo test"])
+
+    def test_without_chromium_apt_get_installs_it(self):
+        self.fake("node")
+        self.fake("npm")
+        (self.bin / "chromium").unlink()
+        # apt-get that "installs" chromium by putting a fake on PATH.
+        apt = self.bin / "apt-get"
+        apt.write_text('#!/bin/sh\necho "apt-get $*" >> "$FAKE_LOG"\n'
+                       f'case "$*" in *install*) printf "#!/bin/sh\\n" > "{self.bin}/chromium"; '
+                       f'chmod +x "{self.bin}/chromium";; esac\n')
+        apt.chmod(0o755)
+        os.symlink(shutil.which("chmod"), self.bin / "chmod")
+        out = self.ci_run(ci=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        calls = self.calls()
+        self.assertIn("apt-get install -y -qq --no-install-recommends chromium", calls)
+        self.assertTrue([c for c in calls if c.startswith("node .ci/browser/check.cjs")], calls)
 
     def test_without_go_or_python_in_ci_ci_run_fails_in_one_line(self):
         self.fake("node")

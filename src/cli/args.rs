@@ -48,7 +48,8 @@ Examples:
   chaos run --seed 7 --json                        # the built-in default under another seed, as JSON
   chaos run --backend gomap --threads 2 --ops 1 --mix store=1 --seed 0x5eed
   chaos run --backend rwmutex --threads 8 --mode stress --resize-rate 0.05 --json
-  chaos run --scenario chaos/syncmap.toml --seed 42";
+  chaos run --scenario chaos/syncmap.toml --seed 42
+  chaos run --html failure.html                    # the built-in default's minimal failure as a page";
 
 /// `chaos run`.
 #[derive(Debug, Args, Default)]
@@ -70,6 +71,12 @@ pub struct RunArgs {
     /// `explanation` field).
     #[arg(long)]
     pub explain: bool,
+    /// Also write one self-contained HTML page: the lanes of the first
+    /// finding's minimal failure (shrunk as --explain does), the race
+    /// window, the finding and the replay lines; for a clean run, the
+    /// verdict and the scenario.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// `chaos backends`.

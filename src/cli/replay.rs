@@ -24,7 +24,8 @@ With several files the worst code wins.
 Examples:
   chaos replay chaos-repros/gomap-throw-concurrent-map-writes.toml
   chaos replay fixtures/*.toml --json
-  chaos replay old.toml --continue      # the backend changed: finish under the recorded seed")]
+  chaos replay old.toml --continue      # the backend changed: finish under the recorded seed
+  chaos replay repro.toml --html repro.html")]
 pub struct ReplayArgs {
     /// Repro files written by `chaos shrink` (TOML).
     #[arg(required = true, value_name = "FILE")]
@@ -37,6 +38,10 @@ pub struct ReplayArgs {
     /// Print a JSON array, one object per file, instead of the human report.
     #[arg(long)]
     pub json: bool,
+    /// Also write one self-contained HTML page: each file's verdict and the
+    /// lanes of the replayed failure, with the finding and the replay lines.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// One file's outcome.
@@ -108,6 +113,7 @@ fn outcome_json(path: &Path, outcome: &Outcome) -> Json {
 
 /// `chaos replay`.
 pub fn replay(args: &ReplayArgs) -> Result<Exit, BadInput> {
+    super::run::check_html(args.html.as_deref())?;
     let opts = ReplayOptions {
         continue_on_divergence: args.continue_on_divergence,
         ..ReplayOptions::default()
@@ -122,6 +128,25 @@ pub fn replay(args: &ReplayArgs) -> Result<Exit, BadInput> {
         .map(|(_, o)| o.exit())
         .max_by_key(|e| *e as u8)
         .unwrap_or(Exit::Met);
+    if let Some(html) = &args.html {
+        let shown: Vec<String> = outcomes
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        let files: Vec<report::ReplayedFile<'_>> = outcomes
+            .iter()
+            .zip(&shown)
+            .map(|((_, o), path)| match o {
+                Outcome::Replayed(r) => report::ReplayedFile::Replayed {
+                    path,
+                    repro: &r.0,
+                    replayed: &r.1,
+                },
+                Outcome::Bad(error) => report::ReplayedFile::Bad { path, error },
+            })
+            .collect();
+        super::hunt::write_file(html, &report::replay_page(&files))?;
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         let all: Vec<Json> = outcomes.iter().map(|(p, o)| outcome_json(p, o)).collect();

@@ -79,15 +79,25 @@ pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
         crate::files::check_writable_file(path)
             .map_err(|e| BadInput(format!("--junit {}: {e}", path.display())))?;
     }
+    check_html(args.html.as_deref())?;
     let make = factory(&scenario)?;
     let seed = args.seed.unwrap_or(Seed(0));
     let exec = engine::execute(&scenario, seed, make);
-    // The default scenario explains what it found: that is its point.
-    let explanation = if args.explain || builtin {
-        super::shrink::explain(&scenario, seed, &exec, make)
+    // The default scenario explains what it found: that is its point. A
+    // page draws the minimal failure, so --html shrinks it too.
+    let explain = args.explain || builtin;
+    let made = if explain || args.html.is_some() {
+        super::shrink::shrink_first(&scenario, seed, &exec, make)
     } else {
         None
     };
+    let explanation = made
+        .as_ref()
+        .filter(|_| explain)
+        .and_then(|m| report::explanation(m, &scenario, seed));
+    if let Some(path) = &args.html {
+        super::hunt::write_file(path, &report::run_page(&exec, made.as_ref()))?;
+    }
     if let Some(path) = &args.junit {
         super::hunt::write_file(
             path,
@@ -110,6 +120,16 @@ pub fn run(args: &RunArgs) -> Result<Exit, BadInput> {
         Outcome::Undecided { .. } => Exit::Undecided,
         Outcome::Finding | Outcome::Undetected { .. } => Exit::Finding,
     })
+}
+
+/// Checks, before anything runs, that `--html FILE` can be written: its
+/// directory exists and `FILE` is not a directory. One line if not.
+pub(crate) fn check_html(path: Option<&std::path::Path>) -> Result<(), BadInput> {
+    match path {
+        Some(path) => crate::files::check_writable_file(path)
+            .map_err(|e| BadInput(format!("--html {}: {e}", path.display()))),
+        None => Ok(()),
+    }
 }
 
 /// The built-in default scenario: two goroutines writing one plain Go map,

@@ -54,32 +54,36 @@ pub struct ShrinkArgs {
     /// Print one JSON object instead of the human report.
     #[arg(long)]
     pub json: bool,
+    /// Also write the minimal failure as one self-contained HTML page: the
+    /// threads' lanes, the race window, the finding and the replay lines.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// For a run that found something: the first finding shrunk to a minimal
-/// script, explained ([`report::explanation`]); `None` when there is
-/// nothing to shrink or it does not shrink.
-pub(crate) fn explain(
+/// script (what `--explain` explains and `--html` draws); `None` when there
+/// is nothing to shrink or it does not shrink.
+pub(crate) fn shrink_first(
     scenario: &crate::scenario::Scenario,
     seed: Seed,
     exec: &engine::Execution,
     make_map: &crate::maps::Constructor<'_>,
-) -> Option<String> {
+) -> Option<crate::repro::Made> {
     let finding = exec.first_bug()?;
-    let made = make(
+    make(
         scenario,
         seed,
         &finding.signature(),
         make_map,
         &MakeOptions::default(),
     )
-    .ok()?;
-    report::explanation(&made, scenario, seed)
+    .ok()
 }
 
 /// `chaos shrink`.
 pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
     let scenario = super::run::scenario_of(&args.scenario)?;
+    super::run::check_html(args.html.as_deref())?;
     let make_map = super::run::factory(&scenario)?;
     let seed = args.seed.unwrap_or(Seed(0));
     let started = Instant::now();
@@ -93,6 +97,9 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
                 "--emit-test: nothing to shrink, the run does not fail ({})",
                 scenario.command_line(seed)
             )));
+        }
+        if let Some(path) = &args.html {
+            super::hunt::write_file(path, &report::clean_page(&scenario, seed))?;
         }
         let text = if args.json {
             report::nothing_to_shrink_json(&scenario, seed).to_string()
@@ -139,10 +146,16 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Exit, BadInput> {
                 other => other.to_string(),
             };
             eprintln!("chaos: cannot shrink: {why}");
+            if let Some(path) = &args.html {
+                super::hunt::write_file(path, &report::run_page(&exec, None))?;
+            }
             return Ok(Exit::Finding);
         }
     };
     let path = made.repro.write_to_dir(&args.out)?;
+    if let Some(html) = &args.html {
+        super::hunt::write_file(html, &report::shrink_page(&scenario, &made, &path))?;
+    }
     let shrunk = report::Shrunk {
         from: &scenario,
         made: &made,

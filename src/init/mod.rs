@@ -325,6 +325,7 @@ mod tests {
         assert!(user.contains("  group: chaos-nightly\n"));
         assert!(user.contains("      - run: cargo build --release --example chaos\n"));
         assert!(user.contains("./target/release/examples/chaos hunt --scenario"));
+        assert!(user.contains("./target/release/examples/chaos replay \"$repro\" --html"));
         assert!(!user.contains("nightly.py budget") || user.contains("chaos-nightly.py budget"));
         assert!(!user.contains(".github/scripts/nightly.py"));
         assert!(!user.contains("setup-go"));
@@ -352,6 +353,7 @@ mod tests {
                 "# `nightly.py budget` reads this number and refuses a budget over",
                 "- run: cargo build --release --locked",
                 "./target/release/chaos hunt --scenario \"$SCENARIO\" --seeds \"$START..$END\" \\",
+                "./target/release/chaos replay \"$repro\" --html \"${repro%.toml}.html\" > /dev/null || test $? -le 1",
                 "run: python3 .github/scripts/nightly.py summary results --scenarios \"$SCENARIOS\" --shards \"$SHARDS\" >> \"$GITHUB_STEP_SUMMARY\"",
                 "run: python3 .github/scripts/nightly.py issues results --scenarios \"$SCENARIOS\" --shards \"$SHARDS\"",
             ],

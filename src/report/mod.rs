@@ -16,10 +16,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 
+mod html;
 mod hunt;
 mod shrink;
 
 use crate::timeline::Timeline;
+pub use html::{clean_page, replay_page, run_page, shrink_page, ReplayedFile};
 pub use hunt::{Hunted, WrittenRepro};
 pub use shrink::{explanation, nothing_to_shrink, nothing_to_shrink_json, Shrunk};
 

@@ -114,7 +114,13 @@ fn every_shrink_help_example_shrinks_something() {
 
 #[test]
 fn every_run_help_example_does_what_its_comment_says() {
-    for args in examples("run") {
+    let s = Scratch::new("run-help-examples");
+    for mut args in examples("run") {
+        // A page goes into the scratch directory, not the user's tree.
+        let page = args.iter().position(|a| a == "--html").map(|i| {
+            args[i + 1] = s.0.join(&args[i + 1]).display().to_string();
+            args[i + 1].clone()
+        });
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = chaos(&argv);
         let code = o.status.code();
@@ -128,6 +134,10 @@ fn every_run_help_example_does_what_its_comment_says() {
         if args.iter().any(|a| a == "--json") {
             let _: serde_json::Value = serde_json::from_slice(&o.stdout)
                 .unwrap_or_else(|e| panic!("chaos {}: {e}", args.join(" ")));
+        }
+        if let Some(page) = page {
+            let html = std::fs::read_to_string(&page).unwrap();
+            assert!(html.starts_with("<!DOCTYPE html>"), "{page}");
         }
     }
 }

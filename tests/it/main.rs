@@ -50,6 +50,7 @@ mod layout;
 mod nightly_script;
 mod published;
 mod replay;
+mod report_html;
 mod scenario_files;
 mod sched_coarse;
 mod sched_exec;
