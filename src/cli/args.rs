@@ -40,6 +40,8 @@ pub enum Command {
     Replay(super::replay::ReplayArgs),
     /// Give your crate its own chaos: a harness, a scenario, a nightly job.
     Init(super::init::InitArgs),
+    /// Compare backends' throughput under one scenario's mix, side by side.
+    Bench(Box<super::bench::BenchArgs>),
 }
 
 const RUN_EXAMPLES: &str = "\
@@ -85,7 +87,7 @@ pub struct BackendsArgs {
 }
 
 /// Flags for every scenario field; they override `--scenario FILE`.
-#[derive(Debug, Args, Default)]
+#[derive(Clone, Debug, Args, Default)]
 pub struct ScenarioArgs {
     /// Load a scenario TOML file (flags override its fields).
     #[arg(long, value_name = "FILE")]
