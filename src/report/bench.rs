@@ -177,7 +177,13 @@ fn check_json(c: &CheckResult) -> Json {
             seed,
             mode,
         } => {
-            json!({"status": "failed", "kind": kind, "message": message, "seed": seed, "mode": mode_name(*mode)})
+            json!({
+                "status": "failed",
+                "kind": kind,
+                "message": message,
+                "seed": crate::seed::Seed(*seed).to_string(),
+                "mode": mode_name(*mode),
+            })
         }
         CheckResult::Undecided { seeds } => json!({"status": "undecided", "seeds": seeds}),
         CheckResult::Skipped => json!({"status": "skipped"}),
