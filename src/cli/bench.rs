@@ -24,7 +24,7 @@ use super::{BadInput, Exit};
 #[command(after_help = "\
 Examples:
   chaos bench --mix load=90,store=10 --threads 8 --ops 10000 --keys 1000
-  chaos bench --scenario chaos/my-mix.toml --backends mutex,rwmutex,syncmap --json
+  chaos bench --scenario chaos/syncmap.toml --backends mutex,rwmutex,syncmap --json
   chaos bench --preset incident --html bench.html")]
 pub struct BenchArgs {
     /// The scenario and its overrides (its backend is not used: see --backends).
