@@ -442,9 +442,10 @@ pub fn measure(
     let threads = workload.threads.len();
     let line = Arc::new(StartLine::default());
     let (tx, rx) = mpsc::channel::<(Instant, Result<(), String>)>();
+    let mut handles = Vec::with_capacity(threads);
     for t in 0..threads {
         let (map, workload, line, tx) = (map.clone(), workload.clone(), line.clone(), tx.clone());
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name(format!("chaos-bench-{t}"))
             .spawn(move || {
                 line.arrive_and_wait();
@@ -462,6 +463,7 @@ pub fn measure(
                 let _ = tx.send((end, ran));
             })
             .map_err(|e| format!("cannot start a thread: {e}"))?;
+        handles.push(handle);
     }
     drop(tx);
     let start = line.release_when(threads);
@@ -479,6 +481,12 @@ pub fn measure(
                 ))
             }
         }
+    }
+    // Every thread has sent its end: join them, so that their exit (and
+    // the map's drop, by whichever holds it last) is over before the next
+    // measurement starts, not a load on it.
+    for h in handles {
+        let _ = h.join();
     }
     Ok(last - start)
 }
