@@ -283,7 +283,7 @@ const TITLE_H: f64 = 28.0;
 pub fn chart_svg(r: &BenchReport) -> String {
     let rows: usize = r.experiments.iter().map(|e| e.rows.len()).sum();
     let height = r.experiments.len() as f64 * (TITLE_H + GAP) + rows as f64 * (BAR_H + GAP) + GAP;
-    let width = LABEL_W + BAR_W + 170.0;
+    let width = LABEL_W + BAR_W + 110.0;
     let mut s = String::new();
     let _ = write!(
         s,
@@ -325,7 +325,7 @@ pub fn chart_svg(r: &BenchReport) -> String {
                         s,
                         r##"<rect class="bar" data-backend="{}" x="{LABEL_W}" y="{y}" width="{w:.1}" height="{BAR_H}" fill="#4a7ab5"/><line x1="{x_slow:.1}" y1="{mid}" x2="{x_fast:.1}" y2="{mid}" stroke="#222" stroke-width="1.5"/><text x="{:.1}" y="{}">{} ops/s</text>"##,
                         esc(&row.backend),
-                        LABEL_W + w.max(x_fast) + 6.0,
+                        (LABEL_W + w).max(x_fast) + 6.0,
                         y + 13.0,
                         si(e.ops_per_sec(med))
                     );
@@ -352,7 +352,7 @@ pub fn chart_svg(r: &BenchReport) -> String {
 /// the chart, the notes. No external asset, script or font.
 pub fn html(r: &BenchReport) -> String {
     let mut s = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>chaos bench</title>\n<style>\nbody{font-family:sans-serif;margin:2em;color:#222}\ntable{border-collapse:collapse;margin:0.5em 0 1.5em}\nth,td{padding:0.25em 0.7em;border-bottom:1px solid #ddd;text-align:right}\nth:first-child,td:first-child,td:last-child,th:last-child{text-align:left}\ntr.failed td{color:#b54a4a}\n</style>\n</head>\n<body>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>chaos bench</title>\n<style>\nbody{font-family:sans-serif;margin:2em;color:#222}\ntable{border-collapse:collapse;margin:0.5em 0 1.5em}\nth,td{padding:0.25em 0.7em;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}\nth:first-child,td:first-child,td:last-child,th:last-child{text-align:left}\ntr.failed td{color:#b54a4a}\n</style>\n</head>\n<body>\n",
     );
     let _ = writeln!(
         s,
