@@ -398,3 +398,92 @@ pub fn html(r: &BenchReport) -> String {
     s.push_str("</body>\n</html>\n");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::bench::{CheckResult, ExperimentReport, Row};
+    use crate::scenario::{Mode, Scenario};
+    use crate::seed::Seed;
+
+    fn report() -> BenchReport {
+        let ms = Duration::from_millis;
+        let row = |name: &str, samples: Vec<Duration>, check| Row {
+            backend: name.into(),
+            check,
+            samples,
+            measure_error: None,
+            incident_ms: None,
+        };
+        let passed = CheckResult::Passed {
+            seeds: 3,
+            mode: Mode::Sched,
+        };
+        BenchReport {
+            preset: None,
+            experiments: vec![ExperimentReport {
+                name: "scenario".into(),
+                scenario: Scenario::default(),
+                incident: None,
+                rows: vec![
+                    row("fast", vec![ms(1), ms(2), ms(3)], passed.clone()),
+                    row("slow<&>", vec![ms(4), ms(4)], passed),
+                    row(
+                        "broken",
+                        Vec::new(),
+                        CheckResult::Failed {
+                            kind: "throw".into(),
+                            message: "concurrent map writes".into(),
+                            seed: 0,
+                            mode: Mode::Sched,
+                        },
+                    ),
+                ],
+            }],
+            repeat: 3,
+            check_seeds: 3,
+            seed: Seed(0),
+            notes: vec!["a note".into()],
+        }
+    }
+
+    #[test]
+    fn the_table_is_aligned_and_a_failed_row_has_no_figures() {
+        let text = human(&report());
+        let table: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("backend"))
+            .take(4)
+            .collect();
+        // The check column starts at one character position on every line.
+        let chars = |l: &str| l.chars().collect::<Vec<char>>();
+        let head = chars(table[0]);
+        let at = (0..head.len())
+            .find(|&i| head[i..].starts_with(&['c', 'h', 'e', 'c', 'k']))
+            .unwrap();
+        for l in &table[1..] {
+            let c = chars(l);
+            assert!(c[at - 1] == ' ' && c[at] != ' ', "{text}");
+        }
+        assert!(
+            table[1].contains("1.00x") && table[2].contains("2.00x"),
+            "{text}"
+        );
+        assert!(table[3].contains("FAILED: throw (sched seed 0)"), "{text}");
+        assert!(text.contains("note: a note"));
+    }
+
+    #[test]
+    fn the_chart_has_one_bar_per_row_escaped_and_nothing_external() {
+        let svg = chart_svg(&report());
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert_eq!(svg.matches("<rect class=\"bar").count(), 3);
+        assert_eq!(svg.matches("<rect class=\"bar failed\"").count(), 1);
+        assert!(svg.contains("slow&lt;&amp;&gt;") && !svg.contains("slow<&>"));
+        assert!(!svg.contains("http"));
+        let page = html(&report());
+        assert!(page.contains(&svg) && !page.contains("http"));
+    }
+}
