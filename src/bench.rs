@@ -238,14 +238,18 @@ impl Row {
         }
         match &self.check {
             CheckResult::Passed { seeds, mode } => {
-                format!("ok ({seeds} {} seeds)", mode_name(*mode))
+                let s = if *seeds == 1 { "" } else { "s" };
+                format!("ok ({seeds} {} seed{s})", mode_name(*mode))
             }
             CheckResult::Failed {
                 kind, seed, mode, ..
             } => {
                 format!("FAILED: {kind} ({} seed {seed})", mode_name(*mode))
             }
-            CheckResult::Undecided { seeds } => format!("undecided ({seeds} seeds)"),
+            CheckResult::Undecided { seeds } => format!(
+                "undecided ({seeds} seed{})",
+                if *seeds == 1 { "" } else { "s" }
+            ),
             CheckResult::Skipped => "unchecked".into(),
         }
     }
