@@ -1,6 +1,7 @@
 //! What `chaos bench`'s measuring costs over the plainest loop that could
-//! measure the same thing: one criterion group, two lines, the same ops on
-//! the same backend with the same threads.
+//! measure the same thing: one criterion group per backend (`mutex`,
+//! `syncmap`) and thread count (1, 2), its lines the same ops on the same
+//! backend with the same threads.
 //!
 //! - `harness`: [`chaos::bench::measure`], the very function `chaos bench`
 //!   times a backend with (one OS thread per workload thread, a spin start
@@ -14,9 +15,11 @@
 //!   overlap less, and a contended map (`syncmap`'s dirty-map lock) looks
 //!   faster than when its threads really start together.
 //!
-//! The map is built and prefilled outside the timing in both. The target
-//! is a harness within 5% of `plain loop`: compare the two medians in
-//! `target/criterion/bench harness BACKEND/*/new/estimates.json` (or the two
+//! The map is built and prefilled outside the timing in all. The target
+//! is a harness within 5% of `plain loop`; the one-thread groups show it
+//! best (two threads add contention, whose cost swings with how closely
+//! the threads overlap, run to run, on a shared machine): compare the two medians in
+//! `target/criterion/bench harness BACKEND xTHREADS/*/new/estimates.json` (or the two
 //! `time:` lines).
 //!
 //! ```text
@@ -35,13 +38,16 @@ use chaos::seed::Seed;
 use chaos::workload::{generate, Workload};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-/// Two threads (this machine's cores), 50,000 ops each, 90% loads over
-/// 1,024 prefilled keys: `chaos bench --threads 2 --ops 50000 --keys 1024
-/// --mix load=90,store=10 --prefill 1024`.
-fn scenario() -> Scenario {
+/// `threads` threads, 100,000 ops in all, 90% loads over 1,024 prefilled
+/// keys: `chaos bench --threads 2 --ops 50000 --keys 1024 --mix
+/// load=90,store=10 --prefill 1024`. One thread shows the harness's cost
+/// per op alone; two (this machine's cores) add contention, whose cost
+/// depends on how closely the threads overlap, so there the start line
+/// matters more than the harness.
+fn scenario(threads: u32) -> Scenario {
     Scenario {
-        threads: 2,
-        ops: 50_000,
+        threads,
+        ops: 100_000 / threads,
         keys: 1024,
         mix: "load=90,store=10".parse().expect("literal mix"),
         prefill: 1024,
@@ -103,12 +109,12 @@ fn plain_barrier(map: &dyn ChaosMap, workload: &Workload) -> Duration {
 }
 
 fn harness_vs_plain(c: &mut Criterion) {
-    let s = scenario();
-    let workload = Arc::new(generate(&s, Seed(0)));
-    let total = u64::from(s.threads) * u64::from(s.ops);
-    for backend in ["mutex", "syncmap"] {
+    for (threads, backend) in [(1, "mutex"), (1, "syncmap"), (2, "mutex"), (2, "syncmap")] {
+        let s = scenario(threads);
+        let workload = Arc::new(generate(&s, Seed(0)));
+        let total = u64::from(s.threads) * u64::from(s.ops);
         let build = registry::lookup(backend).expect("built-in").constructor();
-        let mut group = c.benchmark_group(format!("bench harness {backend}"));
+        let mut group = c.benchmark_group(format!("bench harness {backend} x{threads}"));
         group.sample_size(30);
         group.throughput(Throughput::Elements(total));
         group.bench_function("harness", |b| {
