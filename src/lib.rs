@@ -119,6 +119,7 @@
 //! `examples/chaos.rs`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod engine;

@@ -30,7 +30,7 @@ func Serve(r Registry) {
 
 // ServeArgs is Serve with its arguments and streams given: the exit code.
 func ServeArgs(r Registry, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	usage := "usage: TARGET list | TARGET serve (a request on stdin; see PROTOCOL.md)"
+	usage := "usage: TARGET list | TARGET serve | TARGET bench (a request on stdin; see PROTOCOL.md)"
 	if len(args) != 1 {
 		fmt.Fprintln(stderr, usage)
 		return exitUsage
@@ -55,6 +55,19 @@ func ServeArgs(r Registry, args []string, stdin io.Reader, stdout, stderr io.Wri
 			return exitUsage
 		}
 		fmt.Fprintln(stdout, "done")
+		return 0
+	case "bench":
+		req, err := ReadBenchRequest(stdin)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		entry, ok := r[req.Map]
+		if !ok {
+			fmt.Fprintf(stderr, "request: map: %q is not served here (`list` names them)\n", req.Map)
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "elapsed_ns=%d\n", Bench(entry, req).Nanoseconds())
 		return 0
 	default:
 		fmt.Fprintf(stderr, "unknown command %q; %s\n", args[0], usage)

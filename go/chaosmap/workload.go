@@ -49,8 +49,28 @@ type Request struct {
 	Events string `json:"events"`
 }
 
-// ReadRequest reads and checks one request.
+// ReadRequest reads and checks one request for `serve`.
 func ReadRequest(r io.Reader) (*Request, error) {
+	return readRequest(r, true)
+}
+
+// ReadBenchRequest reads and checks one request for `bench`: no events
+// file (nothing is recorded) and no perturbation plan (nothing is slowed).
+func ReadBenchRequest(r io.Reader) (*Request, error) {
+	req, err := readRequest(r, false)
+	if err != nil {
+		return nil, err
+	}
+	if req.Events != "" {
+		return nil, fmt.Errorf("request: events: a bench records nothing, so it takes no events file")
+	}
+	if len(req.Perturb) != 0 {
+		return nil, fmt.Errorf("request: perturb: a bench runs its ops unperturbed, so it takes no plan")
+	}
+	return req, nil
+}
+
+func readRequest(r io.Reader, needEvents bool) (*Request, error) {
 	var req Request
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
@@ -63,7 +83,7 @@ func ReadRequest(r io.Reader) (*Request, error) {
 	if len(req.Threads) == 0 {
 		return nil, fmt.Errorf("request: threads: at least one script is needed")
 	}
-	if req.Events == "" {
+	if needEvents && req.Events == "" {
 		return nil, fmt.Errorf("request: events: a file path is needed")
 	}
 	if req.Gomaxprocs < 0 {

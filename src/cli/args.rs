@@ -40,6 +40,8 @@ pub enum Command {
     Replay(super::replay::ReplayArgs),
     /// Give your crate its own chaos: a harness, a scenario, a nightly job.
     Init(super::init::InitArgs),
+    /// Compare backends' throughput under one scenario's mix, side by side.
+    Bench(Box<super::bench::BenchArgs>),
 }
 
 const RUN_EXAMPLES: &str = "\

@@ -27,6 +27,7 @@
 //! the binary's own name otherwise ([`crate::scenario::program`]).
 
 mod args;
+mod bench;
 mod errors;
 mod hunt;
 mod init;
@@ -146,6 +147,7 @@ fn main() -> ExitCode {
         Some(Command::Shrink(args)) => shrink::shrink(&args),
         Some(Command::Replay(args)) => replay::replay(&args),
         Some(Command::Init(args)) => init::init(&args),
+        Some(Command::Bench(args)) => bench::bench_command(&args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -10,6 +10,7 @@ pub mod gomap;
 pub mod hashtriemap;
 pub mod locked;
 pub mod mutants;
+pub mod mutex;
 mod plain;
 pub mod registry;
 pub mod rwmutex;

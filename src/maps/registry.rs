@@ -45,6 +45,7 @@
 use crate::maps::gomap::{GoMap, GoMapMutation};
 use crate::maps::hashtriemap::{Bug as TrieBug, HashTrieMap};
 use crate::maps::mutants;
+use crate::maps::mutex::MutexMap;
 use crate::maps::rwmutex::RwMutexMap;
 use crate::maps::sharded::{Plant, Sharded};
 use crate::maps::swiss_rwmutex::{self, SwissRwMutexMap};
@@ -246,6 +247,11 @@ static BUILTIN: LazyLock<Vec<BackendInfo>> = LazyLock::new(|| {
         "syncmap",
         "a clone of Go 1.20-1.23 sync.Map (read/dirty/misses/expunged) over gomaps: clean, linearizable, weak Range",
         |seed| Box::new(SyncMap::new(seed)),
+    ),
+    BackendInfo::new(
+        "mutex",
+        "a plain lock around a gomap (every op, reads too, under one sync.Mutex): clean and linearizable",
+        |seed| Box::new(MutexMap::new(seed)),
     ),
     BackendInfo::new(
         "sharded",

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 
+pub mod bench;
 mod html;
 mod hunt;
 mod shrink;

@@ -1,4 +1,4 @@
-//! Under real threads, `rwmutex` and `syncmap` never throw and lose nothing.
+//! Under real threads, `rwmutex`, `mutex` and `syncmap` never throw and lose nothing.
 //!
 //! Each worker owns a disjoint set of keys and checks, as it goes, that it
 //! reads back its own last write (nobody else writes those keys, so any
@@ -210,6 +210,11 @@ fn rwmutex_never_throws_and_loses_nothing() {
 #[test]
 fn rwmutex_with_forced_resizes_and_faults() {
     hammer("rwmutex", 12, true, true);
+}
+
+#[test]
+fn mutex_never_throws_and_loses_nothing() {
+    hammer("mutex", 13, true, true);
 }
 
 #[test]

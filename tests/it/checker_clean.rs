@@ -68,14 +68,21 @@ fn rwmutex_is_clean_in_sched_mode() {
     assert_eq!(sweep("rwmutex", Mode::Sched, 300), 1200 * scale());
 }
 
+/// `mutex` (one plain lock around a Go map, every op under it) is clean:
+/// 1,200 sched executions.
+#[test]
+fn mutex_is_clean_in_sched_mode() {
+    assert_eq!(sweep("mutex", Mode::Sched, 300), 1200 * scale());
+}
+
 #[test]
 fn syncmap_is_clean_in_sched_mode() {
     assert_eq!(sweep("syncmap", Mode::Sched, 300), 1200 * scale());
 }
 
 #[test]
-fn rwmutex_and_syncmap_are_clean_in_stress_mode() {
-    for b in ["rwmutex", "syncmap"] {
+fn rwmutex_mutex_and_syncmap_are_clean_in_stress_mode() {
+    for b in ["rwmutex", "mutex", "syncmap"] {
         assert_eq!(sweep(b, Mode::Stress, 25), 100 * scale());
     }
 }

@@ -219,10 +219,10 @@ fn help_names_every_subcommand_and_shows_examples() {
     let o = chaos(&["--help"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0));
-    for sub in ["run", "hunt", "backends"] {
+    for sub in ["run", "hunt", "backends", "bench"] {
         assert!(out.contains(sub), "{out}");
     }
-    for sub in ["run", "hunt", "backends"] {
+    for sub in ["run", "hunt", "backends", "bench"] {
         let h = String::from_utf8_lossy(&chaos(&[sub, "--help"]).stdout).into_owned();
         assert!(h.contains("Example"), "{sub} --help has no examples: {h}");
     }

@@ -338,6 +338,23 @@ fn every_commands_json_is_exactly_what_docs_json_md_documents() {
     );
     assert!(r[1]["divergence"].is_object(), "{r}");
     c.command("backends", &[], 0);
+    // bench: a clean backend measured, and a mutant marked failed.
+    c.command(
+        "bench",
+        &[
+            "--backends",
+            "mutex,mutant-write-under-rlock",
+            "--threads",
+            "2",
+            "--ops",
+            "20",
+            "--repeat",
+            "2",
+            "--check-seeds",
+            "3",
+        ],
+        1,
+    );
     // run on the real Go runtime (where there is a toolchain; the
     // go_backends tests say when there is none, and CI always has one).
     if chaos::engine::go::resolve(None).is_ok() {

@@ -22,6 +22,7 @@ mod backends_threads;
 mod checker_clean;
 mod checker_mutants;
 mod cli;
+mod cli_bench;
 mod cli_errors;
 mod cli_hunt;
 mod cli_init;

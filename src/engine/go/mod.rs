@@ -310,27 +310,41 @@ pub(super) fn run(scenario: &Scenario, seed: Seed, workload: &Workload) -> GoRun
 struct Ended {
     /// Its exit status; `None` when the watchdog killed it.
     status: Option<ExitStatus>,
+    stdout: String,
     stderr: String,
     elapsed: Duration,
 }
 
 /// Runs `target serve` with `request` on stdin, killing it at `timeout`.
 fn serve(target: &Path, request: &wire::Request<'_>, timeout: Duration) -> Result<Ended, String> {
+    call(target, "serve", request, timeout)
+}
+
+/// Runs `target COMMAND` with `request` on stdin, killing it at `timeout`.
+fn call(
+    target: &Path,
+    command: &str,
+    request: &wire::Request<'_>,
+    timeout: Duration,
+) -> Result<Ended, String> {
     let body = serde_json::to_vec(request).map_err(|e| e.to_string())?;
     let started = Instant::now();
     let mut child = Command::new(target)
-        .arg("serve")
+        .arg(command)
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("{}: {e}", target.display()))?;
-    let mut err_pipe = child.stderr.take().expect("stderr is piped");
-    let reader = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        let _ = err_pipe.read_to_end(&mut text);
-        String::from_utf8_lossy(&text).into_owned()
-    });
+    let pipe_reader = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let err_reader = pipe_reader(Box::new(child.stderr.take().expect("stderr is piped")));
+    let out_reader = pipe_reader(Box::new(child.stdout.take().expect("stdout is piped")));
     if let Some(mut stdin) = child.stdin.take() {
         // A target that dies before reading all of it is judged by how it
         // died; a broken pipe here says nothing more.
@@ -348,12 +362,53 @@ fn serve(target: &Path, request: &wire::Request<'_>, timeout: Duration) -> Resul
         }
     };
     let elapsed = started.elapsed();
-    let stderr = reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    let stdout = out_reader.join().unwrap_or_default();
     Ok(Ended {
         status,
+        stdout,
         stderr,
         elapsed,
     })
+}
+
+/// Measures `workload` on the scenario's `go:` backend in its target
+/// (`TARGET bench`, `go/PROTOCOL.md`): the same ops on goroutines released
+/// together, nothing recorded; the target times them from the release to
+/// the last op's return. Returns that time, or one line saying why there
+/// is none: the process died (a Go fatal error: its message), hung past the
+/// scenario's `timeout_ms`, or refused the request.
+pub fn bench(scenario: &Scenario, workload: &Workload) -> Result<Duration, String> {
+    let (target, map) = target_map(scenario).map_err(|e| e.to_string())?;
+    let request = wire::Request::bench(&map.name, scenario, workload);
+    let timeout = Duration::from_millis(scenario.stress.timeout_ms);
+    let ended = call(&target.path, "bench", &request, timeout)
+        .map_err(|why| format!("the Go target could not be run: {why}"))?;
+    let Some(status) = ended.status else {
+        return Err(format!(
+            "hang: still running after {} ms",
+            scenario.stress.timeout_ms
+        ));
+    };
+    let last_words = toolchain::last_line(ended.stderr.as_bytes());
+    if !status.success() {
+        let stderr = Stderr::parse(&ended.stderr);
+        return Err(match &stderr.death {
+            Some(Death::Fatal { message, .. }) => format!("throw: fatal error: {message}"),
+            Some(Death::Panic { message, .. }) => format!("panic: {message}"),
+            _ if status.code() == Some(64) => {
+                format!("the Go target refused the bench request: {last_words}")
+            }
+            _ => format!("the Go target died ({status}): {last_words}"),
+        });
+    }
+    ended
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("elapsed_ns="))
+        .and_then(|n| n.parse::<u64>().ok())
+        .map(Duration::from_nanos)
+        .ok_or_else(|| format!("the Go target's bench printed no elapsed_ns=N: {last_words}"))
 }
 
 /// A finding's detail with the runtime it was found on.

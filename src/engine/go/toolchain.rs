@@ -23,6 +23,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../../go/chaosmap/chaosmaptest/sequential.go"),
     ),
     (
+        "chaosmap/bench.go",
+        include_str!("../../../go/chaosmap/bench.go"),
+    ),
+    (
         "chaosmap/chaosmap.go",
         include_str!("../../../go/chaosmap/chaosmap.go"),
     ),

@@ -54,6 +54,28 @@ impl<'a> Request<'a> {
     }
 }
 
+impl<'a> Request<'a> {
+    /// The request `TARGET bench` runs: the same ops and prefill as
+    /// [`Request::new`]'s, no perturbation, no events file.
+    pub(super) fn bench(map: &'a str, scenario: &Scenario, workload: &Workload) -> Self {
+        Request {
+            protocol: super::PROTOCOL,
+            map,
+            gomaxprocs: 0,
+            prefill: (0..scenario.prefill)
+                .map(|k| [k, prefill_value(k)])
+                .collect(),
+            threads: workload
+                .threads
+                .iter()
+                .map(|ops| ops.iter().map(encode).collect())
+                .collect(),
+            perturb: Vec::new(),
+            events: String::new(),
+        }
+    }
+}
+
 /// An op as `[kind, key, a, b]`.
 fn encode(op: &Op) -> [u64; 4] {
     match *op {

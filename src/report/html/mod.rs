@@ -75,6 +75,10 @@ const STYLE: &str = r#"
 :root { color-scheme: light; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2330; background: #f5f6f8; margin: 0; }
 header { background: #1d2330; color: #fff; padding: 14px 28px; }
+table.bench { border-collapse: collapse; margin: 0.5em 0 1em; }
+table.bench th, table.bench td { padding: 0.25em 0.7em; border-bottom: 1px solid #dde1e8; text-align: right; white-space: nowrap; }
+table.bench th:first-child, table.bench td:first-child, table.bench td:last-child, table.bench th:last-child { text-align: left; }
+table.bench tr.failed td { color: #b54a4a; }
 header h1 { font-size: 19px; margin: 0; font-weight: 600; }
 header p { margin: 4px 0 0; color: #b9c0cf; font-size: 13px; }
 main { padding: 18px 28px 28px; max-width: 1400px; }
