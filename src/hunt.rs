@@ -11,6 +11,7 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex as StdMutex;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -20,6 +21,7 @@ use crate::engine::{execute, Execution, Outcome};
 use crate::maps::Constructor;
 use crate::scenario::{Expect, Scenario};
 use crate::seed::Seed;
+use crate::sync::Class;
 
 /// A half-open seed range `start..end`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,6 +220,10 @@ pub struct HuntReport {
     /// Seeds whose ops reached no scheduling point, so that only whole ops
     /// were interleaved ([`Execution::whole_ops_only`]).
     pub whole_ops_only: u64,
+    /// The backend's interleaving classes, each with the number of seeds
+    /// run whose execution reached it ([`Execution::classes_reached`]); a
+    /// class no seed reached is a gap in what the hunt explored.
+    pub classes: Vec<(Class, u64)>,
 }
 
 impl HuntReport {
@@ -290,6 +296,9 @@ pub fn hunt(
     let failing = AtomicU64::new(0);
     let undecided = AtomicU64::new(0);
     let whole_ops_only = AtomicU64::new(0);
+    // The backend's classes (from its first execution) and, for each, the
+    // seeds that reached it.
+    let classes: StdMutex<Vec<(Class, u64)>> = StdMutex::new(Vec::new());
     let first_undecided = AtomicU64::new(u64::MAX);
     // With `stop_at_first`, the shard index of the lowest failing seed so
     // far: a seed above it is not started, one below it still runs, so the
@@ -322,6 +331,7 @@ pub fn hunt(
         elapsed: Duration::ZERO,
         interrupted: false,
         whole_ops_only: 0,
+        classes: Vec::new(),
     };
     // Seeds are handed out in blocks so that "stop at the first finding"
     // stops soon, while each worker still gets long runs of work.
@@ -342,6 +352,17 @@ pub fn hunt(
                     let exec = execute(scenario, Seed(seed), build);
                     if exec.whole_ops_only() {
                         whole_ops_only.fetch_add(1, Ordering::Relaxed);
+                    }
+                    {
+                        let mut c = classes.lock().unwrap_or_else(|p| p.into_inner());
+                        if c.is_empty() {
+                            c.extend(exec.classes.iter().map(|&class| (class, 0)));
+                        }
+                        for reached in exec.classes_reached() {
+                            if let Some(t) = c.iter_mut().find(|(k, _)| k == reached) {
+                                t.1 += 1;
+                            }
+                        }
                     }
                     if matches!(exec.outcome(), Outcome::Undecided { .. }) {
                         undecided.fetch_add(1, Ordering::Relaxed);
@@ -388,6 +409,7 @@ pub fn hunt(
     };
     report.undecided = undecided.into_inner();
     report.whole_ops_only = whole_ops_only.into_inner();
+    report.classes = classes.into_inner().unwrap_or_else(|p| p.into_inner());
     report.first_undecided = Some(first_undecided.into_inner()).filter(|&s| s != u64::MAX);
     report.executed = match first_failing {
         Some(j) => j + 1,

@@ -239,6 +239,21 @@ def artifact_link(path):
     return f"`{path}` (in the `repros` artifact)"
 
 
+def gaps(found):
+    """(classes, unreached) of one scenario's shards: the backend's
+    interleaving classes that any shard reported (each hunt lists them with
+    the seeds that reached one), and of those the ones no seed of any shard
+    reached that night, in the hunt's order."""
+    seeds = {}
+    for s in found:
+        if not s.ok:
+            continue
+        for c in s.data.get("interleavings") or []:
+            if isinstance(c, dict) and isinstance(c.get("class"), str):
+                seeds[c["class"]] = seeds.get(c["class"], 0) + int(c.get("seeds") or 0)
+    return list(seeds), [name for name, n in seeds.items() if n == 0]
+
+
 def summary(by_name):
     sigs = signatures(by_name)
     print("## chaos nightly\n")
@@ -253,6 +268,15 @@ def summary(by_name):
         print(f"| {name} | {expect or '?'} | {seeds} | {len(distinct_signatures(found))} | {words} |")
     if not by_name:
         print("| (no results, no configured scenarios) | ? | 0 | 0 | **no result** |")
+    unreached = {name: gaps(found) for name, found in sorted(by_name.items())}
+    unreached = {name: g for name, g in unreached.items() if g[0]}
+    if unreached:
+        print("\n### Interleavings no seed reached tonight (gaps)\n")
+        for name, (classes, missing) in unreached.items():
+            if missing:
+                print(f"- {name}: {', '.join(f'`{c}`' for c in missing)} (of {len(classes)} classes)")
+            else:
+                print(f"- {name}: none; all {len(classes)} classes reached")
     print(f"\n### Findings in clean scenarios: {len(sigs)} distinct signature(s)\n")
     for sig, s in sorted(sigs.items()):
         _, run, f = s["example"]

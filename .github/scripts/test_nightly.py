@@ -292,6 +292,27 @@ class EverySignature(Nightly):
         # No page was drawn beside these repros: none is linked.
         self.assertNotIn("  - page:", out.stdout)
 
+    def test_summary_lists_the_interleavings_no_shard_reached_as_gaps(self):
+        def classes(**seeds):
+            return [{"class": c.replace("_", "-"), "what": "...", "seeds": n} for c, n in seeds.items()]
+        one = hunt_json(executed=50)
+        one["interleavings"] = classes(promotion=3, expunge=0, unexpunge=0)
+        two = hunt_json(executed=50)
+        two["interleavings"] = classes(promotion=1, expunge=2, unexpunge=0)
+        self.shard("swarm-syncmap", 1, one)
+        self.shard("swarm-syncmap", 2, two)
+        full = hunt_json(executed=10)
+        full["interleavings"] = classes(expand=1)
+        self.shard("swarm-hashtriemap", 1, full)
+        out = self.nightly("summary", str(self.results))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("### Interleavings no seed reached tonight (gaps)", out.stdout)
+        # Reached in one shard is reached: only unexpunge is a gap.
+        self.assertIn("- swarm-syncmap: `unexpunge` (of 3 classes)", out.stdout)
+        self.assertIn("- swarm-hashtriemap: none; all 1 classes reached", out.stdout)
+        # Scenarios whose hunts list no classes (older results) are left out.
+        self.assertNotIn("- syncmap:", out.stdout)
+
     def test_summary_links_the_page_drawn_beside_each_repro_to_the_artifact(self):
         (self.results / "syncmap-2" / "repros").mkdir(parents=True)
         (self.results / "syncmap-2" / "repros" / "c.html").write_text("<!DOCTYPE html>\n")

@@ -96,7 +96,7 @@ impl<M: ChaosMap> ChaosMap for RwMutexMap<M> {
     }
 
     fn interleaving_classes(&self) -> &'static [crate::sync::Class] {
-        self.m.read().interleaving_classes()
+        crate::sync::under_one_lock(self.m.read().interleaving_classes())
     }
 
     fn check_invariants(&self) -> Vec<Violation> {

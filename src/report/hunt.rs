@@ -107,6 +107,7 @@ impl Hunted<'_> {
                 seeds.join(", ")
             ));
         }
+        t.push_str(&self.interleavings());
         let mut shown = std::collections::BTreeSet::new();
         for exec in &r.found {
             if self.details || shown.insert(crate::hunt::signature_of(exec)) {
@@ -124,6 +125,48 @@ impl Hunted<'_> {
             ));
         }
         t
+    }
+
+    /// The interleaving classes of the backend and how many seeds reached
+    /// each, one line per class; a class no seed reached is marked a gap.
+    /// Empty for a backend without classes.
+    pub fn interleavings(&self) -> String {
+        let r = self.report;
+        if r.classes.is_empty() {
+            return String::new();
+        }
+        let width = r
+            .classes
+            .iter()
+            .map(|(c, _)| c.name.len())
+            .max()
+            .unwrap_or(0);
+        let mut t = format!(
+            "interleavings reached (seeds, of {} run; each with another thread mid-op):\n",
+            r.executed
+        );
+        for (class, seeds) in &r.classes {
+            let gap = if *seeds == 0 {
+                "GAP: none reached "
+            } else {
+                ""
+            };
+            t.push_str(&format!(
+                "  {:<width$}  {seeds:>7}  {gap}{}\n",
+                class.name, class.what
+            ));
+        }
+        t
+    }
+
+    /// The classes no seed reached.
+    pub fn gaps(&self) -> Vec<&'static str> {
+        self.report
+            .classes
+            .iter()
+            .filter(|(_, n)| *n == 0)
+            .map(|(c, _)| c.name)
+            .collect()
     }
 
     /// What the verdict is worth less for, one line each: seeds that could
@@ -161,6 +204,12 @@ impl Hunted<'_> {
             "first_undecided": r.first_undecided.map(|s| Seed(s).to_string()),
             "interrupted": r.interrupted,
             "warnings": self.warnings(),
+            "interleavings": r.classes.iter().map(|(c, n)| json!({
+                "class": c.name,
+                "what": c.what,
+                "seeds": n,
+            })).collect::<Vec<_>>(),
+            "gaps": self.gaps(),
             "signatures": r.signatures.iter().map(|t| json!({
                 "signature": t.signature.0,
                 "count": t.count,

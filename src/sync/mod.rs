@@ -39,7 +39,10 @@ mod site;
 
 pub use access::{access, observe, Access, AccessGuard, AccessObserver, ObserverGuard};
 pub use atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
-pub use cover::{Class, Cover, GOMAP_CLASSES, SWISS_CLASSES, SYNCMAP_CLASSES, TRIE_CLASSES};
+pub use cover::{
+    under_one_lock, Class, Cover, GOMAP_CLASSES, SWISS_CLASSES, SWISS_LOCKED_CLASSES,
+    SYNCMAP_CLASSES, TRIE_CLASSES,
+};
 pub(crate) use hook::{blocked_on, released};
 pub use hook::{install, yield_now, Blocking, Fault, Hook, HookGuard, ResourceId};
 pub use lock::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};

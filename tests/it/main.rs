@@ -47,6 +47,7 @@ mod gomap_growth;
 mod gomap_mutations;
 mod gomap_threads;
 mod hashtriemap;
+mod interleavings;
 mod layout;
 mod nightly_script;
 mod published;

@@ -82,7 +82,11 @@ impl GoMap {
                 continue;
             }
             if self.growing() {
-                cover(Cover::WriteDuringGrow);
+                cover(if self.same_size_grow() {
+                    Cover::WriteDuringSameSizeGrow
+                } else {
+                    Cover::WriteDuringGrow
+                });
                 self.grow_work(bucket, fault == Some(Fault::WithholdEvacuation))?;
             }
             let head = self.buckets.load().ok_or(Throw::Fault)?.bucket(bucket)?;

@@ -36,7 +36,11 @@ impl GoMap {
                 continue; // a forced grow changed B: choose the bucket again
             }
             if self.growing() {
-                cover(Cover::WriteDuringGrow);
+                cover(if self.same_size_grow() {
+                    Cover::WriteDuringSameSizeGrow
+                } else {
+                    Cover::WriteDuringGrow
+                });
                 self.grow_work(bucket, fault == Some(Fault::WithholdEvacuation))?;
             }
             break self.buckets.load().ok_or(Throw::Fault)?.bucket(bucket)?;
