@@ -86,6 +86,31 @@ pub struct Timeline {
 /// Most ops shown for a finding made at quiescence (no failing op).
 const MAX_OPS_SHOWN: usize = 16;
 
+/// Puts rows in execution order. At one step, a thread's rows come in the
+/// order it does them: an op before the thread's next op, and within an op
+/// its start, the points it passed, and how it ended — so a throw at the
+/// op's first check never prints before the op starts. An op that never
+/// returned is marked where the execution stopped, after whatever happened
+/// at that step.
+pub(crate) fn sort_rows(rows: &mut [Row]) {
+    let rank = |k: &RowKind| match k {
+        RowKind::Start => 0,
+        RowKind::Fault => 1,
+        RowKind::Passed | RowKind::Paused => 2,
+        RowKind::Returned | RowKind::Failed => 3,
+        RowKind::Unfinished => 4,
+    };
+    rows.sort_by_key(|r| {
+        (
+            r.step,
+            r.kind == RowKind::Unfinished,
+            r.thread,
+            r.index,
+            rank(&r.kind),
+        )
+    });
+}
+
 impl Timeline {
     /// The timeline of `finding` in `exec`.
     pub fn build(exec: &Execution, finding: &Finding) -> Timeline {
@@ -187,28 +212,7 @@ impl Timeline {
                 }),
             }
         }
-        // Execution order. At one step, a thread's rows come in the order it
-        // does them: an op before the thread's next op, and within an op its
-        // start, the points it passed, and how it ended — so a throw at the
-        // op's first check never prints before the op starts.
-        let rank = |k: &RowKind| match k {
-            RowKind::Start => 0,
-            RowKind::Fault => 1,
-            RowKind::Passed | RowKind::Paused => 2,
-            RowKind::Returned | RowKind::Failed => 3,
-            RowKind::Unfinished => 4,
-        };
-        // An op that never returned is marked where the execution stopped,
-        // after whatever happened at that step.
-        rows.sort_by_key(|r| {
-            (
-                r.step,
-                r.kind == RowKind::Unfinished,
-                r.thread,
-                r.index,
-                rank(&r.kind),
-            )
-        });
+        sort_rows(&mut rows);
         Timeline {
             threads: history_threads(exec).max(exec.scenario.threads),
             rows,

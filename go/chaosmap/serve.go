@@ -28,6 +28,16 @@ func Serve(r Registry) {
 	os.Exit(ServeArgs(r, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// served is the registry's entry for the map a request names, or false
+// after one line on stderr saying it is not served here.
+func served(r Registry, name string, stderr io.Writer) (Entry, bool) {
+	entry, ok := r[name]
+	if !ok {
+		fmt.Fprintf(stderr, "request: map: %q is not served here (`list` names them)\n", name)
+	}
+	return entry, ok
+}
+
 // ServeArgs is Serve with its arguments and streams given: the exit code.
 func ServeArgs(r Registry, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	usage := "usage: TARGET list | TARGET serve | TARGET bench (a request on stdin; see PROTOCOL.md)"
@@ -45,9 +55,8 @@ func ServeArgs(r Registry, args []string, stdin io.Reader, stdout, stderr io.Wri
 			fmt.Fprintln(stderr, err)
 			return exitUsage
 		}
-		entry, ok := r[req.Map]
+		entry, ok := served(r, req.Map, stderr)
 		if !ok {
-			fmt.Fprintf(stderr, "request: map: %q is not served here (`list` names them)\n", req.Map)
 			return exitUsage
 		}
 		if err := Run(entry, req, stderr); err != nil {
@@ -62,9 +71,8 @@ func ServeArgs(r Registry, args []string, stdin io.Reader, stdout, stderr io.Wri
 			fmt.Fprintln(stderr, err)
 			return exitUsage
 		}
-		entry, ok := r[req.Map]
+		entry, ok := served(r, req.Map, stderr)
 		if !ok {
-			fmt.Fprintf(stderr, "request: map: %q is not served here (`list` names them)\n", req.Map)
 			return exitUsage
 		}
 		fmt.Fprintf(stdout, "elapsed_ns=%d\n", Bench(entry, req).Nanoseconds())

@@ -37,19 +37,9 @@ impl<'a> Request<'a> {
         events: &Path,
     ) -> Self {
         Request {
-            protocol: super::PROTOCOL,
-            map,
-            gomaxprocs: 0,
-            prefill: (0..scenario.prefill)
-                .map(|k| [k, prefill_value(k)])
-                .collect(),
-            threads: workload
-                .threads
-                .iter()
-                .map(|ops| ops.iter().map(encode).collect())
-                .collect(),
             perturb: plan(scenario.stress.perturb, seed, workload),
             events: events.display().to_string(),
+            ..Request::bench(map, scenario, workload)
         }
     }
 }

@@ -145,25 +145,8 @@ impl Lanes {
         if all_ops && omitted_ops > 0 {
             rows.extend(left_out(exec, &rows));
             omitted_ops = 0;
-            // As the timeline orders its rows: by step; at one step a
-            // thread's rows in the order it does them, and an op that never
-            // returned last.
-            let rank = |k: &RowKind| match k {
-                RowKind::Start => 0,
-                RowKind::Fault => 1,
-                RowKind::Passed | RowKind::Paused => 2,
-                RowKind::Returned | RowKind::Failed => 3,
-                RowKind::Unfinished => 4,
-            };
-            rows.sort_by_key(|r| {
-                (
-                    r.step,
-                    r.kind == RowKind::Unfinished,
-                    r.thread,
-                    r.index,
-                    rank(&r.kind),
-                )
-            });
+            // As the timeline orders its rows.
+            crate::timeline::sort_rows(&mut rows);
         }
         let mut boxes: Vec<OpBox> = Vec::new();
         let mut marks = Vec::new();
