@@ -26,6 +26,9 @@ Examples:
   chaos bench --mix load=90,store=10 --threads 8 --ops 10000 --keys 1000
   chaos bench --scenario chaos/syncmap.toml --backends mutex,rwmutex,syncmap --json
   chaos bench --preset incident --html bench.html")]
+// The scenario flags bench refuses (each with one line) are not offered.
+#[command(mut_arg("backend", |a| a.hide(true)), mut_arg("expect", |a| a.hide(true)))]
+#[command(mut_arg("swarm", |a| a.hide(true)), mut_arg("no_swarm", |a| a.hide(true)))]
 pub struct BenchArgs {
     /// The scenario and its overrides (its backend is not used: see --backends).
     #[command(flatten)]
@@ -185,6 +188,16 @@ pub fn bench_command(args: &BenchArgs) -> Result<Exit, BadInput> {
     };
     raw.expect = None;
     let mut base = super::run::scenario_of(&raw)?;
+    // Every backend runs the same ops: one shape, never a seed's swarm draw.
+    if base.swarm {
+        let whence = match &args.scenario.scenario {
+            Some(path) if !args.scenario.swarm => format!("{}: swarm = true", path.display()),
+            _ => "--swarm".to_string(),
+        };
+        return Err(BadInput(format!(
+            "{whence}: chaos bench measures one workload shape on every backend; drop swarm (or give --no-swarm)"
+        )));
+    }
     base.go_target = args.scenario.go_target.clone();
 
     let registry = super::registry();

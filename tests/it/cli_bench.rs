@@ -154,7 +154,7 @@ fn every_bad_input_is_one_line_exit_2_and_nothing_written() {
     let scratch = Scratch::new("bench-bad");
     let page = scratch.0.join("page.html");
     let html = page.to_str().unwrap();
-    let cases: [(&[&str], &[&str]); 9] = [
+    let cases: [(&[&str], &[&str]); 11] = [
         (
             &["--backends", "mutex,nope"],
             &["--backends nope", "unknown backend", "rwmutex"],
@@ -175,6 +175,16 @@ fn every_bad_input_is_one_line_exit_2_and_nothing_written() {
         (
             &["--preset", "incident", "--mix", "load=1"],
             &["--preset incident", "--mix"],
+        ),
+        // One shape for every backend: a swarm draw is refused, from a flag
+        // or from a scenario file.
+        (&["--swarm"], &["--swarm", "one workload shape"]),
+        (
+            &["--scenario", "chaos/swarm-rwmutex.toml"],
+            &[
+                "chaos/swarm-rwmutex.toml: swarm = true",
+                "one workload shape",
+            ],
         ),
     ];
     for (args, says) in cases {

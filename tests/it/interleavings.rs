@@ -56,37 +56,27 @@ fn a_swarm_hunt_of_each_go_model_reaches_every_class_of_its_backend() {
 fn a_class_needs_another_thread_mid_op_and_an_unreached_one_is_a_gap() {
     // One thread: grows happen (the marks fire), but no other thread is
     // ever mid-op, so no interleaving is reached: every class is a gap.
-    let h = hunt(&[
-        "--backend",
-        "rwmutex",
-        "--threads",
-        "1",
-        "--ops",
-        "400",
-        "--keys",
-        "300",
-        "--mix",
-        "store=60,load=30,range=10",
-        "--seeds",
-        "0..20",
-    ]);
+    let growing = |threads: &str| {
+        hunt(&[
+            "--backend",
+            "rwmutex",
+            "--threads",
+            threads,
+            "--ops",
+            "400",
+            "--keys",
+            "300",
+            "--mix",
+            "store=60,load=30,range=10",
+            "--seeds",
+            "0..20",
+        ])
+    };
+    let h = growing("1");
     assert!(reached(&h).iter().all(|(_, n)| *n == 0), "{h}");
     assert_eq!(h["gaps"].as_array().unwrap().len(), 6);
     // The same shape with two threads reaches the grow classes.
-    let two = hunt(&[
-        "--backend",
-        "rwmutex",
-        "--threads",
-        "2",
-        "--ops",
-        "400",
-        "--keys",
-        "300",
-        "--mix",
-        "store=60,load=30,range=10",
-        "--seeds",
-        "0..20",
-    ]);
+    let two = growing("2");
     let r = reached(&two);
     let get = |name: &str| r.iter().find(|(c, _)| c == name).unwrap().1;
     assert!(
