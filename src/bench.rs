@@ -28,17 +28,19 @@
 //! interquartile range of the repeats.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use crate::engine::stress::SpinBarrier;
 use crate::engine::{self, panic_message};
 use crate::hunt::{hunt, HuntLimits, Observer, SeedRange, Shard};
 use crate::maps::{ChaosMap, Constructor};
 use crate::op::Ret;
+use crate::scenario::enum_name;
 use crate::scenario::{Expect, Mode, Scenario};
 use crate::seed::{sub_seed, Seed};
-use crate::workload::{generate, prefill_value, Workload};
+use crate::workload::{generate, prefill, Workload};
 
 /// Repeats when none are asked for.
 pub const DEFAULT_REPEAT: u32 = 7;
@@ -239,12 +241,12 @@ impl Row {
         match &self.check {
             CheckResult::Passed { seeds, mode } => {
                 let s = if *seeds == 1 { "" } else { "s" };
-                format!("ok ({seeds} {} seed{s})", mode_name(*mode))
+                format!("ok ({seeds} {} seed{s})", enum_name(mode))
             }
             CheckResult::Failed {
                 kind, seed, mode, ..
             } => {
-                format!("FAILED: {kind} ({} seed {seed})", mode_name(*mode))
+                format!("FAILED: {kind} ({} seed {seed})", enum_name(mode))
             }
             CheckResult::Undecided { seeds } => format!(
                 "undecided ({seeds} seed{})",
@@ -252,14 +254,6 @@ impl Row {
             ),
             CheckResult::Skipped => "unchecked".into(),
         }
-    }
-}
-
-/// `sched` or `stress`.
-pub fn mode_name(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Sched => "sched",
-        Mode::Stress => "stress",
     }
 }
 
@@ -389,46 +383,10 @@ pub fn check(scenario: &Scenario, entrant: &Entrant<'_>, settings: &Settings) ->
     }
 }
 
-/// Releases every thread at once: they spin (yielding now and then, so
-/// that on fewer cores than threads the others still arrive) until the
-/// releaser flips one flag.
-#[derive(Default)]
-struct StartLine {
-    arrived: AtomicUsize,
-    go: AtomicBool,
-}
-
-impl StartLine {
-    fn arrive_and_wait(&self) {
-        self.arrived.fetch_add(1, Ordering::Release);
-        let mut spins = 0u32;
-        while !self.go.load(Ordering::Acquire) {
-            spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(64) {
-                std::thread::yield_now();
-            } else {
-                std::hint::spin_loop();
-            }
-        }
-    }
-
-    /// Waits for `n` arrivals, then releases them; the instant of release.
-    fn release_when(&self, n: usize) -> Instant {
-        while self.arrived.load(Ordering::Acquire) < n {
-            std::thread::yield_now();
-        }
-        let start = Instant::now();
-        self.go.store(true, Ordering::Release);
-        start
-    }
-}
-
 /// A fresh map from `build` and `seed`, prefilled as the scenario says.
 pub fn prefilled(scenario: &Scenario, build: &Constructor<'_>, seed: u64) -> Box<dyn ChaosMap> {
     let map = build(seed);
-    for k in 0..scenario.prefill {
-        let _ = map.store(k, prefill_value(k));
-    }
+    prefill(&*map, scenario.prefill);
     map
 }
 
@@ -444,7 +402,7 @@ pub fn measure(
     timeout: Duration,
 ) -> Result<Duration, String> {
     let threads = workload.threads.len();
-    let line = Arc::new(StartLine::default());
+    let line = Arc::new(SpinBarrier::default());
     let (tx, rx) = mpsc::channel::<(Instant, Result<(), String>)>();
     let mut handles = Vec::with_capacity(threads);
     for t in 0..threads {

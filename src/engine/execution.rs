@@ -15,7 +15,7 @@ use crate::maps::{ChaosMap, Constructor, Semantics};
 use crate::scenario::{Expect, Mode, Scenario, Strategy, SwarmChoice};
 use crate::seed::{Seed, Stream};
 use crate::sync::{Class, Cover};
-use crate::workload::{prefill_value, Workload};
+use crate::workload::{prefill, Workload};
 
 /// The result of one execution.
 #[derive(Clone, Debug)]
@@ -274,11 +274,10 @@ pub fn execute(scenario: &Scenario, seed: Seed, build: &Constructor<'_>) -> Exec
 /// A swarm scenario runs as the plain scenario its seed chooses
 /// ([`Scenario::for_seed`]); the execution's scenario is that plain one.
 pub fn run(request: &Request<'_>) -> Execution {
-    if request.scenario.swarm {
-        let choice = request.scenario.swarm_choice(request.seed);
-        let plain = request.scenario.for_seed(request.seed).into_owned();
+    if let Some(choice) = request.scenario.swarm_choice(request.seed) {
+        let plain = choice.apply(request.scenario);
         let mut exec = run(&request.resolved(&plain));
-        exec.swarm = choice;
+        exec.swarm = Some(choice);
         return exec;
     }
     let workload = request.ops();
@@ -362,11 +361,7 @@ fn run_once(request: &Request<'_>, workload: Arc<Workload>) -> Execution {
         };
     }
     let map: Arc<dyn ChaosMap> = Arc::from((request.build)(seed.derive(Stream::Backend)));
-    for k in 0..scenario.prefill {
-        // The prefill runs before any thread starts: single-threaded, it
-        // cannot throw on a correct backend.
-        let _ = map.store(k, prefill_value(k));
-    }
+    prefill(&*map, scenario.prefill);
     let backend = scenario.backend.as_str();
     let semantics = map.semantics();
     let classes = map.interleaving_classes();

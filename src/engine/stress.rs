@@ -150,8 +150,9 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
     let positions: Arc<Vec<AtomicU32>> = Arc::new((0..n).map(|_| AtomicU32::new(0)).collect());
     let finished: Arc<Vec<AtomicBool>> = Arc::new((0..n).map(|_| AtomicBool::new(false)).collect());
     // Which threads are inside an op: each thread writes only its own flag,
+    // on a cache line of its own (written twice per op, so never shared),
     // and a coverage mark (rare) reads the others'.
-    let in_op: Arc<Vec<AtomicBool>> = Arc::new((0..n).map(|_| AtomicBool::new(false)).collect());
+    let in_op: Arc<Vec<InOp>> = Arc::new((0..n).map(|_| InOp::default()).collect());
     let first_failure: Arc<StdMutex<Option<Failure>>> = Arc::new(StdMutex::new(None));
     let budget = HISTORY_LIMIT / n.max(1);
     let (done_tx, done_rx) = std::sync::mpsc::channel();
@@ -215,7 +216,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                         let invoke = stamps.invoke();
                         // Relaxed: read only by coverage counting, which
                         // needs no ordering with the op.
-                        in_op[t].store(true, Ordering::Relaxed);
+                        in_op[t].0.store(true, Ordering::Relaxed);
                         let ret = match catch_unwind(AssertUnwindSafe(|| op.apply(&*map))) {
                             Ok(r) => r,
                             Err(payload) if payload.is::<Abandoned>() => {
@@ -231,7 +232,7 @@ pub fn run(map: Arc<dyn ChaosMap>, workload: Arc<Workload>, opts: &StressOptions
                             Err(payload) => Ret::Panic(super::panic_message(&*payload)),
                         };
                         let returned = stamps.ret();
-                        in_op[t].store(false, Ordering::Relaxed);
+                        in_op[t].0.store(false, Ordering::Relaxed);
                         let failure = Failure::of(&ret, t32, i as u32);
                         if opts.record {
                             if records.len() < budget {
@@ -401,13 +402,13 @@ fn merge(
 /// that on a machine with fewer cores than threads the others still get to
 /// arrive) until the releasing thread flips one flag.
 #[derive(Default)]
-struct SpinBarrier {
+pub(crate) struct SpinBarrier {
     arrived: AtomicUsize,
     go: AtomicBool,
 }
 
 impl SpinBarrier {
-    fn arrive_and_wait(&self) {
+    pub(crate) fn arrive_and_wait(&self) {
         // Release: the arrival count publishes nothing else; Acquire on `go`
         // pairs with the releaser's Release store (orders nothing the
         // workers read, but keeps the handshake obviously correct).
@@ -423,13 +424,22 @@ impl SpinBarrier {
         }
     }
 
-    fn release_when(&self, n: usize) {
+    /// Waits for `n` arrivals, then releases them; the instant of release.
+    pub(crate) fn release_when(&self, n: usize) -> Instant {
         while self.arrived.load(Ordering::Acquire) < n {
             std::thread::yield_now();
         }
+        let released = Instant::now();
         self.go.store(true, Ordering::Release);
+        released
     }
 }
+
+/// One thread's in-an-op flag, alone on its cache line (128 bytes: two
+/// lines on CPUs that fetch lines in pairs).
+#[derive(Default)]
+#[repr(align(128))]
+struct InOp(AtomicBool);
 
 /// The hook a stress thread installs: perturbation, fault injection and
 /// coverage counting.
@@ -441,7 +451,7 @@ struct PerturbHook {
     /// The marks counted while another thread was in an op.
     interleaved: Rc<RefCell<std::collections::BTreeMap<Cover, u64>>>,
     /// Every thread's in-an-op flag; this thread's is `thread`.
-    in_op: Arc<Vec<AtomicBool>>,
+    in_op: Arc<Vec<InOp>>,
     thread: usize,
     /// Set by the watchdog: unwind at the next yield point or lock wait.
     abandon: Arc<AtomicBool>,
@@ -455,7 +465,7 @@ impl PerturbHook {
         opts: &StressOptions,
         thread: u32,
         abandon: Arc<AtomicBool>,
-        in_op: Arc<Vec<AtomicBool>>,
+        in_op: Arc<Vec<InOp>>,
     ) -> Rc<Self> {
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.derive(Stream::Perturb(thread)));
         Rc::new(PerturbHook {
@@ -553,7 +563,7 @@ impl Hook for PerturbHook {
             .iter()
             .enumerate()
             // Relaxed: a racy sample is all a coverage count needs.
-            .any(|(t, f)| t != self.thread && f.load(Ordering::Relaxed));
+            .any(|(t, f)| t != self.thread && f.0.load(Ordering::Relaxed));
         if other_in_op {
             *self.interleaved.borrow_mut().entry(mark).or_insert(0) += 1;
         }

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value as Json};
 
-use crate::bench::{mode_name, BenchReport, CheckResult, Design, ExperimentReport, Row};
+use crate::bench::{BenchReport, CheckResult, Design, ExperimentReport, Row};
 
 /// `12.3 M`, `845 k`, `912`: ops/s to three figures.
 fn si(x: f64) -> String {
@@ -169,7 +169,7 @@ pub fn human(r: &BenchReport) -> String {
 fn check_json(c: &CheckResult) -> Json {
     match c {
         CheckResult::Passed { seeds, mode } => {
-            json!({"status": "passed", "seeds": seeds, "mode": mode_name(*mode)})
+            json!({"status": "passed", "seeds": seeds, "mode": crate::scenario::enum_name(mode)})
         }
         CheckResult::Failed {
             kind,
@@ -182,7 +182,7 @@ fn check_json(c: &CheckResult) -> Json {
                 "kind": kind,
                 "message": message,
                 "seed": crate::seed::Seed(*seed).to_string(),
-                "mode": mode_name(*mode),
+                "mode": crate::scenario::enum_name(mode),
             })
         }
         CheckResult::Undecided { seeds } => json!({"status": "undecided", "seeds": seeds}),

@@ -30,10 +30,24 @@ use crate::check::{Finding, Signature};
 use crate::engine::{Execution, Outcome};
 use crate::replay::{Replayed, Verdict};
 use crate::repro::Repro;
-use crate::scenario::Mode;
+use crate::scenario::{Mode, Scenario};
 use crate::seed::Seed;
 
 /// `1 thing` or `n things`.
+/// `gomap · 2 threads × 1 op · 1 key · mix store=1 · sched mode`: a
+/// scenario in one line, as a run's headline and its page show it.
+pub(crate) fn scenario_line(s: &Scenario) -> String {
+    format!(
+        "{} · {} × {} · {} · mix {} · {} mode",
+        s.backend,
+        plural(u64::from(s.threads), "thread"),
+        plural(u64::from(s.ops), "op"),
+        plural(s.keys, "key"),
+        s.mix,
+        crate::scenario::enum_name(&s.mode),
+    )
+}
+
 pub(crate) fn plural(n: u64, thing: &str) -> String {
     if n == 1 {
         format!("1 {thing}")
@@ -127,13 +141,8 @@ pub fn run_human(exec: &Execution) -> String {
         (false, false) => "FINDING",
     };
     out.push_str(&format!(
-        "{verdict}: {} · {} × {} · {} · mix {} · {} mode · seed {}\n",
-        s.backend,
-        plural(u64::from(s.threads), "thread"),
-        plural(u64::from(s.ops), "op"),
-        plural(s.keys, "key"),
-        s.mix,
-        crate::scenario::enum_name(&s.mode),
+        "{verdict}: {} · seed {}\n",
+        scenario_line(s),
         exec.seed
     ));
     if let Some(rt) = &exec.runtime {

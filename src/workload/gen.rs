@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::Op;
-use crate::maps::{Key, Value};
+use crate::maps::{ChaosMap, Key, Value};
 use crate::scenario::{Distribution, Scenario};
 use crate::seed::{Seed, Stream};
 
@@ -49,6 +49,15 @@ pub const PREFILL_THREAD: u32 = (1 << (64 - INDEX_BITS)) - 2;
 /// The value the prefill stores for key `key`.
 pub fn prefill_value(key: Key) -> Value {
     value_for(PREFILL_THREAD, key as u32)
+}
+
+/// Stores keys `0..keys`, each with its [`prefill_value`], before any
+/// thread starts: single-threaded, it cannot throw on a correct backend,
+/// so results are not looked at.
+pub fn prefill(map: &dyn ChaosMap, keys: u64) {
+    for k in 0..keys {
+        let _ = map.store(k, prefill_value(k));
+    }
 }
 
 /// Generates every thread's stream.

@@ -4,5 +4,5 @@ mod gen;
 
 pub use crate::op::{Op, Ret, OP_NAMES};
 pub use gen::{
-    generate, prefill_value, thread_ops, value_for, writer_of, Workload, PREFILL_THREAD,
+    generate, prefill, prefill_value, thread_ops, value_for, writer_of, Workload, PREFILL_THREAD,
 };

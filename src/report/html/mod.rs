@@ -17,7 +17,7 @@ pub(crate) mod svg;
 
 use std::fmt::Write as _;
 
-use super::plural;
+use super::{plural, scenario_line};
 use crate::check::Finding;
 use crate::engine::{Execution, Outcome};
 use crate::replay::{Replayed, Verdict};
@@ -183,19 +183,6 @@ fn verdict(class: &str, text: &str) -> String {
     format!(
         "<p class=\"headline headline-{class}\">{}</p>",
         escape(text)
-    )
-}
-
-/// `gomap · 2 threads × 1 op · 1 key · mix store=1 · sched mode`.
-fn scenario_line(s: &Scenario) -> String {
-    format!(
-        "{} · {} × {} · {} · mix {} · {} mode",
-        s.backend,
-        plural(u64::from(s.threads), "thread"),
-        plural(u64::from(s.ops), "op"),
-        plural(s.keys, "key"),
-        s.mix,
-        crate::scenario::enum_name(&s.mode),
     )
 }
 
